@@ -1,0 +1,58 @@
+{
+    "name": "AR Collections",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "summary": "Automated dunning and collections for customer invoices: "
+    "policies, reminder levels, collector workspace, AR analytics",
+    "description": """
+AR Collections
+==============
+Chase unpaid customer invoices without doing it by hand.
+
+* Dunning policies with ordered reminder levels before and after the due date
+  (email, SMS, letter, phone call activity), per company, overridable per
+  customer and per invoice.
+* "Do not chase" exclusions with a reason and an end date.
+* A daily scheduled run that queues one reminder per customer and channel
+  with every invoice due for it, jumping straight to the highest level
+  reached, never sending a level twice, pausing customers who replied or are
+  excluded, and checking again right before anything leaves the mail queue.
+* "Run reminders now" with a preview, a reminder log on invoices and
+  customers, escalation activities and credit-hold suggestions.
+* A Collections menu in Invoicing/Accounting with overdue invoices and the
+  customers to chase, and collector / manager access groups.
+""",
+    "author": "AR Collections",
+    "website": "https://github.com/ar-collections/ar-collections",
+    "license": "LGPL-3",
+    "depends": ["account", "mail", "portal", "sms"],
+    "data": [
+        "security/ar_collections_security.xml",
+        "security/ir.model.access.csv",
+        "data/mail_message_subtype_data.xml",
+        "data/mail_template_data.xml",
+        "data/sms_template_data.xml",
+        "data/ir_cron_data.xml",
+        "report/ar_dunning_reports.xml",
+        "report/ar_dunning_letter_templates.xml",
+        "views/ar_dunning_templates.xml",
+        "views/ar_dunning_policy_views.xml",
+        "views/ar_dunning_level_views.xml",
+        "views/ar_dunning_run_views.xml",
+        "views/ar_dunning_message_views.xml",
+        "views/ar_dunning_log_views.xml",
+        "wizard/ar_dunning_preview_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/menus.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "ar_collections/static/tests/tours/*.js",
+        ],
+    },
+    "post_init_hook": "_post_init_hook",
+    "application": True,
+    "installable": True,
+}

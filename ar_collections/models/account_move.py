@@ -1,0 +1,258 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+# payment_state values of an invoice that still has something to collect
+OPEN_PAYMENT_STATES = ("not_paid", "partial")
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    ar_dunning_policy_id = fields.Many2one(
+        "ar.dunning.policy",
+        string="Dunning policy",
+        copy=False,
+        check_company=True,
+        help="Overrides the customer's and the company's dunning policy for this invoice.",
+    )
+    ar_no_chase = fields.Boolean(string="Do not chase", copy=False, tracking=True)
+    ar_no_chase_reason = fields.Char(string="Reason not to chase", copy=False, tracking=True)
+    ar_no_chase_until = fields.Date(string="Do not chase until", copy=False, tracking=True)
+    ar_dunning_log_ids = fields.One2many("ar.dunning.log", "invoice_id", string="Reminders sent", readonly=True)
+    ar_last_level_id = fields.Many2one(
+        "ar.dunning.level", string="Last reminder level", compute="_compute_ar_last_level",
+        help="Highest level of reminder queued or sent for this invoice.",
+    )
+    ar_pause_reason = fields.Char(
+        string="Reminders paused", compute="_compute_ar_pause_reason",
+        help="Why the reminder engine does not chase this invoice today.",
+    )
+    ar_days_overdue = fields.Integer(
+        string="Days overdue",
+        compute="_compute_ar_days_overdue",
+        help="Days since the due date (negative before it); 0 once nothing is left to pay.",
+    )
+
+    @api.depends("invoice_date_due", "payment_state", "move_type")
+    @api.depends_context("date")
+    def _compute_ar_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for move in self:
+            open_invoice = move.is_sale_document(include_receipts=True) and move.payment_state in OPEN_PAYMENT_STATES
+            if open_invoice and move.invoice_date_due:
+                move.ar_days_overdue = (today - move.invoice_date_due).days
+            else:
+                move.ar_days_overdue = 0
+
+    @api.depends("ar_dunning_log_ids.state", "ar_dunning_log_ids.level_offset")
+    def _compute_ar_last_level(self):
+        for move in self:
+            live = move.ar_dunning_log_ids.filtered(lambda log: log.state != "cancelled")
+            move.ar_last_level_id = live.sorted("level_offset")[-1:].level_id
+
+    @api.depends_context("date")
+    def _compute_ar_pause_reason(self):
+        reasons = self.filtered("id")._ar_get_pause_reasons()
+        for move in self:
+            move.ar_pause_reason = reasons.get(move.id, False)
+
+    @api.constrains("ar_no_chase", "ar_no_chase_reason")
+    def _check_ar_no_chase(self):
+        for move in self:
+            if move.ar_no_chase and not (move.ar_no_chase_reason or "").strip():
+                raise ValidationError(self.env._(
+                    "Say why %(invoice)s must not be chased: the reason is shown to the collectors.",
+                    invoice=move.display_name,
+                ))
+
+    def _ar_get_policy(self):
+        """The dunning policy that applies: the invoice's own, else its customer's
+        (in the invoice's company), else the company default."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.with_company(self.company_id)
+        return self.ar_dunning_policy_id or partner.ar_dunning_policy_id or self.company_id.ar_dunning_policy_id
+
+    def _ar_is_chase_excluded(self, today=None):
+        """True when the invoice or its customer is marked "do not chase" for ``today``."""
+        self.ensure_one()
+        today = today or fields.Date.context_today(self)
+        for record in (self, self.commercial_partner_id):
+            if record.ar_no_chase and (not record.ar_no_chase_until or record.ar_no_chase_until >= today):
+                return True
+        return False
+
+    def _ar_reminder_lines(self):
+        """What a reminder says about each invoice, amounts in the invoice's currency
+        after partial payments and credit notes."""
+        today = fields.Date.context_today(self)
+        lines = []
+        for move in self:
+            lines.append({
+                "invoice": move,
+                "name": move.name,
+                "date_due": move.invoice_date_due,
+                "days_overdue": (today - move.invoice_date_due).days if move.invoice_date_due else 0,
+                "amount_total": move.amount_total,
+                "amount_residual": move.amount_residual,
+                "currency": move.currency_id,
+                "pay_url": move.get_base_url() + move._get_share_url(redirect=False),
+            })
+        return lines
+
+    # ------------------------------------------------------------------
+    # Dunning engine
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_candidate_domain(self, company, today):
+        """Open customer invoices of ``company`` that a level may have reached on ``today``."""
+        offsets = self.env["ar.dunning.level"].sudo()._read_group(
+            [("company_id", "=", company.id), ("policy_id.active", "=", True)], [], ["offset_days:min"])
+        earliest = offsets[0][0] if offsets and offsets[0][0] is not None else 0
+        horizon = today + timedelta(days=max(0, -earliest))
+        return [
+            ("company_id", "=", company.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            ("invoice_date_due", "<=", horizon),
+        ]
+
+    def _ar_get_pause_reasons(self, today=None):
+        """Why each invoice of ``self`` must not be chased on ``today``.
+
+        Extension point: disputes, promises to pay and payment plans add their reasons.
+
+        :return: {invoice id: reason shown to the collector}
+        """
+        today = today or fields.Date.context_today(self)
+        reasons = {}
+        for move in self:
+            if move.payment_state not in OPEN_PAYMENT_STATES:
+                reasons[move.id] = self.env._("Paid") if move.payment_state in ("paid", "in_payment") else \
+                    self.env._("Nothing left to pay")
+            elif move.ar_no_chase and (not move.ar_no_chase_until or move.ar_no_chase_until >= today):
+                reasons[move.id] = self.env._("Excluded from reminders: %(reason)s", reason=move.ar_no_chase_reason)
+            else:
+                customer = move.commercial_partner_id
+                if customer.ar_no_chase and (not customer.ar_no_chase_until or customer.ar_no_chase_until >= today):
+                    reasons[move.id] = self.env._("Customer excluded from reminders: %(reason)s",
+                                                  reason=customer.ar_no_chase_reason)
+        replied = self._ar_customer_replies(today)
+        for move in self:
+            if move.id not in reasons and move.commercial_partner_id.id in replied:
+                reasons[move.id] = self.env._(
+                    "Customer replied on %(date)s", date=fields.Date.to_string(replied[move.commercial_partner_id.id]))
+        return reasons
+
+    def _ar_customer_replies(self, today):
+        """{customer id: date of their latest email} for customers of ``self`` who wrote
+        to us (on their own or their invoices' chatter) within the company's pause period."""
+        partners = self.commercial_partner_id
+        if not partners:
+            return {}
+        days = max(self.company_id.mapped("ar_reply_pause_days") or [0])
+        if days <= 0:
+            return {}
+        since = fields.Datetime.to_datetime(today) - timedelta(days=days)
+        Message = self.env["mail.message"].sudo()
+        base = [
+            ("message_type", "=", "email"),
+            ("date", ">=", since),
+            ("author_id", "!=", False),
+            ("author_id.commercial_partner_id", "in", partners.ids),
+        ]
+        replied = defaultdict(lambda: fields.Datetime.to_datetime("1970-01-01"))
+        for res_id, date in Message._read_group(
+            base + [("model", "=", "res.partner"), ("res_id", "in", partners.ids)], ["res_id"], ["date:max"]
+        ):
+            replied[res_id] = max(replied[res_id], date)
+        invoice_partner = {move.id: move.commercial_partner_id.id for move in self}
+        for res_id, date in Message._read_group(
+            base + [("model", "=", "account.move"), ("res_id", "in", self.ids)], ["res_id"], ["date:max"]
+        ):
+            partner_id = invoice_partner[res_id]
+            replied[partner_id] = max(replied[partner_id], date)
+        return {partner_id: date.date() for partner_id, date in replied.items()}
+
+    def _ar_plan_reminders(self, today):
+        """Decide, for each invoice of ``self``, the reminder it gets on ``today``.
+
+        The level is the highest one the invoice has reached; missed lower levels are
+        skipped, not sent one per run. A level is not sent twice on a channel, nor after
+        a higher level was sent.
+
+        :return: list of dicts with the keys invoice, partner, level, channels,
+            days_overdue, amount_residual and skip_reason (False when it is to be sent)
+        """
+        Log = self.env["ar.dunning.log"].sudo()
+        sent = defaultdict(set)
+        highest_sent = {}
+        for invoice, level, channel in Log._read_group(
+            [("invoice_id", "in", self.ids), ("state", "!=", "cancelled")],
+            ["invoice_id", "level_id", "channel"],
+        ):
+            sent[invoice.id].add((level.id, channel))
+            highest_sent[invoice.id] = max(highest_sent.get(invoice.id, level.offset_days), level.offset_days)
+        pauses = self._ar_get_pause_reasons(today)
+        plan = []
+        for invoice in self:
+            policy = invoice._ar_get_policy()
+            days = (today - invoice.invoice_date_due).days
+            level = policy._get_levels_reached(days)[-1:] if policy else policy
+            if not level:
+                continue
+            if invoice.id in highest_sent and highest_sent[invoice.id] > level.offset_days:
+                continue
+            channels = [channel for channel in level._get_channels() if (level.id, channel) not in sent[invoice.id]]
+            if not channels:
+                continue
+            skip_reason = pauses.get(invoice.id, False)
+            if not skip_reason and abs(invoice.amount_residual_signed) < level.min_amount:
+                skip_reason = self.env._("Below the level's minimum amount")
+            plan.append({
+                "invoice": invoice,
+                "partner": invoice.commercial_partner_id,
+                "level": level,
+                "channels": channels,
+                "days_overdue": days,
+                "amount_residual": invoice.amount_residual,
+                "skip_reason": skip_reason,
+            })
+        return plan
+
+    def _ar_ensure_access_tokens(self):
+        """Give every invoice of ``self`` that has none a portal access token.
+
+        Raw SQL, measured: account.move's write() costs several queries per invoice
+        (lock dates, sequence and tracking checks), which made a dunning batch of 24
+        invoices cost 146 queries instead of 58; one UPDATE does it for the batch.
+        """
+        missing = self.filtered(lambda inv: not inv.access_token)
+        if not missing:
+            return
+        self.env.cr.execute(SQL(
+            "UPDATE account_move SET access_token = gen_random_uuid()::text"
+            " WHERE id IN %s AND access_token IS NULL",
+            tuple(missing.ids),
+        ))
+        missing.invalidate_recordset(["access_token"])
+
+    def _ar_invoice_pdf_attachments(self):
+        """The invoices' PDFs as attachments, reusing the ones Odoo already generated."""
+        attachments = self.env["ir.attachment"]
+        for invoice in self:
+            if invoice.invoice_pdf_report_id:
+                attachments |= invoice.invoice_pdf_report_id
+                continue
+            content, _type = self.env["ir.actions.report"]._render_qweb_pdf("account.account_invoices", invoice.ids)
+            attachments |= self.env["ir.attachment"].create({
+                "name": f"{invoice._get_invoice_report_filename()}",
+                "raw": content,
+                "mimetype": "application/pdf",
+            })
+        return attachments

@@ -1,0 +1,115 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+TONES = [
+    ("friendly", "Friendly"),
+    ("neutral", "Neutral"),
+    ("firm", "Firm"),
+    ("final", "Final notice"),
+]
+
+ESCALATIONS = [
+    ("none", "None"),
+    ("activity_collector", "Activity for the collector"),
+    ("activity_manager", "Activity for the collections manager"),
+    ("credit_hold", "Flag the customer for credit hold"),
+]
+
+# A year before the due date to ten years after it: beyond that an offset is a typo.
+OFFSET_MIN, OFFSET_MAX = -365, 3650
+
+
+class ArDunningLevel(models.Model):
+    """One step of a dunning policy: when it applies and how the customer is reached."""
+
+    _name = "ar.dunning.level"
+    _description = "Dunning Level"
+    _order = "policy_id, offset_days, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    policy_id = fields.Many2one("ar.dunning.policy", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    offset_days = fields.Integer(
+        string="Days from due date",
+        required=True,
+        help="Days relative to the invoice due date: negative before it, 0 on the due date, positive after it.",
+    )
+    tone = fields.Selection(TONES, required=True, default="neutral")
+    channel_email = fields.Boolean(string="Email", default=True)
+    channel_sms = fields.Boolean(string="SMS")
+    channel_letter = fields.Boolean(string="Letter", help="Print a PDF letter to post.")
+    channel_phone = fields.Boolean(string="Phone call", help="Schedule a call activity for the collector.")
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email template",
+        domain="[('model', '=', 'res.partner')]",
+        check_company=False,
+    )
+    sms_template_id = fields.Many2one(
+        "sms.template", string="SMS template", domain="[('model', '=', 'res.partner')]"
+    )
+    min_amount = fields.Monetary(
+        string="Minimum open amount",
+        currency_field="currency_id",
+        help="Invoices whose open amount is below this (in company currency) are not chased at this level.",
+    )
+    attach_invoices = fields.Boolean(string="Attach invoices")
+    escalation = fields.Selection(ESCALATIONS, required=True, default="none")
+
+    @api.depends("name", "offset_days")
+    def _compute_display_name(self):
+        for level in self:
+            level.display_name = f"{level.name} ({level.offset_days:+d} d)"
+
+    @api.constrains("policy_id", "offset_days")
+    def _check_offset_days(self):
+        for level in self:
+            if not OFFSET_MIN <= level.offset_days <= OFFSET_MAX:
+                raise ValidationError(self.env._(
+                    "Level “%(level)s”: %(days)s days from the due date is out of range; use a number between %(min)s and %(max)s.",
+                    level=level.name, days=level.offset_days, min=OFFSET_MIN, max=OFFSET_MAX,
+                ))
+            twins = level.policy_id.level_ids.filtered(
+                lambda other, lvl=level: other != lvl and other.offset_days == lvl.offset_days
+            )
+            if twins:
+                raise ValidationError(self.env._(
+                    "Levels “%(level)s” and “%(other)s” of policy “%(policy)s” both start %(days)s days from the due date; "
+                    "give each level its own day.",
+                    level=level.name, other=twins[0].name, policy=level.policy_id.name, days=level.offset_days,
+                ))
+
+    @api.constrains("channel_email", "channel_sms", "channel_letter", "channel_phone", "mail_template_id", "sms_template_id")
+    def _check_channels(self):
+        for level in self:
+            if not (level.channel_email or level.channel_sms or level.channel_letter or level.channel_phone):
+                raise ValidationError(self.env._(
+                    "Level “%(level)s” sends nothing: tick at least one channel (email, SMS, letter or phone call).",
+                    level=level.name,
+                ))
+            if level.channel_email and not level.mail_template_id:
+                raise ValidationError(self.env._(
+                    "Level “%(level)s” sends an email but has no email template: choose one or untick Email.",
+                    level=level.name,
+                ))
+            if level.channel_sms and not level.sms_template_id:
+                raise ValidationError(self.env._(
+                    "Level “%(level)s” sends an SMS but has no SMS template: choose one or untick SMS.",
+                    level=level.name,
+                ))
+
+    @api.constrains("min_amount")
+    def _check_min_amount(self):
+        for level in self:
+            if level.min_amount < 0:
+                raise ValidationError(self.env._(
+                    "Level “%(level)s”: the minimum open amount cannot be negative (use 0 to chase any amount).",
+                    level=level.name,
+                ))
+
+    def _get_channels(self):
+        """The channels this level uses, in sending order."""
+        self.ensure_one()
+        return [channel for channel in ("email", "sms", "letter", "phone") if self[f"channel_{channel}"]]

@@ -1,0 +1,246 @@
+import logging
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .ar_dunning_log import CHANNELS, LOG_STATES
+
+_logger = logging.getLogger(__name__)
+
+DISPATCH_BATCH_SIZE = 50
+
+
+class ArDunningMessage(models.Model):
+    """One reminder to one customer through one channel, listing the invoices due for it.
+
+    Created ``queued`` by a dunning run; the dispatch step renders it and hands it to
+    Odoo's mail or SMS queue (or creates the letter or the call activity). Right before
+    an email or SMS leaves the queue, its invoices are checked again: paid or paused
+    invoices are dropped and the message is rendered anew, or cancelled if nothing is
+    left to chase.
+    """
+
+    _name = "ar.dunning.message"
+    _description = "Dunning Reminder"
+    _order = "id desc"
+    _rec_name = "partner_id"
+
+    run_id = fields.Many2one("ar.dunning.run", ondelete="set null", index=True, readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    channel = fields.Selection(CHANNELS, required=True, readonly=True)
+    level_id = fields.Many2one("ar.dunning.level", required=True, ondelete="restrict", readonly=True)
+    tone = fields.Selection(related="level_id.tone")
+    state = fields.Selection(LOG_STATES, default="queued", required=True, index=True, readonly=True)
+    state_reason = fields.Char(string="Reason", readonly=True)
+    log_ids = fields.One2many("ar.dunning.log", "message_id", readonly=True)
+    invoice_ids = fields.Many2many("account.move", compute="_compute_invoice_ids", string="Invoices")
+    invoice_count = fields.Integer(compute="_compute_invoice_ids")
+    dispatch_date = fields.Datetime(readonly=True, index=True,
+                                    help="When the reminder was handed to the mail/SMS queue or created.")
+    mail_message_id = fields.Many2one("mail.message", string="Chatter message", readonly=True, index="btree_not_null",
+                                      ondelete="set null")
+    activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null")
+    letter_attachment_id = fields.Many2one("ir.attachment", string="Letter", readonly=True)
+    body_html = fields.Html(readonly=True, sanitize=False)
+
+    @api.depends("log_ids.state", "log_ids.invoice_id")
+    def _compute_invoice_ids(self):
+        for message in self:
+            invoices = message.log_ids.filtered(lambda log: log.state != "cancelled").invoice_id
+            message.invoice_ids = invoices
+            message.invoice_count = len(invoices)
+
+    # ------------------------------------------------------------------
+    # Dispatch
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_dispatch(self, batch_size=DISPATCH_BATCH_SIZE):
+        """Scheduled action: render the next queued reminders and hand them to the
+        mail/SMS queue, or create the letters and call activities."""
+        messages = self._ar_claim_queued(batch_size)
+        messages._ar_dispatch()
+        remaining = self.sudo().search_count([("state", "=", "queued"), ("dispatch_date", "=", False)])
+        self.env["ir.cron"]._notify_progress(done=len(messages), remaining=remaining)
+
+    @api.model
+    def _ar_claim_queued(self, limit):
+        """Lock up to ``limit`` undispatched reminders that no other worker holds."""
+        self.flush_model(["state", "dispatch_date"])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(SQL("""
+                    SELECT id FROM ar_dunning_message
+                     WHERE state = 'queued' AND dispatch_date IS NULL
+                     ORDER BY id
+                     LIMIT %s
+                       FOR UPDATE SKIP LOCKED
+                """, limit))
+                ids = [row[0] for row in self.env.cr.fetchall()]
+        except psycopg2.errors.SerializationFailure:
+            # Rows changed by a worker that committed after our snapshot: next call.
+            return self.browse()
+        return self.sudo().browse(ids)
+
+    def _ar_recheck(self):
+        """Drop the invoices that must not be chased any more (paid, paused) from
+        these reminders; cancel the reminders left with nothing to chase.
+
+        :return: the reminders whose invoice list changed or that were cancelled
+        """
+        logs = self.log_ids.filtered(lambda log: log.state == "queued")
+        invoices = logs.invoice_id
+        reasons = invoices._ar_get_pause_reasons()
+        changed = self.browse()
+        for message in self:
+            dropped = message.log_ids.filtered(lambda log, r=reasons: log.state == "queued" and log.invoice_id.id in r)
+            if not dropped:
+                continue
+            changed |= message
+            for log in dropped:
+                log._ar_set_state("cancelled", reasons[log.invoice_id.id])
+            if not message.log_ids.filtered(lambda log: log.state == "queued"):
+                message.write({"state": "cancelled", "state_reason": self.env._("Nothing left to chase")})
+        return changed
+
+    def _ar_dispatch(self):
+        """Render and hand over these queued reminders (one transaction per call).
+
+        A reminder that cannot be rendered (broken template, report engine down) is
+        marked failed with the error instead of blocking the queue behind it.
+        """
+        self._ar_recheck()
+        for message in self.filtered(lambda msg: msg.state == "queued"):
+            invoices = message.log_ids.filtered(lambda log: log.state == "queued").invoice_id
+            try:
+                with self.env.cr.savepoint():
+                    getattr(message, f"_ar_dispatch_{message.channel}")(invoices)
+            except psycopg2.Error:
+                raise  # concurrency or database trouble: the whole batch is retried
+            except Exception as error:  # any rendering error fails this reminder only
+                _logger.warning("Reminder %s could not be dispatched: %s", message.id, error)
+                message._ar_set_state("failed", str(error)[:500])
+            message.dispatch_date = fields.Datetime.now()
+
+    def _ar_recipients(self, invoices, field):
+        """Who receives the reminder: the invoice contacts that have ``field``, else the customer."""
+        contacts = invoices.partner_id.filtered(field)
+        return contacts or self.partner_id
+
+    def _ar_author(self):
+        return self.company_id.partner_id
+
+    def _ar_dispatch_email(self, invoices):
+        template = self.level_id.mail_template_id
+        values = template.with_context(ar_invoice_ids=invoices.ids)._generate_template(
+            self.partner_id.ids, ["subject", "body_html", "email_from", "reply_to"],
+        )[self.partner_id.id]
+        attachments = self.env["ir.attachment"]
+        if self.level_id.attach_invoices:
+            attachments = invoices._ar_invoice_pdf_attachments()
+        posted = self.partner_id.with_context(mail_post_autofollow=False).message_post(
+            body=values["body_html"],
+            subject=values["subject"],
+            email_from=values.get("email_from") or self.company_id.email_formatted,
+            reply_to=values.get("reply_to") or False,
+            author_id=self._ar_author().id,
+            partner_ids=self._ar_recipients(invoices, "email").ids,
+            message_type="comment",
+            subtype_xmlid="ar_collections.mt_dunning_reminder",
+            attachment_ids=attachments.ids,
+            email_layout_xmlid="mail.mail_notification_light",
+            # Into the queue: the mail cron sends it after this transaction commits,
+            # and our mail.mail hook checks the invoices once more right before.
+            force_send=False,
+            mail_auto_delete=False,
+        )
+        self.write({"mail_message_id": posted.id, "body_html": values["body_html"]})
+
+    def _ar_dispatch_sms(self, invoices):
+        template = self.level_id.sms_template_id
+        body = template.with_context(ar_invoice_ids=invoices.ids)._render_field(
+            "body", self.partner_id.ids, compute_lang=True)[self.partner_id.id]
+        recipients = self._ar_recipients(invoices, lambda partner: partner.mobile or partner.phone)
+        posted = self.partner_id._message_sms(body, partner_ids=recipients.ids, put_in_queue=True)
+        self.write({"mail_message_id": posted.id, "body_html": body})
+        sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", posted.id)])
+        unreachable = sms.filtered(lambda record: not record.number)
+        # Odoo queues an SMS without number and lets the provider refuse it; refuse it here.
+        unreachable.write({"state": "error", "failure_type": "sms_number_missing"})
+        if not (sms - unreachable).filtered(lambda record: record.state == "outgoing"):
+            self._ar_set_state("failed", self.env._("No valid mobile number for %(partner)s",
+                                                     partner=self.partner_id.display_name))
+
+    def _ar_dispatch_letter(self, invoices):
+        self.body_html = self.level_id.mail_template_id.with_context(ar_invoice_ids=invoices.ids)._render_field(
+            "body_html", self.partner_id.ids, compute_lang=True,
+        )[self.partner_id.id] if self.level_id.mail_template_id else False
+        report = self.env.ref("ar_collections.action_report_dunning_letter")
+        content, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
+        self.letter_attachment_id = self.env["ir.attachment"].create({
+            "name": f"{self.partner_id.name} - {self.level_id.name}.pdf",
+            "raw": content,
+            "res_model": self._name,
+            "res_id": self.id,
+            "mimetype": "application/pdf",
+        })
+        self._ar_set_state("sent", self.env._("Letter ready to print"))
+
+    def _ar_dispatch_phone(self, invoices):
+        partner = self.partner_id
+        user = partner.with_company(self.company_id).ar_collector_id or self.company_id._ar_escalation_user()
+        lines = invoices._ar_reminder_lines()
+        self.activity_id = partner.activity_schedule(
+            "mail.mail_activity_data_call",
+            date_deadline=fields.Date.context_today(self),
+            summary=self.env._("Call about %(count)s unpaid invoice(s) (%(level)s)",
+                               count=len(lines), level=self.level_id.name),
+            note=partner._ar_dunning_table(invoices.ids),
+            user_id=user.id,
+        )
+        self._ar_set_state("sent", self.env._("Call scheduled for %(user)s", user=user.name))
+
+    def _ar_set_state(self, state, reason=False):
+        """Set the state of these reminders and of their live log lines."""
+        self.write({"state": state, "state_reason": reason})
+        self.log_ids._ar_set_state(state, reason)
+
+    # ------------------------------------------------------------------
+    # Hooks of the mail and SMS queues
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_filter_outgoing(self, records):
+        """Called by the mail and SMS queues right before sending ``records``
+        (mail.mail or sms.sms): returns those that must not leave.
+
+        A reminder whose invoices changed since it was rendered is cancelled in the
+        queue and dispatched again with what is left to chase.
+        """
+        messages = self.sudo().search([
+            ("mail_message_id", "in", records.mail_message_id.ids), ("state", "=", "queued"),
+        ])
+        if not messages:
+            return records.browse()
+        changed = messages._ar_recheck()
+        if not changed:
+            return records.browse()
+        blocked = records.filtered(lambda record: record.mail_message_id in changed.mail_message_id)
+        for message in changed.filtered(lambda msg: msg.state == "queued"):
+            # Render again with the remaining invoices at the next dispatch.
+            message.write({"dispatch_date": False, "mail_message_id": False})
+        if changed.filtered(lambda msg: msg.state == "queued"):
+            self.env.ref("ar_collections.ir_cron_dunning_dispatch")._trigger()
+        return blocked
+
+    @api.model
+    def _ar_outgoing_done(self, records, failure=False):
+        """Called by the mail and SMS queues after sending: reflect the outcome."""
+        messages = self.sudo().search([
+            ("mail_message_id", "in", records.mail_message_id.ids), ("state", "in", ("queued", "failed")),
+        ])
+        if messages:
+            messages._ar_set_state("failed" if failure else "sent", failure or False)

@@ -1,0 +1,283 @@
+import logging
+import time
+from collections import defaultdict
+
+import psycopg2
+
+from odoo import Command, api, fields, models
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+# Customers decided per batch: one batch is a few seconds of work and one transaction,
+# far below the cron time limits, and a killed batch loses only itself.
+BATCH_SIZE = 200
+# A manual run works in the request for at most this long, then leaves the rest to the cron.
+MANUAL_RUN_SECONDS = 10
+
+
+class ArDunningRun(models.Model):
+    """A dunning run of one company on one day: decides which invoices reached which
+    level and queues one reminder per customer and channel.
+
+    A run walks the company's customers in id order, one batch per call, remembering
+    the last customer decided (``cursor_partner_id``) in the same transaction as the
+    reminders it queued. Killed at any point, it resumes after the last committed
+    batch; the unique index on the dunning log makes a repeated decision impossible.
+    """
+
+    _name = "ar.dunning.run"
+    _description = "Dunning Run"
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
+                                 default=lambda self: self.env.company)
+    date = fields.Date(required=True, readonly=True, default=fields.Date.context_today)
+    trigger = fields.Selection([("cron", "Scheduled"), ("manual", "Manual")], required=True,
+                               default="manual", readonly=True)
+    user_id = fields.Many2one("res.users", string="Started by", readonly=True)
+    state = fields.Selection([("running", "Running"), ("done", "Done")], default="running",
+                             required=True, readonly=True, index=True)
+    date_done = fields.Datetime(readonly=True)
+    cursor_partner_id = fields.Integer(readonly=True, help="Technical: last customer decided.")
+    partner_total = fields.Integer(string="Customers to check", readonly=True)
+    partner_done = fields.Integer(string="Customers checked", readonly=True)
+    progress = fields.Float(compute="_compute_progress")
+    message_ids = fields.One2many("ar.dunning.message", "run_id", string="Reminders", readonly=True)
+    log_ids = fields.One2many("ar.dunning.log", "run_id", string="Log", readonly=True)
+    message_count = fields.Integer(compute="_compute_counts")
+    invoice_count = fields.Integer(compute="_compute_counts", string="Invoices chased")
+
+    def init(self):
+        # One running run per company: concurrent workers share it instead of starting twins.
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS ar_dunning_run_one_running
+                ON ar_dunning_run (company_id) WHERE state = 'running'
+        """)
+
+    @api.depends("company_id", "date")
+    def _compute_name(self):
+        for run in self:
+            run.name = f"{run.date} · {run.company_id.name}"
+
+    @api.depends("partner_total", "partner_done", "state")
+    def _compute_progress(self):
+        for run in self:
+            if run.state == "done" or not run.partner_total:
+                run.progress = 100.0 if run.state == "done" else 0.0
+            else:
+                run.progress = min(100.0, 100.0 * run.partner_done / run.partner_total)
+
+    def _compute_counts(self):
+        messages = dict(self.env["ar.dunning.message"]._read_group(
+            [("run_id", "in", self.ids)], ["run_id"], ["__count"]))
+        invoices = dict(self.env["ar.dunning.log"]._read_group(
+            [("run_id", "in", self.ids)], ["run_id"], ["invoice_id:count_distinct"]))
+        for run in self:
+            run.message_count = messages.get(run, 0)
+            run.invoice_count = invoices.get(run, 0)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections.action_ar_dunning_message")
+        action["domain"] = [("run_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # Scheduler
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_dunning_run(self, batch_size=BATCH_SIZE):
+        """Scheduled action: one bounded batch per call (Odoo 18 cron batch protocol).
+
+        The scheduler commits after each call and calls again while ``remaining`` > 0.
+        """
+        done, remaining = 0, 0
+        for company in self.env["res.company"].sudo().search([]):
+            run = self._ar_get_run(company, trigger="cron")
+            if not run:
+                continue
+            if done:
+                remaining += max(run.partner_total - run.partner_done, 1)
+                continue
+            batch_done, batch_remaining = run._ar_process_batch(batch_size)
+            done += batch_done
+            remaining += batch_remaining
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if done:
+            self.env.ref("ar_collections.ir_cron_dunning_dispatch")._trigger()
+
+    @api.model
+    def _ar_get_run(self, company, trigger="cron", new=False):
+        """The running run of ``company``, else a new one.
+
+        The scheduler starts at most one run a day; ``new`` starts a run even if one
+        finished today (the "Run now" button). Returns an empty recordset when the
+        scheduler has nothing to do today.
+        """
+        Run = self.sudo().with_company(company)
+        running = Run.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
+        if running:
+            return running
+        today = fields.Date.context_today(self)
+        if not new and Run.search_count([("company_id", "=", company.id), ("date", "=", today)], limit=1):
+            return Run
+        try:
+            with self.env.cr.savepoint():
+                run = Run.create({
+                    "company_id": company.id,
+                    "date": today,
+                    "trigger": trigger,
+                    "user_id": self.env.uid if trigger == "manual" else False,
+                })
+        except psycopg2.errors.UniqueViolation:
+            # Another worker created the running run between our search and create.
+            return Run.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
+        run.partner_total = len(run._ar_candidate_partner_ids())
+        if not run.partner_total:
+            run.write({"state": "done", "date_done": fields.Datetime.now()})
+            return run if new else Run
+        return run
+
+    def _ar_claim(self):
+        """Lock this run's row for the current transaction, or return False if another
+        worker holds it (that worker is deciding this run's next batch)."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(SQL(
+                    "SELECT id FROM ar_dunning_run WHERE id = %s AND state = 'running' FOR NO KEY UPDATE SKIP LOCKED",
+                    self.id,
+                ))
+                claimed = bool(self.env.cr.fetchone())
+        except psycopg2.errors.SerializationFailure:
+            # Another worker committed a batch after this transaction's snapshot (Odoo runs
+            # REPEATABLE READ): our view of the cursor is stale, so leave this turn to it.
+            return False
+        if claimed:
+            self.invalidate_recordset(["cursor_partner_id", "partner_done", "state"])
+        return claimed
+
+    def _ar_candidate_partner_ids(self, limit=None):
+        """Customers after the cursor that have an invoice which may need a reminder,
+        in id order (the order the cursor walks)."""
+        self.ensure_one()
+        domain = self.env["account.move"]._ar_candidate_domain(self.company_id, self.date)
+        if self.cursor_partner_id:
+            domain.append(("commercial_partner_id", ">", self.cursor_partner_id))
+        # Raw SQL around the ORM's own query: _read_group would order the groups by the
+        # partners' display order, and the cursor needs them by id.
+        query = self.env["account.move"].sudo()._search(domain, order="id")
+        self.env.cr.execute(SQL(
+            "SELECT DISTINCT sub.partner_id FROM (%s) sub ORDER BY sub.partner_id %s",
+            query.select(SQL("account_move.commercial_partner_id AS partner_id")),
+            SQL("LIMIT %s", limit) if limit else SQL(),
+        ))
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _ar_process_batch(self, batch_size=BATCH_SIZE):
+        """Decide and queue the reminders of the next ``batch_size`` customers.
+
+        :return: (customers decided, customers remaining after this batch)
+        """
+        self.ensure_one()
+        if not self._ar_claim():
+            return 0, max(self.partner_total - self.partner_done, 1)
+        partner_ids = self._ar_candidate_partner_ids(limit=batch_size + 1)
+        batch, rest = partner_ids[:batch_size], partner_ids[batch_size:]
+        if batch:
+            invoices = self.env["account.move"].sudo().with_company(self.company_id).search_fetch(
+                self.env["account.move"]._ar_candidate_domain(self.company_id, self.date)
+                + [("commercial_partner_id", "in", batch)],
+                ["name", "partner_id", "commercial_partner_id", "company_id", "invoice_date_due",
+                 "amount_residual", "amount_residual_signed", "currency_id", "payment_state",
+                 "ar_dunning_policy_id", "ar_no_chase", "ar_no_chase_until"],
+                order="commercial_partner_id, invoice_date_due, id",
+            )
+            plan = invoices._ar_plan_reminders(self.date)
+            self._ar_queue(plan)
+        values = {"cursor_partner_id": batch[-1] if batch else self.cursor_partner_id,
+                  "partner_done": self.partner_done + len(batch)}
+        remaining = 0
+        if rest:
+            remaining = max(self.partner_total - values["partner_done"], 1)
+        else:
+            values.update(state="done", date_done=fields.Datetime.now())
+        self.write(values)
+        _logger.info("Dunning run %s: %s customers decided, %s remaining", self.name, len(batch), remaining)
+        return len(batch), remaining
+
+    def _ar_run_now(self, max_seconds=MANUAL_RUN_SECONDS):
+        """Process batches in this request for at most ``max_seconds``; the cron finishes."""
+        deadline = time.monotonic() + max_seconds
+        while self.state == "running" and time.monotonic() < deadline:
+            done, remaining = self._ar_process_batch()
+            if not remaining:
+                break
+            if not done:  # another worker holds the run: let it and the cron finish
+                break
+        if self.state == "running":
+            self.env.ref("ar_collections.ir_cron_dunning_run")._trigger()
+        self.env.ref("ar_collections.ir_cron_dunning_dispatch")._trigger()
+
+    # ------------------------------------------------------------------
+    # Queueing
+    # ------------------------------------------------------------------
+
+    def _ar_queue(self, plan):
+        """Create the reminders of ``plan`` (lines of ``_ar_plan_reminders``): one
+        ``ar.dunning.message`` per customer and channel, one log per invoice and channel,
+        and the escalations of the levels reached. Nothing leaves here: the dispatch
+        step renders and queues the outgoing messages."""
+        self.ensure_one()
+        groups = defaultdict(list)
+        for line in plan:
+            if line["skip_reason"]:
+                continue
+            for channel in line["channels"]:
+                groups[line["partner"].id, channel].append(line)
+        if not groups:
+            return self.env["ar.dunning.message"]
+        user_id = self.user_id.id
+        vals_list = []
+        for (partner_id, channel), lines in groups.items():
+            level = max((line["level"] for line in lines), key=lambda lvl: lvl.offset_days)
+            vals_list.append({
+                "run_id": self.id,
+                "partner_id": partner_id,
+                "company_id": self.company_id.id,
+                "channel": channel,
+                "level_id": level.id,
+                "log_ids": [Command.create({
+                    "run_id": self.id,
+                    "invoice_id": line["invoice"].id,
+                    "partner_id": partner_id,
+                    "company_id": self.company_id.id,
+                    "level_id": line["level"].id,
+                    "level_offset": line["level"].offset_days,
+                    "channel": channel,
+                    "days_overdue": line["days_overdue"],
+                    "amount_residual": line["amount_residual"],
+                    "currency_id": line["invoice"].currency_id.id,
+                    "user_id": user_id,
+                }) for line in lines],
+            })
+        # Pay links need the invoices' portal tokens: create them here, where one worker
+        # at a time decides this company's batch, so that dispatching in parallel never
+        # writes on invoices.
+        invoices = self.env["account.move"].browse({line["invoice"].id for lines in groups.values() for line in lines})
+        invoices._ar_ensure_access_tokens()
+        messages = self.env["ar.dunning.message"].sudo().create(vals_list)
+        escalations = {(line["partner"], line["level"]) for line in plan
+                       if not line["skip_reason"] and line["level"].escalation != "none"}
+        for partner, level in escalations:
+            partner._ar_escalate(level, self.company_id)
+        return messages

@@ -1,0 +1,20 @@
+from odoo import models
+
+
+class MailMail(models.Model):
+    _inherit = "mail.mail"
+
+    def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
+        blocked = self.env["ar.dunning.message"]._ar_filter_outgoing(self)
+        if blocked:
+            blocked.write({"state": "cancel", "failure_reason": self.env._("Reminder changed before sending")})
+        return super(MailMail, self - blocked).send(
+            auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback,
+        )
+
+    def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+        if failure_type:
+            self.env["ar.dunning.message"]._ar_outgoing_done(self, failure=failure_reason or failure_type)
+        else:
+            self.env["ar.dunning.message"]._ar_outgoing_done(self)
+        return super()._postprocess_sent_message(success_pids, failure_reason=failure_reason, failure_type=failure_type)

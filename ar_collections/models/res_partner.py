@@ -1,0 +1,201 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .account_move import OPEN_PAYMENT_STATES
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    ar_dunning_policy_id = fields.Many2one(
+        "ar.dunning.policy",
+        string="Dunning policy",
+        company_dependent=True,
+        help="Overrides the company's default dunning policy for this customer.",
+    )
+    ar_collector_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        company_dependent=True,
+        domain="[('share', '=', False)]",
+        help="Person responsible for collecting this customer's invoices.",
+    )
+    ar_no_chase = fields.Boolean(string="Do not chase", tracking=True)
+    ar_no_chase_reason = fields.Char(string="Reason not to chase", tracking=True)
+    ar_no_chase_until = fields.Date(string="Do not chase until", tracking=True)
+    ar_dunning_hold = fields.Boolean(
+        string="Credit hold suggested", tracking=True, copy=False,
+        help="Set by the reminder engine when a level with the 'credit hold' escalation is reached.",
+    )
+    ar_dunning_hold_reason = fields.Char(string="Why a hold is suggested", copy=False)
+    ar_dunning_log_ids = fields.One2many("ar.dunning.log", "partner_id", string="Reminder log", readonly=True)
+    ar_dunning_message_ids = fields.One2many("ar.dunning.message", "partner_id", string="Reminders", readonly=True)
+    ar_pause_reason = fields.Char(
+        string="Reminders paused", compute="_compute_ar_pause_reason",
+        help="Why the customer's invoices are not chased today.",
+    )
+    ar_overdue_amount = fields.Monetary(
+        string="Overdue amount",
+        compute="_compute_ar_amounts",
+        currency_field="ar_currency_id",
+        help="Open receivable past its due date, in the current company's currency.",
+    )
+    ar_open_amount = fields.Monetary(
+        string="Open receivable",
+        compute="_compute_ar_amounts",
+        currency_field="ar_currency_id",
+    )
+    ar_currency_id = fields.Many2one("res.currency", compute="_compute_ar_amounts")
+    ar_has_overdue = fields.Boolean(
+        string="Has overdue invoices", compute="_compute_ar_amounts", search="_search_ar_has_overdue"
+    )
+
+    @api.constrains("ar_no_chase", "ar_no_chase_reason")
+    def _check_ar_no_chase(self):
+        for partner in self:
+            if partner.ar_no_chase and not (partner.ar_no_chase_reason or "").strip():
+                raise ValidationError(self.env._(
+                    "Say why %(partner)s must not be chased: the reason is shown to the collectors.",
+                    partner=partner.display_name,
+                ))
+
+    @api.depends_context("company", "date")
+    def _compute_ar_pause_reason(self):
+        today = fields.Date.context_today(self)
+        for partner in self:
+            partner.ar_pause_reason = False
+            customer = partner.commercial_partner_id
+            if customer.ar_no_chase and (not customer.ar_no_chase_until or customer.ar_no_chase_until >= today):
+                partner.ar_pause_reason = self.env._("Excluded from reminders: %(reason)s",
+                                                     reason=customer.ar_no_chase_reason)
+        invoices = self.env["account.move"].search([
+            ("commercial_partner_id", "in", self.commercial_partner_id.ids),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", OPEN_PAYMENT_STATES),
+        ])
+        replied = invoices._ar_customer_replies(today)
+        for partner in self:
+            date = replied.get(partner.commercial_partner_id.id)
+            if date and not partner.ar_pause_reason:
+                partner.ar_pause_reason = self.env._("Customer replied on %(date)s", date=fields.Date.to_string(date))
+
+    def _ar_escalate(self, level, company):
+        """Apply the escalation of ``level`` (reached by one of this customer's invoices)."""
+        self.ensure_one()
+        if level.escalation == "credit_hold":
+            self.sudo().write({
+                "ar_dunning_hold": True,
+                "ar_dunning_hold_reason": self.env._("Reminder level “%(level)s” reached on %(date)s",
+                                                     level=level.name,
+                                                     date=fields.Date.to_string(fields.Date.context_today(self))),
+            })
+            return
+        if level.escalation == "activity_collector":
+            user = self.with_company(company).ar_collector_id or company._ar_escalation_user()
+        elif level.escalation == "activity_manager":
+            user = company._ar_escalation_user()
+        else:
+            return
+        self.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=fields.Date.context_today(self),
+            summary=self.env._("Escalation: “%(level)s” reached", level=level.name),
+            note=self.env._("An invoice of %(partner)s reached the reminder level “%(level)s”. "
+                            "Review the account and decide the next step.",
+                            partner=self.display_name, level=level.name),
+            user_id=user.id,
+        )
+
+    def _ar_receivable_domain(self):
+        return [
+            ("company_id", "in", self.env.companies.ids),
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("amount_residual", "!=", 0),
+        ]
+
+    @api.depends_context("company", "allowed_company_ids")
+    def _compute_ar_amounts(self):
+        today = fields.Date.context_today(self)
+        commercial = self.commercial_partner_id
+        domain = self._ar_receivable_domain() + [("partner_id", "in", commercial.ids)]
+        overdue, open_ = {}, {}
+        for partner, late, amount in self.env["account.move.line"]._read_group(
+            domain,
+            groupby=["partner_id", "date_maturity:day"],
+            aggregates=["amount_residual:sum"],
+        ) if commercial else []:
+            open_[partner.id] = open_.get(partner.id, 0.0) + amount
+            if late and late < today:
+                overdue[partner.id] = overdue.get(partner.id, 0.0) + amount
+        for partner in self:
+            key = partner.commercial_partner_id.id
+            partner.ar_currency_id = self.env.company.currency_id
+            partner.ar_open_amount = open_.get(key, 0.0)
+            partner.ar_overdue_amount = overdue.get(key, 0.0)
+            partner.ar_has_overdue = overdue.get(key, 0.0) > 0
+
+    def _search_ar_has_overdue(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(self.env._("Unsupported search on overdue invoices."))
+        domain = self._ar_receivable_domain() + [
+            ("date_maturity", "<", fields.Date.context_today(self)),
+            ("amount_residual", ">", 0),
+        ]
+        partner_ids = [partner.id for [partner] in self.env["account.move.line"]._read_group(domain, ["partner_id"])]
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", partner_ids)]
+
+    # ------------------------------------------------------------------
+    # Dunning message helpers (used by mail and SMS templates)
+    # ------------------------------------------------------------------
+
+    def _ar_dunning_invoices(self, invoice_ids=None):
+        """The open customer invoices a reminder to this customer lists.
+
+        :param invoice_ids: the invoices chosen by the dunning run; when empty, every
+            overdue invoice of the customer. Only this customer's open invoices are kept,
+            whatever is passed, so a template can never show another customer's invoices.
+        """
+        self.ensure_one()
+        domain = [
+            ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", OPEN_PAYMENT_STATES),
+        ]
+        if invoice_ids:
+            domain.append(("id", "in", list(invoice_ids)))
+        else:
+            domain.append(("invoice_date_due", "<", fields.Date.context_today(self)))
+        return self.env["account.move"].search(domain, order="invoice_date_due, id")
+
+    def _ar_dunning_table(self, invoice_ids=None):
+        """HTML table of the invoices of a reminder: number, due date, days overdue,
+        open amount in the invoice currency and a pay link (portal, no login needed)."""
+        invoices = self._ar_dunning_invoices(invoice_ids)
+        return self.env["ir.qweb"]._render(
+            "ar_collections.dunning_invoice_table",
+            {"invoices": invoices, "lines": invoices._ar_reminder_lines(), "partner": self},
+        )
+
+    def _ar_dunning_sms_summary(self, invoice_ids=None):
+        """One line for an SMS: how many invoices, the open total per currency, a pay link."""
+        lines = self._ar_dunning_invoices(invoice_ids)._ar_reminder_lines()
+        totals = {}
+        for line in lines:
+            totals.setdefault(line["currency"], 0.0)
+            totals[line["currency"]] += line["amount_residual"]
+        amounts = ", ".join(
+            self.env["ir.qweb.field.monetary"].value_to_html(amount, {"display_currency": currency})
+            for currency, amount in totals.items()
+        )
+        company = lines[0]["invoice"].company_id if lines else self.env.company
+        return {
+            "company": company.name,
+            "count": len(lines),
+            "amounts": amounts,
+            "url": lines[0]["pay_url"] if lines else "",
+        }

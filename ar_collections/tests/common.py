@@ -1,0 +1,152 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.mail.tests.common import MockEmail
+
+
+class ArCollectionsCommon(AccountTestInvoicingCommon, MockEmail):
+    """The AR scenario shared by the AR Collections tests: a company with its
+    default dunning policy, a collector, a manager, a billing clerk, and
+    customers with overdue, partially paid and not-yet-due invoices."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.company.email = "billing@company-one.example.com"
+        cls.policy = cls.company.ar_dunning_policy_id
+        cls.today = fields.Date.context_today(cls.env.user)
+        company_ctx = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
+        cls.user_collector = new_test_user(
+            cls.env, "ar_collector", groups="base.group_user,ar_collections.group_ar_collections_user",
+            name="Colin Collector", **company_ctx,
+        )
+        cls.user_ar_manager = new_test_user(
+            cls.env, "ar_manager", groups="base.group_user,ar_collections.group_ar_collections_manager",
+            name="Mia Manager", **company_ctx,
+        )
+        cls.user_billing = new_test_user(
+            cls.env, "ar_billing", groups="base.group_user,account.group_account_invoice",
+            name="Bill Clerk", **company_ctx,
+        )
+        cls.customer = cls.env["res.partner"].create({
+            "name": "Overdue Industries",
+            "is_company": True,
+            "email": "ap@overdue-industries.example.com",
+            "mobile": "+32470123456",
+        })
+        cls.customer_contact = cls.env["res.partner"].create({
+            "name": "Olga Overdue",
+            "parent_id": cls.customer.id,
+            "email": "olga@overdue-industries.example.com",
+        })
+        cls.other_customer = cls.env["res.partner"].create({
+            "name": "Punctual Partners",
+            "is_company": True,
+            "email": "ap@punctual.example.com",
+        })
+        cls.portal_user = new_test_user(
+            cls.env, "ar_portal", groups="base.group_portal", partner_id=cls.customer_contact.id,
+            **company_ctx,
+        )
+        cls.inv_overdue = cls._ar_invoice(cls.customer, 1000.0, days_overdue=20)
+        cls.inv_partial = cls._ar_invoice(cls.customer, 600.0, days_overdue=5)
+        cls._ar_pay(cls.inv_partial, 250.0)
+        cls.inv_not_due = cls._ar_invoice(cls.customer, 300.0, days_overdue=-10)
+        cls.inv_other = cls._ar_invoice(cls.other_customer, 700.0, days_overdue=12)
+
+    @classmethod
+    def _ar_invoice(cls, partner, amount, days_overdue=0, currency=None, company=None, post=True):
+        """A customer invoice of ``amount`` (no tax) due ``days_overdue`` days ago
+        (negative: due in the future)."""
+        company = company or cls.company
+        due = cls.today - timedelta(days=days_overdue)
+        move = cls.env["account.move"].with_company(company).create({
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": due - timedelta(days=30),
+            "invoice_date_due": due,
+            "currency_id": (currency or company.currency_id).id,
+            "invoice_line_ids": [Command.create({
+                "name": "Consulting services",
+                "quantity": 1,
+                "price_unit": amount,
+                "tax_ids": [Command.clear()],
+            })],
+        })
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _ar_pay(cls, invoice, amount, date=None):
+        """Register a payment of ``amount`` (invoice currency) against ``invoice``."""
+        return cls.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids,
+        ).create({
+            "amount": amount,
+            "payment_date": date or cls.today,
+            "currency_id": invoice.currency_id.id,
+        })._create_payments()
+
+    @classmethod
+    def _ar_credit_note(cls, invoice, amount):
+        """A posted credit note of ``amount`` reconciled with ``invoice``."""
+        refund = cls.env["account.move"].with_company(invoice.company_id).create({
+            "move_type": "out_refund",
+            "partner_id": invoice.partner_id.id,
+            "invoice_date": cls.today,
+            "currency_id": invoice.currency_id.id,
+            "reversed_entry_id": invoice.id,
+            "invoice_line_ids": [Command.create({
+                "name": "Credit for damaged goods",
+                "quantity": 1,
+                "price_unit": amount,
+                "tax_ids": [Command.clear()],
+            })],
+        })
+        refund.action_post()
+        lines = (invoice.line_ids | refund.line_ids).filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled
+        )
+        lines.reconcile()
+        return refund
+
+    # ------------------------------------------------------------------
+    # Dunning engine helpers
+    # ------------------------------------------------------------------
+
+    def _ar_run(self, company=None, batch_size=200, new=True):
+        """Run the dunning engine of ``company`` to the end, as the scheduler would."""
+        run = self.env["ar.dunning.run"]._ar_get_run(company or self.company, trigger="cron", new=new)
+        for _guard in range(1000):
+            if run.state != "running":
+                break
+            run._ar_process_batch(batch_size)
+        return run
+
+    def _ar_dispatch(self):
+        """Dispatch every queued reminder, as the dispatch cron would."""
+        messages = self.env["ar.dunning.message"]._ar_claim_queued(10000)
+        messages._ar_dispatch()
+        return messages
+
+    def _ar_send_mail_queue(self):
+        """Send what the mail queue holds through Odoo's mocked SMTP gateway; the
+        emails that left are in ``self._mails``."""
+        mails = self.env["mail.mail"].sudo().search([("state", "=", "outgoing")])
+        with self.mock_mail_gateway():
+            mails.send()
+        return mails
+
+    def _ar_logs(self, invoice):
+        return self.env["ar.dunning.log"].sudo().search([("invoice_id", "=", invoice.id)], order="id")
+
+    def _ar_messages(self, partner, channel=None):
+        domain = [("partner_id", "=", partner.id)]
+        if channel:
+            domain.append(("channel", "=", channel))
+        return self.env["ar.dunning.message"].sudo().search(domain, order="id")

@@ -1,0 +1,96 @@
+from odoo import api, fields, models
+
+# The preview lists this many lines; the totals count them all.
+PREVIEW_LIMIT = 500
+
+
+class ArDunningPreview(models.TransientModel):
+    """"Run reminders now": shows what a run would send today, then starts it."""
+
+    _name = "ar.dunning.preview"
+    _description = "Dunning Run Preview"
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
+    date = fields.Date(default=fields.Date.context_today, readonly=True)
+    line_ids = fields.One2many("ar.dunning.preview.line", "preview_id", readonly=True)
+    customer_count = fields.Integer(readonly=True)
+    invoice_count = fields.Integer(readonly=True)
+    skipped_count = fields.Integer(readonly=True)
+    message_count = fields.Integer(string="Reminders to send", readonly=True)
+    truncated = fields.Boolean(readonly=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        previews = super().create(vals_list)
+        for preview in previews:
+            preview._compute_plan()
+        return previews
+
+    def _compute_plan(self):
+        """Plan today's reminders of the company without writing any of them."""
+        self.ensure_one()
+        Move = self.env["account.move"].sudo().with_company(self.company_id)
+        invoices = Move.search(Move._ar_candidate_domain(self.company_id, self.date),
+                               order="commercial_partner_id, invoice_date_due, id")
+        plan = invoices._ar_plan_reminders(self.date)
+        to_send = [line for line in plan if not line["skip_reason"]]
+        self.write({
+            "customer_count": len({line["partner"].id for line in to_send}),
+            "invoice_count": len(to_send),
+            "skipped_count": len(plan) - len(to_send),
+            "message_count": len({(line["partner"].id, channel) for line in to_send for channel in line["channels"]}),
+            "truncated": len(plan) > PREVIEW_LIMIT,
+            "line_ids": [fields.Command.create({
+                "partner_id": line["partner"].id,
+                "invoice_id": line["invoice"].id,
+                "level_id": line["level"].id,
+                "channels": ", ".join(dict(self.env["ar.dunning.log"]._fields["channel"].selection)[channel]
+                                      for channel in line["channels"]),
+                "days_overdue": line["days_overdue"],
+                "amount_residual": line["amount_residual"],
+                "currency_id": line["invoice"].currency_id.id,
+                "skip_reason": line["skip_reason"] or False,
+            }) for line in plan[:PREVIEW_LIMIT]],
+        })
+
+    @api.model
+    def action_open_preview(self):
+        """Compute the preview of the current company and open it."""
+        preview = self.create({"company_id": self.env.company.id})
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Run reminders now"),
+            "res_model": self._name,
+            "res_id": preview.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_run(self):
+        """Start the run: queue the reminders shown (and any that became due since)."""
+        self.ensure_one()
+        run = self.env["ar.dunning.run"]._ar_get_run(self.company_id, trigger="manual", new=True)
+        run._ar_run_now()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "ar.dunning.run",
+            "res_id": run.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+
+class ArDunningPreviewLine(models.TransientModel):
+    _name = "ar.dunning.preview.line"
+    _description = "Dunning Run Preview Line"
+    _order = "partner_id, days_overdue desc"
+
+    preview_id = fields.Many2one("ar.dunning.preview", required=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Customer")
+    invoice_id = fields.Many2one("account.move", string="Invoice")
+    level_id = fields.Many2one("ar.dunning.level", string="Level")
+    channels = fields.Char()
+    days_overdue = fields.Integer()
+    amount_residual = fields.Monetary(string="Open amount", currency_field="currency_id")
+    currency_id = fields.Many2one("res.currency")
+    skip_reason = fields.Char(string="Not sent because")

@@ -1,0 +1,49 @@
+"""Suite-wide guards for the pytest-odoo run.
+
+Odoo's HttpCase raises SkipTest when Chrome or websocket-client is missing, which
+would make a run without a browser look green. Here such a skip fails the run,
+and the number of browser tours that really ran is printed at the end.
+"""
+
+import pytest
+
+BROWSER_SKIP_MARKERS = ("chrome", "websocket", "browser")
+_tours = {"started": 0, "passed": 0}
+_browser_skips = []
+
+
+def pytest_sessionstart(session):
+    try:
+        from odoo.tests import common
+    except ImportError:  # not an Odoo run (e.g. linting helpers only)
+        return
+    original = common.HttpCase.start_tour
+
+    def start_tour(self, *args, **kwargs):
+        _tours["started"] += 1
+        result = original(self, *args, **kwargs)
+        _tours["passed"] += 1
+        return result
+
+    common.HttpCase.start_tour = start_tour
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        reason = str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr)
+        if any(marker in reason.lower() for marker in BROWSER_SKIP_MARKERS):
+            _browser_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(
+        f"browser tours: {_tours['started']} started, {_tours['passed']} passed"
+    )
+    for line in _browser_skips:
+        terminalreporter.write_line(f"BROWSER TEST COULD NOT RUN (counted as failure): {line}", red=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    if _browser_skips and session.exitstatus == 0:
+        session.exitstatus = 1

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Generate the AR Collections demo receivable book in an Odoo database.
+
+Usage: .venv/bin/python setup/demo_book.py -c odoo.conf -d DB
+           [--invoices N] [--customers N] [--seed S] [--months M]
+
+Runs once per database: the seed is stored in the ``ar_collections.demo_book_seed``
+system parameter and a second run exits without touching anything.
+"""
+import argparse
+import importlib
+import os
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-c", "--config", required=True, help="Odoo configuration file")
+    parser.add_argument("-d", "--database", required=True, help="database to fill")
+    parser.add_argument("--invoices", type=int, default=1500)
+    parser.add_argument("--customers", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--months", type=int, default=18)
+    args = parser.parse_args(argv)
+    if min(args.invoices, args.customers, args.months) < 1:
+        parser.error("--invoices, --customers and --months must be positive")
+    return args
+
+
+def _load_generator(odoo):
+    """Import the generator as odoo.addons.ar_collections, even if the conf's addons_path lacks this repo."""
+    odoo.modules.module.initialize_sys_path()
+    if not any(os.path.isdir(os.path.join(path, "ar_collections")) for path in odoo.addons.__path__):
+        odoo.addons.__path__.append(REPO)
+    return importlib.import_module("odoo.addons.ar_collections.tools.demo_book")
+
+
+def _echo(line=""):
+    sys.stdout.write(f"{line}\n")
+
+
+def _print_table(rows):
+    width = max(len(label) for label, _value in rows)
+    rule = "-" * (width + 3 + max(len(str(value)) for _label, value in rows))
+    _echo(rule)
+    for label, value in rows:
+        _echo(f"{label:<{width}} | {value}")
+    _echo(rule)
+
+
+def main(argv=None):
+    args = _parse_args(argv if argv is not None else sys.argv[1:])
+    import odoo  # imported late so --help works without Odoo
+
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    demo_book = _load_generator(odoo)
+    registry = odoo.modules.registry.Registry(args.database)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        seed = env["ir.config_parameter"].get_param(demo_book.MARKER_PARAM)
+        if seed:
+            _echo(f"AR demo book already generated in {args.database} (seed {seed}); nothing to do.")
+            return 0
+        started = time.monotonic()
+        summary = demo_book.generate_ar_book(
+            env, invoices=args.invoices, customers=args.customers, seed=args.seed, months=args.months)
+        # a standalone script owns its transaction
+        cr.commit()  # pylint: disable=invalid-commit
+        elapsed = time.monotonic() - started
+
+    start, end = summary["period"]
+    rows = [
+        ("database", args.database),
+        ("company", summary["company"]),
+        ("seed", summary["seed"]),
+        ("period", f"{start} .. {end}"),
+        ("customers", summary["customers"]),
+    ]
+    rows += [(f"  {profile}", count) for profile, count in summary["profiles"].items()]
+    rows += [
+        ("invoices", summary["invoices"]),
+        ("  in foreign currency", summary["invoices_foreign"]),
+        ("credit notes", summary["credit_notes"]),
+        ("payments", summary["payments"]),
+        ("  full", summary["payments_full"]),
+        ("  partial (instalments)", summary["payments_partial"]),
+        ("  late (after due date)", summary["payments_late"]),
+    ]
+    rows += [(f"invoices {state}", count) for state, count in summary["payment_states"].items()]
+    rows += [
+        ("currencies", ", ".join(summary["currencies"])),
+        ("open receivable", f"{summary['open_receivable']:,.2f} {summary['company_currency']}"),
+        ("seconds", f"{elapsed:.1f}"),
+    ]
+    rows += [(f"  {phase}", f"{seconds:.1f}") for phase, seconds in summary["timings"].items()]
+    _print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
