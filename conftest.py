@@ -1,13 +1,14 @@
 """Suite-wide guards for the pytest-odoo run.
 
-Odoo's HttpCase raises SkipTest when Chrome or websocket-client is missing, which
+Odoo's HttpCase raises SkipTest when Chrome or websocket-client is missing (and pytest-odoo
+skips every HttpCase without --odoo-http), which
 would make a run without a browser look green. Here such a skip fails the run,
 and the number of browser tours that really ran is printed at the end.
 """
 
 import pytest
 
-BROWSER_SKIP_MARKERS = ("chrome", "websocket", "browser")
+BROWSER_SKIP_MARKERS = ("chrome", "websocket", "browser", "odoo-http")
 _tours = {"started": 0, "passed": 0}
 _browser_skips = []
 

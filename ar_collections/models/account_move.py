@@ -2,7 +2,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 # payment_state values of an invoice that still has something to collect
@@ -10,7 +9,8 @@ OPEN_PAYMENT_STATES = ("not_paid", "partial")
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "ar.no.chase.mixin"]
 
     ar_dunning_policy_id = fields.Many2one(
         "ar.dunning.policy",
@@ -19,9 +19,6 @@ class AccountMove(models.Model):
         check_company=True,
         help="Overrides the customer's and the company's dunning policy for this invoice.",
     )
-    ar_no_chase = fields.Boolean(string="Do not chase", copy=False, tracking=True)
-    ar_no_chase_reason = fields.Char(string="Reason not to chase", copy=False, tracking=True)
-    ar_no_chase_until = fields.Date(string="Do not chase until", copy=False, tracking=True)
     ar_dunning_log_ids = fields.One2many("ar.dunning.log", "invoice_id", string="Reminders sent", readonly=True)
     ar_last_level_id = fields.Many2one(
         "ar.dunning.level", string="Last reminder level", compute="_compute_ar_last_level",
@@ -60,15 +57,6 @@ class AccountMove(models.Model):
         for move in self:
             move.ar_pause_reason = reasons.get(move.id, False)
 
-    @api.constrains("ar_no_chase", "ar_no_chase_reason")
-    def _check_ar_no_chase(self):
-        for move in self:
-            if move.ar_no_chase and not (move.ar_no_chase_reason or "").strip():
-                raise ValidationError(self.env._(
-                    "Say why %(invoice)s must not be chased: the reason is shown to the collectors.",
-                    invoice=move.display_name,
-                ))
-
     def _ar_get_policy(self):
         """The dunning policy that applies: the invoice's own, else its customer's
         (in the invoice's company), else the company default."""
@@ -80,10 +68,7 @@ class AccountMove(models.Model):
         """True when the invoice or its customer is marked "do not chase" for ``today``."""
         self.ensure_one()
         today = today or fields.Date.context_today(self)
-        for record in (self, self.commercial_partner_id):
-            if record.ar_no_chase and (not record.ar_no_chase_until or record.ar_no_chase_until >= today):
-                return True
-        return False
+        return self._ar_no_chase_active(today) or self.commercial_partner_id._ar_no_chase_active(today)
 
     def _ar_reminder_lines(self):
         """What a reminder says about each invoice, amounts in the invoice's currency
@@ -135,11 +120,11 @@ class AccountMove(models.Model):
             if move.payment_state not in OPEN_PAYMENT_STATES:
                 reasons[move.id] = self.env._("Paid") if move.payment_state in ("paid", "in_payment") else \
                     self.env._("Nothing left to pay")
-            elif move.ar_no_chase and (not move.ar_no_chase_until or move.ar_no_chase_until >= today):
+            elif move._ar_no_chase_active(today):
                 reasons[move.id] = self.env._("Excluded from reminders: %(reason)s", reason=move.ar_no_chase_reason)
             else:
                 customer = move.commercial_partner_id
-                if customer.ar_no_chase and (not customer.ar_no_chase_until or customer.ar_no_chase_until >= today):
+                if customer._ar_no_chase_active(today):
                     reasons[move.id] = self.env._("Customer excluded from reminders: %(reason)s",
                                                   reason=customer.ar_no_chase_reason)
         replied = self._ar_customer_replies(today)

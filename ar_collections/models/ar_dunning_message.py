@@ -9,7 +9,9 @@ from .ar_dunning_log import CHANNELS, LOG_STATES
 
 _logger = logging.getLogger(__name__)
 
-DISPATCH_BATCH_SIZE = 50
+# Reminders rendered per dispatch call: a letter is a PDF (about a second with
+# wkhtmltopdf), so a batch stays within the few seconds a cron batch should take.
+DISPATCH_BATCH_SIZE = 20
 
 
 class ArDunningMessage(models.Model):
@@ -193,7 +195,8 @@ class ArDunningMessage(models.Model):
         partner = self.partner_id
         user = partner.with_company(self.company_id).ar_collector_id or self.company_id._ar_escalation_user()
         lines = invoices._ar_reminder_lines()
-        self.activity_id = partner.activity_schedule(
+        # quick_update: no "activity assigned" email for each call; it is in their to-do list
+        self.activity_id = partner.with_context(mail_activity_quick_update=True).activity_schedule(
             "mail.mail_activity_data_call",
             date_deadline=fields.Date.context_today(self),
             summary=self.env._("Call about %(count)s unpaid invoice(s) (%(level)s)",

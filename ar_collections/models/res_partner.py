@@ -1,11 +1,11 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 from .account_move import OPEN_PAYMENT_STATES
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "ar.no.chase.mixin"]
 
     ar_dunning_policy_id = fields.Many2one(
         "ar.dunning.policy",
@@ -20,9 +20,6 @@ class ResPartner(models.Model):
         domain="[('share', '=', False)]",
         help="Person responsible for collecting this customer's invoices.",
     )
-    ar_no_chase = fields.Boolean(string="Do not chase", tracking=True)
-    ar_no_chase_reason = fields.Char(string="Reason not to chase", tracking=True)
-    ar_no_chase_until = fields.Date(string="Do not chase until", tracking=True)
     ar_dunning_hold = fields.Boolean(
         string="Credit hold suggested", tracking=True, copy=False,
         help="Set by the reminder engine when a level with the 'credit hold' escalation is reached.",
@@ -50,22 +47,13 @@ class ResPartner(models.Model):
         string="Has overdue invoices", compute="_compute_ar_amounts", search="_search_ar_has_overdue"
     )
 
-    @api.constrains("ar_no_chase", "ar_no_chase_reason")
-    def _check_ar_no_chase(self):
-        for partner in self:
-            if partner.ar_no_chase and not (partner.ar_no_chase_reason or "").strip():
-                raise ValidationError(self.env._(
-                    "Say why %(partner)s must not be chased: the reason is shown to the collectors.",
-                    partner=partner.display_name,
-                ))
-
     @api.depends_context("company", "date")
     def _compute_ar_pause_reason(self):
         today = fields.Date.context_today(self)
         for partner in self:
             partner.ar_pause_reason = False
             customer = partner.commercial_partner_id
-            if customer.ar_no_chase and (not customer.ar_no_chase_until or customer.ar_no_chase_until >= today):
+            if customer._ar_no_chase_active(today):
                 partner.ar_pause_reason = self.env._("Excluded from reminders: %(reason)s",
                                                      reason=customer.ar_no_chase_reason)
         invoices = self.env["account.move"].search([
@@ -97,7 +85,7 @@ class ResPartner(models.Model):
             user = company._ar_escalation_user()
         else:
             return
-        self.sudo().activity_schedule(
+        self.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
             "mail.mail_activity_data_todo",
             date_deadline=fields.Date.context_today(self),
             summary=self.env._("Escalation: “%(level)s” reached", level=level.name),

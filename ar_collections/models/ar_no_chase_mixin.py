@@ -1,0 +1,28 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ArNoChaseMixin(models.AbstractModel):
+    """"Do not chase" on a customer or an invoice: a reason, and an optional end date."""
+
+    _name = "ar.no.chase.mixin"
+    _description = "Excluded from payment reminders"
+
+    ar_no_chase = fields.Boolean(string="Do not chase", copy=False, tracking=True)
+    ar_no_chase_reason = fields.Char(string="Reason not to chase", copy=False, tracking=True)
+    ar_no_chase_until = fields.Date(string="Do not chase until", copy=False, tracking=True,
+                                    help="Reminders resume the day after; empty: until unticked.")
+
+    @api.constrains("ar_no_chase", "ar_no_chase_reason")
+    def _check_ar_no_chase(self):
+        for record in self:
+            if record.ar_no_chase and not (record.ar_no_chase_reason or "").strip():
+                raise ValidationError(self.env._(
+                    "Say why %(record)s must not be chased: the reason is shown to the collectors.",
+                    record=record.display_name,
+                ))
+
+    def _ar_no_chase_active(self, today):
+        """True when this record is excluded from reminders on ``today``."""
+        self.ensure_one()
+        return self.ar_no_chase and (not self.ar_no_chase_until or self.ar_no_chase_until >= today)
