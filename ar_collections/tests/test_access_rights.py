@@ -70,3 +70,28 @@ class TestAccessRights(ArCollectionsCommon):
         self.assertFalse(visible(self.user_billing))
         with self.assertRaises(AccessError):
             visible(self.portal_user)
+
+    def test_reminder_log_append_only_for_people(self):
+        self._ar_run()
+        log = self.env["ar.dunning.log"].sudo().search([("invoice_id", "=", self.inv_other.id)])
+        self.assertTrue(log)
+        for user in (self.user_collector, self.user_ar_manager):
+            as_user = log.with_user(user)
+            self.assertEqual(as_user.invoice_id, self.inv_other, "collectors and managers read the log")
+            with self.assertRaises(AccessError):
+                as_user.write({"state": "cancelled"})
+            with self.assertRaises(AccessError):
+                as_user.unlink()
+            with self.assertRaises(AccessError):
+                self.env["ar.dunning.log"].with_user(user).create({
+                    "invoice_id": self.inv_other.id, "partner_id": self.other_customer.id,
+                    "company_id": self.company.id, "level_id": log.level_id.id, "channel": "email",
+                })
+            with self.assertRaises(AccessError):
+                log.message_id.with_user(user).write({"state": "sent"})
+
+    def test_only_managers_run_reminders(self):
+        with self.assertRaises(AccessError):
+            self.env["ar.dunning.preview"].with_user(self.user_collector).create({})
+        preview = self.env["ar.dunning.preview"].with_user(self.user_ar_manager).create({})
+        self.assertEqual(preview.customer_count, 2)
