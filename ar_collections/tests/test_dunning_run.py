@@ -363,3 +363,27 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertEqual(len(self._ar_messages(self.customer, "email")), 1)
         today_run = self.env["ar.dunning.run"].search([("date", "=", fields.Date.context_today(self.env.user))])
         self.assertEqual(today_run.state, "done")
+
+    def test_attach_invoices(self):
+        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).attach_invoices = True
+        self._ar_run()
+        self._ar_dispatch()
+        message = self._ar_messages(self.other_customer)
+        attachments = message.mail_message_id.attachment_ids
+        self.assertEqual(len(attachments), 1)
+        self.assertTrue(attachments.raw)
+        self.assertIn(self.inv_other.name.replace("/", "_"), attachments.name)
+        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.mail_message_id.id)])
+        self.assertEqual(mail.attachment_ids, attachments)
+
+    def test_sms_provider_outcome_is_logged(self):
+        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_sms = True
+        self.other_customer.mobile = "+32470998877"
+        self._ar_run()
+        self._ar_dispatch()
+        message = self._ar_messages(self.other_customer, "sms")
+        sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.mail_message_id.id)])
+        self.assertEqual(message.state, "queued")
+        sms._update_sms_state_and_trackers("pending")  # what the SMS provider's answer does
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(self._ar_logs(self.inv_other).filtered(lambda log: log.channel == "sms").state, "sent")

@@ -44,3 +44,23 @@ class TestMultiCompany(ArCollectionsCommon):
     def test_invoice_cannot_use_other_company_policy(self):
         with self.assertRaises(UserError):
             self.inv_b.ar_dunning_policy_id = self.policy
+
+    def test_runs_are_per_company(self):
+        """A company's run chases its own invoices with its own policy, never the other's."""
+        self.policy_b.level_ids.filtered(lambda lvl: lvl.offset_days == 30).name = "Company B final notice"
+        run_a = self._ar_run(self.company)
+        run_b = self._ar_run(self.company_b)
+        logs_a = self.env["ar.dunning.log"].sudo().search([("run_id", "=", run_a.id)])
+        logs_b = self.env["ar.dunning.log"].sudo().search([("run_id", "=", run_b.id)])
+        self.assertNotIn(self.inv_b, logs_a.invoice_id)
+        self.assertEqual(logs_b.invoice_id, self.inv_b)
+        self.assertEqual(set(logs_b.level_id.mapped("name")), {"Company B final notice"})
+        self.assertEqual(logs_a.company_id, self.company)
+        self.assertEqual(logs_a.level_id.policy_id, self.policy)
+        # the customer of both companies gets one email reminder from each
+        emails = self._ar_messages(self.customer, "email")
+        self.assertEqual(emails.company_id, self.company | self.company_b)
+        self.assertEqual(len(emails), 2)
+        # a collector of company B sees only company B's reminders
+        visible = self.env["ar.dunning.message"].with_user(self.collector_b).search([])
+        self.assertEqual(visible.company_id, self.company_b)
