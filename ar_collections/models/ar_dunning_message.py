@@ -1,6 +1,7 @@
 import logging
 
 import psycopg2
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -232,6 +233,11 @@ class ArDunningMessage(models.Model):
         if not changed:
             return records.browse()
         blocked = records.filtered(lambda record: record.mail_message_id in changed.mail_message_id)
+        for message in changed:
+            # The customer never receives this version: say so on the chatter message.
+            note = Markup("<p><em>%s</em></p>") % self.env._(
+                "Not sent: an invoice of this reminder was paid or paused before sending.")
+            message.mail_message_id.sudo().body = note + (message.mail_message_id.body or "")
         for message in changed.filtered(lambda msg: msg.state == "queued"):
             # Render again with the remaining invoices at the next dispatch.
             message.write({"dispatch_date": False, "mail_message_id": False})

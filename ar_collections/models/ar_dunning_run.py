@@ -175,7 +175,7 @@ class ArDunningRun(models.Model):
             domain.append(("commercial_partner_id", ">", self.cursor_partner_id))
         # Raw SQL around the ORM's own query: _read_group would order the groups by the
         # partners' display order, and the cursor needs them by id.
-        query = self.env["account.move"].sudo()._search(domain, order="id")
+        query = self.env["account.move"].sudo()._search(domain)
         self.env.cr.execute(SQL(
             "SELECT DISTINCT sub.partner_id FROM (%s) sub ORDER BY sub.partner_id %s",
             query.select(SQL("account_move.commercial_partner_id AS partner_id")),

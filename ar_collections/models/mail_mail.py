@@ -8,6 +8,10 @@ class MailMail(models.Model):
         blocked = self.env["ar.dunning.message"]._ar_filter_outgoing(self)
         if blocked:
             blocked.write({"state": "cancel", "failure_reason": self.env._("Reminder changed before sending")})
+            # the chatter shows these emails as cancelled, not as waiting to be sent
+            self.env["mail.notification"].sudo().search([
+                ("mail_mail_id", "in", blocked.ids), ("notification_status", "not in", ("sent", "canceled")),
+            ]).write({"notification_status": "canceled"})
         return super(MailMail, self - blocked).send(
             auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback,
         )

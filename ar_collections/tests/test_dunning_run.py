@@ -162,6 +162,8 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertEqual(mail.state, "cancel")
         self.assertEqual(message.state, "cancelled")
         self.assertEqual(self._ar_logs(self.inv_other).state, "cancelled")
+        self.assertIn("Not sent", str(message.mail_message_id.body), "the chatter says it never left")
+        self.assertEqual(set(message.mail_message_id.notification_ids.mapped("notification_status")), {"canceled"})
 
     def test_paid_between_dispatch_and_send_some(self):
         self._ar_run()
