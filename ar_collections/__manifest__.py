@@ -41,6 +41,8 @@ Chase unpaid customer invoices without doing it by hand.
         "views/ar_dunning_run_views.xml",
         "views/ar_dunning_message_views.xml",
         "views/ar_dunning_log_views.xml",
+        "views/ar_dispute_views.xml",
+        "views/ar_promise_views.xml",
         "wizard/ar_dunning_preview_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

@@ -127,6 +127,17 @@ class AccountMove(models.Model):
                 if customer._ar_no_chase_active(today):
                     reasons[move.id] = self.env._("Customer excluded from reminders: %(reason)s",
                                                   reason=customer.ar_no_chase_reason)
+        ids = set(self.ids)
+        for dispute in self.env["ar.dispute"].sudo().search([("is_open", "=", True), ("invoice_ids", "in", self.ids)]):
+            for move_id in set(dispute.invoice_ids.ids) & ids:
+                reasons.setdefault(move_id, self.env._("Disputed: %(reason)s", reason=dict(
+                    dispute._fields["reason"]._description_selection(self.env))[dispute.reason]))
+        for promise in self.env["ar.promise"].sudo().search([
+            ("state", "=", "open"), ("pause_until", ">=", today), ("invoice_ids", "in", self.ids),
+        ]):
+            for move_id in set(promise.invoice_ids.ids) & ids:
+                reasons.setdefault(move_id, self.env._(
+                    "Promised to pay by %(date)s", date=fields.Date.to_string(promise.promised_date)))
         replied = self._ar_customer_replies(today)
         for move in self:
             if move.id not in reasons and move.commercial_partner_id.id in replied:
@@ -226,6 +237,32 @@ class AccountMove(models.Model):
             tuple(missing.ids),
         ))
         missing.invalidate_recordset(["access_token"])
+
+    def action_ar_open_dispute(self):
+        """Open a new dispute on this invoice."""
+        self.ensure_one()
+        return self._ar_open_form("ar.dispute", self.env._("Dispute"))
+
+    def action_ar_log_promise(self):
+        """Record the customer's promise to pay this invoice."""
+        self.ensure_one()
+        action = self._ar_open_form("ar.promise", self.env._("Promise to pay"))
+        action["context"].update(default_amount=self.amount_residual, default_currency_id=self.currency_id.id)
+        return action
+
+    def _ar_open_form(self, model, name):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_partner_id": self.commercial_partner_id.id,
+                "default_company_id": self.company_id.id,
+                "default_invoice_ids": [fields.Command.set(self.ids)],
+            },
+        }
 
     def _ar_invoice_pdf_attachments(self):
         """The invoices' PDFs as attachments, reusing the ones Odoo already generated."""

@@ -1,5 +1,6 @@
 from . import test_access_rights
 from . import test_demo_book
+from . import test_disputes_promises
 from . import test_dunning_policy
 from . import test_dunning_run
 from . import test_multi_company

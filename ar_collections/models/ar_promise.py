@@ -1,0 +1,57 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ArPromise(models.Model):
+    """A customer promised to pay invoices by a date: not chased until then (plus grace)."""
+
+    _name = "ar.promise"
+    _description = "Promise to Pay"
+    _inherit = ["mail.thread"]
+    _order = "promised_date desc, id desc"
+    _check_company_auto = True
+
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, tracking=True,
+                                 domain="[('parent_id', '=', False)]")
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    invoice_ids = fields.Many2many(
+        "account.move", string="Invoices", required=True, check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
+    )
+    amount = fields.Monetary(required=True, tracking=True, currency_field="currency_id")
+    currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
+    promised_date = fields.Date(required=True, tracking=True)
+    grace_days = fields.Integer(default=3, help="Reminders resume this many days after the promised date.")
+    pause_until = fields.Date(compute="_compute_pause_until", store=True, index=True)
+    state = fields.Selection([("open", "Open"), ("cancelled", "Cancelled")], default="open", required=True,
+                             tracking=True, index=True)
+    note = fields.Text()
+
+    @api.depends("promised_date", "grace_days")
+    def _compute_pause_until(self):
+        for promise in self:
+            promise.pause_until = promise.promised_date and promise.promised_date + timedelta(days=promise.grace_days)
+
+    @api.depends("partner_id", "amount", "promised_date")
+    def _compute_display_name(self):
+        for promise in self:
+            promise.display_name = f"{promise.partner_id.name or ''}: {promise.amount:.2f} by {promise.promised_date}"
+
+    @api.constrains("amount", "grace_days", "partner_id", "invoice_ids")
+    def _check_values(self):
+        for promise in self:
+            if promise.amount <= 0:
+                raise ValidationError(self.env._("A promise to pay needs a positive amount."))
+            if promise.grace_days < 0:
+                raise ValidationError(self.env._("The grace period cannot be negative."))
+            foreign = promise.invoice_ids.filtered(
+                lambda inv, p=promise: inv.commercial_partner_id != p.partner_id.commercial_partner_id)
+            if foreign:
+                raise ValidationError(self.env._(
+                    "Invoices %(invoices)s are not invoices of %(partner)s.",
+                    invoices=", ".join(foreign.mapped("name")), partner=promise.partner_id.display_name))
+
+    def action_cancel(self):
+        self.write({"state": "cancelled"})
