@@ -97,12 +97,12 @@ class TestDisputesPromises(ArCollectionsCommon):
 
     def test_invoice_buttons_prefill(self):
         action = self.inv_partial.action_ar_log_promise()
-        promise = self.env["ar.promise"].with_context(action["context"]).create({
+        promise = self.env["ar.promise"].with_context(**action["context"]).create({
             "promised_date": self.today + timedelta(days=5),
         })
         self.assertEqual(promise.partner_id, self.customer)
         self.assertEqual(promise.invoice_ids, self.inv_partial)
         self.assertEqual(promise.amount, 350.0)
         action = self.inv_partial.action_ar_open_dispute()
-        dispute = self.env["ar.dispute"].with_context(action["context"]).create({"reason": "pricing"})
+        dispute = self.env["ar.dispute"].with_context(**action["context"]).create({"reason": "pricing"})
         self.assertEqual(dispute.invoice_ids, self.inv_partial)
