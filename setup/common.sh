@@ -67,6 +67,15 @@ SQL
     fi
 }
 
+# pip install into the venv; hides the per-package warnings about missing local
+# index folders that some machines' pip configuration produces, keeps everything else.
+pip_install() {
+    local out status=0
+    out=$(PIP_CONSTRAINT="$ROOT/setup/constraints.txt" "$VENV/bin/pip" install -q "$@" 2>&1) || status=$?
+    printf '%s\n' "$out" | grep -v -e "is ignored: it is neither a file nor a directory" -e '^$' >&2 || true
+    return $status
+}
+
 ensure_venv() {
     local stamp="$VENV/.ar-requirements.sha" want
     command -v "$PYTHON" >/dev/null || PYTHON=python3
@@ -78,9 +87,8 @@ ensure_venv() {
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
     # Some of Odoo's pinned sdists (e.g. psycopg2, python-ldap) need setuptools<70 to build;
     # PIP_CONSTRAINT also reaches pip's isolated build environments.
-    PIP_CONSTRAINT="$ROOT/setup/constraints.txt" "$VENV/bin/pip" install -q --upgrade "pip<25" wheel "setuptools<70"
-    PIP_CONSTRAINT="$ROOT/setup/constraints.txt" "$VENV/bin/pip" install -q \
-        -r "$ODOO_SRC/requirements.txt" -r "$ROOT/requirements.txt"
+    pip_install --upgrade "pip<25" wheel "setuptools<70"
+    pip_install -r "$ODOO_SRC/requirements.txt" -r "$ROOT/requirements.txt"
     # Make `import odoo` resolve to $ODOO_SRC without copying Odoo into the venv.
     local site
     site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
