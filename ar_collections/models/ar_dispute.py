@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 OPEN_STAGES = ("new", "review")
 
@@ -9,17 +8,8 @@ class ArDispute(models.Model):
 
     _name = "ar.dispute"
     _description = "Invoice Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin"]
     _order = "id desc"
-    _check_company_auto = True
-
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, tracking=True,
-                                 domain="[('parent_id', '=', False)]")
-    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    invoice_ids = fields.Many2many(
-        "account.move", string="Invoices", required=True, check_company=True,
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
-    )
     reason = fields.Selection([
         ("pricing", "Wrong price or quantity"),
         ("quality", "Goods or service not as agreed"),
@@ -49,16 +39,6 @@ class ArDispute(models.Model):
         for dispute in self:
             invoices = ", ".join(dispute.invoice_ids.mapped("name"))
             dispute.display_name = f"{dispute.partner_id.name or ''}: {invoices}" if invoices else dispute.partner_id.name
-
-    @api.constrains("partner_id", "invoice_ids")
-    def _check_invoices(self):
-        for dispute in self:
-            foreign = dispute.invoice_ids.filtered(
-                lambda inv, d=dispute: inv.commercial_partner_id != d.partner_id.commercial_partner_id)
-            if foreign:
-                raise ValidationError(self.env._(
-                    "Invoices %(invoices)s are not invoices of %(partner)s.",
-                    invoices=", ".join(foreign.mapped("name")), partner=dispute.partner_id.display_name))
 
     def action_review(self):
         self.write({"stage": "review"})

@@ -9,17 +9,8 @@ class ArPromise(models.Model):
 
     _name = "ar.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "ar.customer.invoices.mixin"]
     _order = "promised_date desc, id desc"
-    _check_company_auto = True
-
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, tracking=True,
-                                 domain="[('parent_id', '=', False)]")
-    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
-    invoice_ids = fields.Many2many(
-        "account.move", string="Invoices", required=True, check_company=True,
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
-    )
     amount = fields.Monetary(required=True, tracking=True, currency_field="currency_id")
     currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
     promised_date = fields.Date(required=True, tracking=True)
@@ -39,19 +30,13 @@ class ArPromise(models.Model):
         for promise in self:
             promise.display_name = f"{promise.partner_id.name or ''}: {promise.amount:.2f} by {promise.promised_date}"
 
-    @api.constrains("amount", "grace_days", "partner_id", "invoice_ids")
+    @api.constrains("amount", "grace_days")
     def _check_values(self):
         for promise in self:
             if promise.amount <= 0:
                 raise ValidationError(self.env._("A promise to pay needs a positive amount."))
             if promise.grace_days < 0:
                 raise ValidationError(self.env._("The grace period cannot be negative."))
-            foreign = promise.invoice_ids.filtered(
-                lambda inv, p=promise: inv.commercial_partner_id != p.partner_id.commercial_partner_id)
-            if foreign:
-                raise ValidationError(self.env._(
-                    "Invoices %(invoices)s are not invoices of %(partner)s.",
-                    invoices=", ".join(foreign.mapped("name")), partner=promise.partner_id.display_name))
 
     def action_cancel(self):
         self.write({"state": "cancelled"})

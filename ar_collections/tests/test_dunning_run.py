@@ -245,6 +245,15 @@ class TestDunningRun(ArCollectionsCommon):
         escalation = self.customer.activity_ids.filtered(lambda a: a.summary and a.summary.startswith("Escalation"))
         self.assertEqual(len(escalation), 1)
 
+    def _ar_queued_sms(self):
+        """Run and dispatch with SMS on the +7 level: the other customer's SMS reminder and its sms.sms."""
+        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_sms = True
+        self.other_customer.mobile = "+32470998877"
+        self._ar_run()
+        self._ar_dispatch()
+        message = self._ar_messages(self.other_customer, "sms")
+        return message, self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.mail_message_id.id)])
+
     def test_sms_without_number_fails_clearly(self):
         self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_sms = True
         self._ar_run()
@@ -254,12 +263,7 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertIn("No valid mobile number", message.state_reason)
 
     def test_sms_paid_before_send_is_cancelled(self):
-        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_sms = True
-        self.other_customer.mobile = "+32470998877"
-        self._ar_run()
-        self._ar_dispatch()
-        message = self._ar_messages(self.other_customer, "sms")
-        sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.mail_message_id.id)])
+        message, sms = self._ar_queued_sms()
         self._ar_pay(self.inv_other, 700.0)
         sms.send()
         self.assertEqual(sms.state, "canceled")
@@ -379,12 +383,7 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertEqual(mail.attachment_ids, attachments)
 
     def test_sms_provider_outcome_is_logged(self):
-        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_sms = True
-        self.other_customer.mobile = "+32470998877"
-        self._ar_run()
-        self._ar_dispatch()
-        message = self._ar_messages(self.other_customer, "sms")
-        sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.mail_message_id.id)])
+        message, sms = self._ar_queued_sms()
         self.assertEqual(message.state, "queued")
         sms._update_sms_state_and_trackers("pending")  # what the SMS provider's answer does
         self.assertEqual(message.state, "sent")
