@@ -43,6 +43,7 @@ Chase unpaid customer invoices without doing it by hand.
         "views/ar_dunning_log_views.xml",
         "views/ar_dispute_views.xml",
         "views/ar_promise_views.xml",
+        "views/ar_payment_plan_views.xml",
         "wizard/ar_dunning_preview_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

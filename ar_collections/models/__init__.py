@@ -7,6 +7,8 @@ from . import ar_dunning_run
 from . import ar_customer_invoices_mixin
 from . import ar_dispute
 from . import ar_promise
+from . import ar_payment_plan
+from . import ar_payment_plan_line
 from . import res_company
 from . import res_config_settings
 from . import res_partner

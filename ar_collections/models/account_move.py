@@ -138,6 +138,12 @@ class AccountMove(models.Model):
             for move_id in set(promise.invoice_ids.ids) & ids:
                 reasons.setdefault(move_id, self.env._(
                     "Promised to pay by %(date)s", date=fields.Date.to_string(promise.promised_date)))
+        for plan in self.env["ar.payment.plan"].sudo().search([("state", "=", "active"), ("invoice_ids", "in", self.ids)]):
+            if plan._ar_is_behind(today):
+                continue  # missed instalments end the pause, even before the cron marks it broken
+            for move_id in set(plan.invoice_ids.ids) & ids:
+                reasons.setdefault(move_id, self.env._(
+                    "Payment plan until %(date)s", date=fields.Date.to_string(plan.date_end)))
         replied = self._ar_customer_replies(today)
         for move in self:
             if move.id not in reasons and move.commercial_partner_id.id in replied:
@@ -248,6 +254,19 @@ class AccountMove(models.Model):
         self.ensure_one()
         action = self._ar_open_form("ar.promise", self.env._("Promise to pay"))
         action["context"].update(default_amount=self.amount_residual, default_currency_id=self.currency_id.id)
+        return action
+
+    def action_ar_payment_plan(self):
+        """Prepare a payment plan for this customer's overdue invoices."""
+        self.ensure_one()
+        action = self._ar_open_form("ar.payment.plan", self.env._("Payment plan"))
+        overdue = self.search([
+            ("commercial_partner_id", "=", self.commercial_partner_id.id), ("company_id", "=", self.company_id.id),
+            ("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("payment_state", "in", OPEN_PAYMENT_STATES),
+            ("invoice_date_due", "<", fields.Date.context_today(self)),
+        ]) | self
+        action["context"]["default_invoice_ids"] = [fields.Command.set(overdue.ids)]
+        action["target"] = "current"
         return action
 
     def _ar_open_form(self, model, name):

@@ -4,6 +4,7 @@ from . import test_disputes_promises
 from . import test_dunning_policy
 from . import test_dunning_run
 from . import test_multi_company
+from . import test_payment_plan
 from . import test_receivable
 from . import test_reminder_content
 from . import test_ui_tour
