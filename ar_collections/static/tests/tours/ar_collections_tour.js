@@ -35,3 +35,55 @@ registry.category("web_tour.tours").add("ar_collections_overdue_tour", {
         },
     ],
 });
+
+// A collector records a dispute from the invoice; the invoice then shows that reminders are paused.
+registry.category("web_tour.tours").add("ar_collections_dispute_tour", {
+    steps: () => [
+        {
+            content: "Open the Collections tab of the invoice",
+            trigger: '.o_notebook .nav-link[name="ar_collections"]',
+            run: "click",
+        },
+        {
+            content: "Record a dispute",
+            trigger: 'button[name="action_ar_open_dispute"]',
+            run: "click",
+        },
+        {
+            content: "Choose the reason",
+            trigger: '.modal .o_field_widget[name="reason"] select',
+            run: 'select "not_received"',
+        },
+        {
+            content: "Describe it",
+            trigger: '.modal .o_field_widget[name="description"] textarea',
+            run: "edit The goods never arrived at our warehouse.",
+        },
+        {
+            content: "Save the dispute",
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "The dialog closes",
+            trigger: "body:not(:has(.modal))",
+        },
+        {
+            content: "Reload the invoice to see the pause",
+            trigger: ".o_form_view",
+            run() {
+                window.location.reload();
+            },
+            expectUnloadPage: true,
+        },
+        {
+            content: "Open the Collections tab again",
+            trigger: '.o_notebook .nav-link[name="ar_collections"]',
+            run: "click",
+        },
+        {
+            content: "Reminders are paused because of the dispute",
+            trigger: '.o_field_widget[name="ar_pause_reason"]:contains("Disputed: Not received")',
+        },
+    ],
+});
