@@ -30,7 +30,9 @@ class ArPaymentPlan(models.Model):
     amount_total = fields.Monetary(compute="_compute_amounts", store=True, string="Planned")
     amount_start = fields.Monetary(string="Open when approved", readonly=True, copy=False,
                                    help="Open amount of the invoices (company currency) when the plan was approved.")
-    amount_paid = fields.Monetary(compute="_compute_paid", string="Paid since approval")
+    amount_paid = fields.Monetary(compute="_compute_open_and_paid", string="Paid since approval")
+    amount_open = fields.Monetary(compute="_compute_open_and_paid", string="Open now",
+                                  help="What the invoices still have open (company currency): the instalments must add up to it.")
     grace_days = fields.Integer(default=3)
     approved_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
     date_end = fields.Date(compute="_compute_amounts", store=True, string="Last instalment")
@@ -42,8 +44,9 @@ class ArPaymentPlan(models.Model):
             plan.date_end = max(plan.line_ids.mapped("date"), default=False)
 
     @api.depends("amount_start", "invoice_ids.amount_residual_signed")
-    def _compute_paid(self):
+    def _compute_open_and_paid(self):
         for plan in self:
+            plan.amount_open = sum(plan.invoice_ids.mapped("amount_residual_signed"))
             plan.amount_paid = plan.amount_start - sum(plan.invoice_ids.mapped("amount_residual_signed")) \
                 if plan.amount_start else 0.0
 
@@ -79,7 +82,7 @@ class ArPaymentPlan(models.Model):
                 raise UserError(self.env._("Only a draft plan can be submitted."))
             if not plan.line_ids:
                 raise UserError(self.env._("Add the instalments before submitting the plan."))
-            open_amount = sum(plan.invoice_ids.mapped("amount_residual_signed"))
+            open_amount = plan.amount_open
             if plan.currency_id.compare_amounts(plan.amount_total, open_amount) != 0:
                 raise UserError(self.env._(
                     "The instalments add up to %(planned)s but the invoices have %(open)s open: make them equal.",
@@ -96,7 +99,7 @@ class ArPaymentPlan(models.Model):
             plan.write({
                 "state": "active",
                 "approved_by_id": self.env.uid,
-                "amount_start": sum(plan.invoice_ids.mapped("amount_residual_signed")),
+                "amount_start": plan.amount_open,
             })
 
     def action_cancel(self):

@@ -41,6 +41,7 @@ class TestPaymentPlan(ArCollectionsCommon):
 
     def test_instalments_must_match_open_amount(self):
         plan = self._plan(self.inv_overdue | self.inv_partial, [(5, 1000.0)])
+        self.assertEqual((plan.amount_open, plan.amount_total), (1350.0, 1000.0))
         with self.assertRaisesRegex(UserError, "add up to .*1,000.00 but the invoices have .*1,350.00 open"):
             plan.action_submit()
         with self.assertRaisesRegex(ValidationError, "positive amount"):
