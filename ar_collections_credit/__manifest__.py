@@ -11,8 +11,8 @@ Stop new exposure before it becomes a collection problem.
 
 * A credit hold on the customer, with a reason, set and lifted only by a
   Credit Manager and tracked on the chatter.
-* Confirming a sale order for a customer on hold is refused with a message
-  that says why.
+* Confirming a sale order for a customer on hold, or flagged for hold by the
+  payment reminders' escalation, is refused with a message that says why.
 * A "Customers on Credit Hold" list in the Collections menu.
 """,
     "author": "AR Collections",

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
-HOLD_FIELDS = ("ar_credit_hold", "ar_credit_hold_reason")
+HOLD_FIELDS = ("ar_credit_hold", "ar_credit_hold_reason", "ar_dunning_hold", "ar_dunning_hold_reason")
 
 
 class ResPartner(models.Model):
@@ -42,17 +42,33 @@ class ResPartner(models.Model):
         if not self.env.user.has_group("ar_collections_credit.group_ar_credit_manager"):
             raise AccessError(self.env._("Only a Credit Manager can put a customer on credit hold or lift it."))
 
+    def _ar_is_on_hold(self):
+        """On hold by a Credit Manager, or flagged by the payment reminders' escalation."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        return partner.ar_credit_hold or partner.ar_dunning_hold
+
     def _ar_credit_hold_message(self):
         """One sentence that tells a salesperson why this customer is blocked."""
         self.ensure_one()
         partner = self.commercial_partner_id
+        if partner.ar_credit_hold:
+            return self.env._(
+                "%(partner)s is on credit hold (%(reason)s): ask a Credit Manager to lift the hold before confirming.",
+                partner=partner.display_name,
+                reason=partner.ar_credit_hold_reason,
+            )
         return self.env._(
-            "%(partner)s is on credit hold (%(reason)s): ask a Credit Manager to lift the hold before confirming.",
+            "%(partner)s was flagged for credit hold by the payment reminders (%(reason)s): "
+            "ask a Credit Manager to lift the hold before confirming.",
             partner=partner.display_name,
-            reason=partner.ar_credit_hold_reason,
+            reason=partner.ar_dunning_hold_reason,
         )
 
     def action_ar_lift_credit_hold(self):
-        """Lift the credit hold (Credit Managers only)."""
-        self.write({"ar_credit_hold": False, "ar_credit_hold_reason": False})
+        """Lift the credit hold and the reminders' hold flag (Credit Managers only)."""
+        self.write({
+            "ar_credit_hold": False, "ar_credit_hold_reason": False,
+            "ar_dunning_hold": False, "ar_dunning_hold_reason": False,
+        })
         return True

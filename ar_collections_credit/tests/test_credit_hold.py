@@ -1,6 +1,7 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.ar_collections.tests.common import ArCollectionsCommon
 
@@ -84,3 +85,21 @@ class TestCreditHold(ArCollectionsCommon):
 
     def test_credit_manager_is_a_collector(self):
         self.assertTrue(self.credit_manager.has_group("ar_collections.group_ar_collections_user"))
+
+    def test_reminder_escalation_flag_blocks_orders(self):
+        """The dunning engine's credit-hold escalation blocks orders until a Credit Manager lifts it."""
+        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 14).escalation = "credit_hold"
+        self._ar_run()
+        self.assertTrue(self.customer.ar_dunning_hold)
+        order = self._order(self.customer)
+        with self.assertRaisesRegex(UserError, "Overdue Industries was flagged for credit hold by the payment reminders"):
+            order.with_user(self.salesman).action_confirm()
+        action = self.env.ref("ar_collections_credit.action_ar_credit_hold_partners")
+        self.assertIn(self.customer, self.env["res.partner"].search(safe_eval(action.domain)),
+                      "the flagged customer is listed with the customers on hold")
+        with self.assertRaisesRegex(AccessError, "Only a Credit Manager"):
+            self.customer.with_user(self.user_collector).action_ar_lift_credit_hold()
+        self.customer.with_user(self.credit_manager).action_ar_lift_credit_hold()
+        self.assertFalse(self.customer.ar_dunning_hold)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
