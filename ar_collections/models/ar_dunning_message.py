@@ -195,13 +195,12 @@ class ArDunningMessage(models.Model):
     def _ar_dispatch_phone(self, invoices):
         partner = self.partner_id
         user = partner.with_company(self.company_id).ar_collector_id or self.company_id._ar_escalation_user()
-        lines = invoices._ar_reminder_lines()
         # quick_update: no "activity assigned" email for each call; it is in their to-do list
         self.activity_id = partner.with_context(mail_activity_quick_update=True).activity_schedule(
             "mail.mail_activity_data_call",
             date_deadline=fields.Date.context_today(self),
             summary=self.env._("Call about %(count)s unpaid invoice(s) (%(level)s)",
-                               count=len(lines), level=self.level_id.name),
+                               count=len(invoices), level=self.level_id.name),
             note=partner._ar_dunning_table(invoices.ids),
             user_id=user.id,
         )

@@ -47,8 +47,7 @@ class ArPaymentPlan(models.Model):
     def _compute_open_and_paid(self):
         for plan in self:
             plan.amount_open = sum(plan.invoice_ids.mapped("amount_residual_signed"))
-            plan.amount_paid = plan.amount_start - sum(plan.invoice_ids.mapped("amount_residual_signed")) \
-                if plan.amount_start else 0.0
+            plan.amount_paid = plan.amount_start - plan.amount_open if plan.amount_start else 0.0
 
     @api.depends("partner_id", "date_end")
     def _compute_display_name(self):
