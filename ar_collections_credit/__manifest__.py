@@ -2,18 +2,24 @@
     "name": "AR Collections: Credit Control",
     "version": "18.0.1.0.0",
     "category": "Accounting/Accounting",
-    "summary": "Credit holds on customers: block sale order confirmation for customers "
-    "the collections team put on hold",
+    "summary": "Credit limits and exposure, payment-behaviour score, automated holds on orders, "
+    "invoices and deliveries, credit releases with segregation of duties",
     "description": """
 AR Collections: Credit Control
 ==============================
 Stop new exposure before it becomes a collection problem.
 
-* A credit hold on the customer, with a reason, set and lifted only by a
-  Credit Manager and tracked on the chatter.
-* Confirming a sale order for a customer on hold, or flagged for hold by the
-  payment reminders' escalation, is refused with a message that says why.
-* A "Customers on Credit Hold" list in the Collections menu.
+* Exposure per customer in the company currency: open and overdue receivables,
+  draft invoices, orders not yet invoiced; available credit on the customer,
+  the quotation and the invoice.
+* Payment-behaviour score (0-100) with its components and history, a suggested
+  credit limit, nightly recomputation and on payment; periodic credit reviews.
+* Holds on sale order confirmation, invoice posting (optional) and deliveries
+  (with Inventory): over the limit, invoices overdue too long, manual hold or
+  flagged by the payment reminders. The message says why, with the figures.
+* Credit releases: requested by sales, approved by another Credit Manager,
+  amount-bounded and expiring, tracked on the chatter. Online payments are
+  never blocked.
 """,
     "author": "AR Collections",
     "website": "https://github.com/ar-collections/ar-collections",
@@ -21,7 +27,16 @@ Stop new exposure before it becomes a collection problem.
     "depends": ["ar_collections", "sale_management"],
     "data": [
         "security/ar_collections_credit_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
+        "data/ar_credit_release_data.xml",
+        "views/ar_credit_score_views.xml",
+        "views/ar_credit_release_views.xml",
         "views/res_partner_views.xml",
+        "views/sale_order_views.xml",
+        "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
     "installable": True,

@@ -1,12 +1,84 @@
-from odoo import models
-from odoo.exceptions import UserError
+from collections import defaultdict
+
+from odoo import api, fields, models
+
+ONLINE_PAYMENT_STATES = ("authorized", "done")
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    ar_credit_available = fields.Monetary(
+        string="Available credit", compute="_compute_ar_credit_check", currency_field="ar_credit_currency_id",
+        help="The customer's credit limit less its exposure, before this order (company currency).",
+    )
+    ar_credit_currency_id = fields.Many2one("res.currency", compute="_compute_ar_credit_check")
+    ar_credit_has_limit = fields.Boolean(compute="_compute_ar_credit_check")
+    ar_credit_warning = fields.Text(
+        string="Credit check", compute="_compute_ar_credit_check",
+        help="Why confirming this order will be refused, if it will.",
+    )
+
+    @api.depends("partner_id", "amount_total", "currency_id", "state", "company_id")
+    def _compute_ar_credit_check(self):
+        self.ar_credit_warning = False
+        for company, orders in self.grouped("company_id").items():
+            partners = orders.partner_id.commercial_partner_id.sudo()
+            exposure = partners._ar_credit_exposure(company)
+            limits = partners._ar_credit_limits(company)
+            pending = orders.filtered(lambda order: order.state in ("draft", "sent") and order.partner_id)
+            amounts, labels = pending._ar_credit_amounts(company)
+            blocks = partners._ar_credit_blocks(company, amounts, labels) if pending else {}
+            for order in orders:
+                partner = order.partner_id.commercial_partner_id
+                limit = limits.get(partner.id, 0.0)
+                order.ar_credit_currency_id = company.currency_id
+                order.ar_credit_has_limit = bool(limit)
+                order.ar_credit_available = limit - exposure[partner.id]["total"] if partner and limit else 0.0
+                if order in pending and partner.id in blocks:
+                    reasons = blocks[partner.id]
+                    order.ar_credit_warning = "\n".join(reasons["manual"] + reasons["automatic"])
+
+    def _ar_credit_amounts(self, company):
+        """Exposure these orders add per commercial partner (company currency), and their names."""
+        to_company = self.env["res.partner"]._ar_credit_converter(company, fields.Date.context_today(self))
+        amounts, names = defaultdict(float), defaultdict(list)
+        for order in self:
+            partner = order.partner_id.commercial_partner_id
+            amounts[partner.id] += to_company(order.currency_id, order.amount_total, order.amount_total)
+            names[partner.id].append(order.name)
+        labels = {
+            partner_id: self.env._("Order %(names)s", names=", ".join(order_names))
+            for partner_id, order_names in names.items()
+        }
+        return dict(amounts), labels
+
+    def _ar_credit_exempt(self):
+        """Orders paid online (portal) are never blocked: the payment is the proof."""
+        return self.filtered(lambda order: any(
+            tx.state in ONLINE_PAYMENT_STATES for tx in order.sudo().transaction_ids))
+
     def action_confirm(self):
-        held = self.partner_id.commercial_partner_id.filtered(lambda partner: partner._ar_is_on_hold())
-        if held:
-            raise UserError("\n".join(partner._ar_credit_hold_message() for partner in held))
+        to_check = self.filtered(lambda order: order.state in ("draft", "sent")) - self._ar_credit_exempt()
+        for company, orders in to_check.grouped("company_id").items():
+            amounts, labels = orders._ar_credit_amounts(company)
+            orders.partner_id.commercial_partner_id._ar_credit_enforce(company, amounts, labels, orders)
         return super().action_confirm()
+
+    def action_ar_request_credit_release(self):
+        """Open a credit release request prefilled for this order."""
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Request a credit release"),
+            "res_model": "ar.credit.release",
+            "view_mode": "form",
+            "target": "current",
+            "context": {
+                "default_partner_id": partner.id,
+                "default_company_id": self.company_id.id,
+                "default_sale_order_id": self.id,
+                "default_amount": self.amount_total if self.currency_id == self.company_id.currency_id else 0.0,
+            },
+        }

@@ -1,1 +1,6 @@
+from . import test_credit_exposure
 from . import test_credit_hold
+from . import test_credit_release
+from . import test_credit_score
+from . import test_credit_review
+from . import test_credit_multi_company

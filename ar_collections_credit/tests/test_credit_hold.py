@@ -1,33 +1,13 @@
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.ar_collections.tests.common import ArCollectionsCommon
+from .common import ArCreditCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditHold(ArCollectionsCommon):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        company_ctx = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
-        cls.credit_manager = new_test_user(
-            cls.env, "ar_credit_mgr", groups="base.group_user,ar_collections_credit.group_ar_credit_manager",
-            name="Carla Credit", **company_ctx,
-        )
-        cls.salesman = new_test_user(
-            cls.env, "ar_salesman", groups="base.group_user,sales_team.group_sale_salesman",
-            name="Sam Sales", **company_ctx,
-        )
-        cls.product = cls.env["product.product"].create({"name": "Widget", "list_price": 100.0})
-
-    def _order(self, partner):
-        return self.env["sale.order"].with_company(self.company).create({
-            "partner_id": partner.id,
-            "order_line": [Command.create({"product_id": self.product.id, "product_uom_qty": 2})],
-        })
+class TestCreditHold(ArCreditCommon):
 
     def _hold(self, reason="Three invoices over 60 days"):
         # the account test base disables tracking; the hold must be tracked
@@ -103,3 +83,186 @@ class TestCreditHold(ArCollectionsCommon):
         self.assertFalse(self.customer.ar_dunning_hold)
         order.action_confirm()
         self.assertEqual(order.state, "sale")
+
+    # ------------------------------------------------------------------
+    # Automatic holds
+    # ------------------------------------------------------------------
+
+    def test_order_over_credit_limit_refused_with_figures(self):
+        self._set_limit(self.customer, 1800.0)
+        order = self._order(self.customer_contact, qty=2)  # 200.00: 1,650 + 200 > 1,800
+        expected = (
+            rf"Order {order.name} \(\$\s?200\.00\) would bring the credit exposure of Overdue Industries to "
+            r"\$\s?1,850\.00, over its credit limit of \$\s?1,800\.00 \(open invoices \$\s?1,650\.00, "
+            r"draft invoices \$\s?0\.00, orders not yet invoiced \$\s?0\.00\)\."
+        )
+        self.assertRegex(order.ar_credit_warning, expected, "the quotation warns before anyone clicks")
+        with self.assertRaisesRegex(UserError, expected):
+            order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.state, "draft")
+
+    def test_order_within_credit_limit_confirms(self):
+        self._set_limit(self.customer, 1850.0)
+        order = self._order(self.customer, qty=2)  # exactly at the limit
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.state, "sale")
+        self.assertAlmostEqual(self.customer.ar_credit_available, 0.0)
+        second = self._order(self.customer, qty=1)
+        with self.assertRaisesRegex(UserError, "orders not yet invoiced \\$\\s?200\\.00"):
+            second.with_user(self.salesman).action_confirm()
+
+    def test_several_orders_confirmed_together_add_up(self):
+        self._set_limit(self.customer, 1900.0)
+        orders = self._order(self.customer, qty=1) | self._order(self.customer_contact, qty=2)
+        with self.assertRaisesRegex(UserError, rf"Order {orders[0].name}, {orders[1].name} \(\$\s?300\.00\)"):
+            orders.with_user(self.salesman).action_confirm()
+        self.assertEqual(set(orders.mapped("state")), {"draft"})
+
+    def test_no_limit_no_limit_check(self):
+        order = self._order(self.customer, qty=500)
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    def test_invoices_overdue_too_long_block_orders(self):
+        self.company.ar_credit_overdue_days = 15  # inv_overdue is 20 days late
+        order = self._order(self.customer)
+        oldest = self.inv_overdue.invoice_date_due
+        with self.assertRaisesRegex(
+            UserError,
+            r"Overdue Industries has 1 invoice\(s\) overdue by more than 15 days \(\$\s?1,000\.00, "
+            rf"the oldest due on {oldest.strftime('%m/%d/%Y')}\)\.",
+        ):
+            order.with_user(self.salesman).action_confirm()
+        self.company.ar_credit_overdue_days = 30
+        order.with_user(self.salesman).action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    def test_overdue_hold_off_when_zero_and_lifted_by_payment(self):
+        self.company.ar_credit_overdue_days = 0
+        self._order(self.customer).action_confirm()
+        self.company.ar_credit_overdue_days = 15
+        self._ar_pay(self.inv_overdue, 1000.0)
+        order = self._order(self.customer)
+        order.action_confirm()
+        self.assertEqual(order.state, "sale", "paid: no longer overdue")
+
+    def test_all_reasons_listed_together(self):
+        self._set_limit(self.customer, 100.0)
+        self.company.ar_credit_overdue_days = 10
+        self.customer.sudo().write({"ar_dunning_hold": True, "ar_dunning_hold_reason": "Level +30 reached"})
+        order = self._order(self.customer)
+        with self.assertRaises(UserError) as caught:
+            order.action_confirm()
+        message = str(caught.exception)
+        self.assertIn("flagged for credit hold by the payment reminders (Level +30 reached)", message)
+        self.assertIn("overdue by more than 10 days", message)
+        self.assertIn("over its credit limit of", message)
+        self.assertIn("request a credit release", message)
+
+    def test_invoice_posting_check_is_configurable(self):
+        self._set_limit(self.customer, 1800.0)
+        draft = self._ar_invoice(self.customer, 300.0, days_overdue=-30, post=False)
+        draft.action_post()  # the check is off by default
+        self.assertEqual(draft.state, "posted")
+
+        self.company.ar_credit_check_invoice = True
+        draft = self._ar_invoice(self.customer, 100.0, days_overdue=-30, post=False)
+        with self.assertRaisesRegex(UserError, r"would bring the credit exposure of Overdue Industries to \$\s?2,050\.00"):
+            draft.with_user(self.user_billing).action_post()
+        self.assertEqual(draft.state, "draft")
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": self.today,
+            "invoice_line_ids": [Command.create({"name": "Return", "quantity": 1, "price_unit": 80.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        refund.action_post()
+        self.assertEqual(refund.state, "posted", "a credit note lowers exposure: never blocked")
+
+    def test_invoice_posting_not_checked_for_vendor_bills(self):
+        self.company.ar_credit_check_invoice = True
+        self._hold()
+        bill = self.env["account.move"].create({
+            "move_type": "in_invoice", "partner_id": self.customer.id, "invoice_date": self.today,
+            "invoice_line_ids": [Command.create({"name": "Paper", "quantity": 1, "price_unit": 10.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        bill.action_post()
+        self.assertEqual(bill.state, "posted")
+
+    def _online_transaction(self, order, state="done"):
+        provider = self.env["payment.provider"].create({"name": "Online", "code": "none", "state": "test"})
+        transaction = self.env["payment.transaction"].create({
+            "provider_id": provider.id,
+            "payment_method_id": self.env.ref("payment.payment_method_unknown").id,
+            "reference": f"ONLINE-{order.name}",
+            "amount": order.amount_total,
+            "currency_id": order.currency_id.id,
+            "partner_id": order.partner_id.id,
+            "sale_order_ids": [Command.set(order.ids)],
+        })
+        transaction.state = state
+        return transaction
+
+    def test_online_payment_never_blocked(self):
+        self._set_limit(self.customer, 100.0)
+        self.company.ar_credit_overdue_days = 10
+        order = self._order(self.customer_contact)
+        self._online_transaction(order, state="pending")
+        with self.assertRaises(UserError, msg="a pending payment is no proof of payment"):
+            order.action_confirm()
+        order.transaction_ids.state = "done"
+        order.action_confirm()
+        self.assertEqual(order.state, "sale")
+
+    def test_online_payment_context_cannot_be_forged(self):
+        self._set_limit(self.customer, 100.0)
+        order = self._order(self.customer)
+        with self.assertRaises(UserError):
+            order.with_context(ar_credit_online_payment=True).action_confirm()
+
+    def test_invoice_of_online_payment_never_blocked(self):
+        self.company.ar_credit_check_invoice = True
+        self._set_limit(self.customer, 100.0)
+        order = self._order(self.customer)
+        self._online_transaction(order)
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertEqual(invoice.state, "posted")
+
+    def test_check_query_count_does_not_grow_with_invoices(self):
+        """Confirming an order costs the same queries for 2 or 40 open invoices."""
+        few = self.env["res.partner"].create({"name": "Few Invoices", "is_company": True})
+        many = self.env["res.partner"].create({"name": "Many Invoices", "is_company": True})
+        for days in (3, 40):
+            self._ar_invoice(few, 10.0, days_overdue=days)
+        for index in range(40):
+            self._ar_invoice(many, 10.0, days_overdue=index - 10)
+        self.company.ar_credit_overdue_days = 365
+        for partner in (few, many):
+            self._set_limit(partner, 100000.0)
+        counts = []
+        # The first confirmation after a cache reset also fills Odoo's method caches (sequences,
+        # rules): measure one before, then compare the customer with 40 invoices to the one with 2.
+        for partner in (few, many, few):
+            order = self._order(partner)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            order.action_confirm()
+            self.env.flush_all()
+            counts.append(self.env.cr.sql_log_count - before)
+            self.assertEqual(order.state, "sale")
+        self.assertEqual(counts[1], counts[2], f"40 invoices: {counts[1]} queries, 2 invoices: {counts[2]}")
+
+    def test_exposure_query_count_is_fixed(self):
+        partners = self.env["res.partner"].create([{"name": f"C{i}", "is_company": True} for i in range(5)])
+        for partner in partners:
+            self._ar_invoice(partner, 10.0, days_overdue=5)
+            self._ar_invoice(partner, 10.0, days_overdue=-5, post=False)
+        partners._ar_credit_exposure(self.company)  # warm the caches (company, currency, rules)
+        self.env.flush_all()
+        with self.assertQueryCount(4):
+            # receivables, overdue receivables, drafts, orders: one query each for all partners
+            partners._ar_credit_exposure(self.company)
+        self.assertEqual(fields.Date.context_today(self.env.user), self.today)

@@ -1,0 +1,55 @@
+from collections import defaultdict
+
+from odoo import api, fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    ar_credit_available = fields.Monetary(
+        string="Available credit", compute="_compute_ar_credit_available", currency_field="ar_credit_currency_id",
+        help="The customer's credit limit less its exposure (company currency). Empty: no limit.",
+    )
+    ar_credit_currency_id = fields.Many2one("res.currency", compute="_compute_ar_credit_available")
+    ar_credit_has_limit = fields.Boolean(compute="_compute_ar_credit_available")
+
+    @api.depends("partner_id", "state", "amount_total")
+    def _compute_ar_credit_available(self):
+        self.ar_credit_available = 0.0
+        self.ar_credit_has_limit = False
+        for move in self:
+            move.ar_credit_currency_id = move.company_id.currency_id
+        customer_moves = self.filtered(lambda move: move.is_sale_document() and move.commercial_partner_id)
+        for company, moves in customer_moves.grouped("company_id").items():
+            partners = moves.commercial_partner_id.sudo()
+            exposure = partners._ar_credit_exposure(company)
+            limits = partners._ar_credit_limits(company)
+            for move in moves:
+                limit = limits[move.commercial_partner_id.id]
+                move.ar_credit_has_limit = bool(limit)
+                move.ar_credit_available = limit - exposure[move.commercial_partner_id.id]["total"] if limit else 0.0
+
+    def _ar_credit_exempt(self):
+        """Invoices of an online payment (portal) are never blocked."""
+        return self.filtered(lambda move: any(
+            tx.state in ("authorized", "done")
+            for tx in move.sudo().transaction_ids | move.sudo().line_ids.sale_line_ids.order_id.transaction_ids
+        ))
+
+    def _post(self, soft=True):
+        to_check = self.filtered(
+            lambda move: move.move_type == "out_invoice" and move.state == "draft"
+            and move.company_id.ar_credit_check_invoice
+        )
+        to_check -= to_check._ar_credit_exempt()
+        for company, moves in to_check.grouped("company_id").items():
+            amounts, names = defaultdict(float), defaultdict(list)
+            for move in moves:
+                amounts[move.commercial_partner_id.id] += move.amount_total_signed
+                names[move.commercial_partner_id.id].append(move.display_name)
+            labels = {
+                partner_id: ", ".join(invoice_names)
+                for partner_id, invoice_names in names.items()
+            }
+            moves.commercial_partner_id._ar_credit_enforce(company, dict(amounts), labels, moves, exclude_moves=moves)
+        return super()._post(soft=soft)

@@ -1,0 +1,49 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    ar_credit_overdue_days = fields.Integer(
+        string="Hold after days overdue",
+        default=60,
+        help="Block new sales for a customer with an invoice overdue by more than this many days (0: never).",
+    )
+    ar_credit_check_invoice = fields.Boolean(
+        string="Check credit when posting invoices",
+        help="Also refuse to post a customer invoice when the customer is over its credit limit or on hold.",
+    )
+    ar_credit_check_delivery = fields.Boolean(
+        string="Check credit when validating deliveries",
+        default=True,
+        help="Refuse to validate a delivery to a customer that is over its credit limit or on hold "
+        "(needs the Inventory app).",
+    )
+    ar_credit_manager_id = fields.Many2one(
+        "res.users",
+        string="Credit manager",
+        domain="[('share', '=', False)]",
+        help="Receives the periodic credit reviews. Empty: any Credit Manager of the company.",
+    )
+    ar_credit_review_months = fields.Integer(
+        string="Review credit limits every (months)",
+        default=12,
+        help="A credit limit not reviewed for this many months is put up for review.",
+    )
+    ar_credit_review_drop = fields.Integer(
+        string="Review when the score drops by",
+        default=15,
+        help="A customer whose payment score fell by this many points since its last review is put up for review.",
+    )
+
+    @api.constrains("ar_credit_overdue_days", "ar_credit_review_months", "ar_credit_review_drop")
+    def _check_ar_credit_settings(self):
+        for company in self:
+            if company.ar_credit_overdue_days < 0:
+                raise ValidationError(self.env._("The number of days overdue that triggers a hold cannot be negative."))
+            if company.ar_credit_review_months < 1:
+                raise ValidationError(self.env._("Credit limits must be reviewed at least every month or more: "
+                                                 "use a number of months of 1 or more."))
+            if not 1 <= company.ar_credit_review_drop <= 100:
+                raise ValidationError(self.env._("The score drop that triggers a review must be between 1 and 100 points."))
