@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DB="${AR_DB:-ar_demo}"
 PORT="${AR_HTTP_PORT:-8069}"
 INTERFACE="${AR_HTTP_INTERFACE:-127.0.0.1}"
-ADDONS="ar_collections,ar_collections_credit,ar_collections_portal"
+ADDONS="ar_collections,ar_collections_credit,ar_collections_credit_stock,ar_collections_portal"
 CONF="$STATE_DIR/run.conf"
 
 prepare_machine

@@ -5,7 +5,7 @@
 # Exit code is non-zero on any lint error or test failure.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ADDONS=(ar_collections ar_collections_credit ar_collections_portal)
+ADDONS=(ar_collections ar_collections_credit ar_collections_credit_stock ar_collections_portal)
 TEST_DB="${AR_TEST_DB:-ar_test}"
 CONF="$STATE_DIR/test.conf"
 

@@ -93,3 +93,12 @@ def test_each_alone(scratch_db, module):
     # uninstalling the base add-on takes its dependents with it
     uninstall(scratch_db, "ar_collections")
     assert_clean(scratch_db, sorted(expected))
+
+
+def test_delivery_bridge_follows_credit_and_inventory(scratch_db):
+    """With Inventory (sale_stock) present, the delivery bridge installs itself with credit control."""
+    run_odoo(scratch_db, "-i", "ar_collections_credit", "--stop-after-init")
+    assert module_states(scratch_db).get("ar_collections_credit_stock") == "installed"
+    uninstall(scratch_db, "ar_collections_credit")
+    assert_clean(scratch_db, ["ar_collections_credit", "ar_collections_credit_stock"])
+    assert module_states(scratch_db)["ar_collections"] == "installed"
