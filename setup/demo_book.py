@@ -38,6 +38,14 @@ def _load_generator(odoo):
     return importlib.import_module("odoo.addons.ar_collections.tools.demo_book")
 
 
+def _credit_demo(env):
+    """Scores, limits and blocked quotations when the credit add-on is installed (once)."""
+    if "ar.credit.score" not in env:
+        return None
+    demo_credit = importlib.import_module("odoo.addons.ar_collections_credit.tools.demo_credit")
+    return demo_credit.generate_credit_demo(env(context={}))
+
+
 def _echo(line=""):
     sys.stdout.write(f"{line}\n")
 
@@ -59,18 +67,24 @@ def main(argv=None):
     demo_book = _load_generator(odoo)
     registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        # Scores are computed once at the end, not on each of the book's payments.
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {"ar_credit_skip_score": True})
         seed = env["ir.config_parameter"].get_param(demo_book.MARKER_PARAM)
-        if seed:
-            _echo(f"AR demo book already generated in {args.database} (seed {seed}); nothing to do.")
-            return 0
+        summary = None
         started = time.monotonic()
-        summary = demo_book.generate_ar_book(
-            env, invoices=args.invoices, customers=args.customers, seed=args.seed, months=args.months)
+        if not seed:
+            summary = demo_book.generate_ar_book(
+                env, invoices=args.invoices, customers=args.customers, seed=args.seed, months=args.months)
+        elapsed = time.monotonic() - started
+        credit = _credit_demo(env)
         # a standalone script owns its transaction
         cr.commit()  # pylint: disable=invalid-commit
-        elapsed = time.monotonic() - started
 
+    if credit:
+        _print_table([("credit control", args.database)] + list(credit.items()))
+    if not summary:
+        _echo(f"AR demo book already generated in {args.database} (seed {seed}); nothing to do.")
+        return 0
     start, end = summary["period"]
     rows = [
         ("database", args.database),
