@@ -39,5 +39,10 @@ Stop new exposure before it becomes a collection problem.
         "views/res_config_settings_views.xml",
         "views/menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "ar_collections_credit/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

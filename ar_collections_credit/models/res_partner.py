@@ -20,6 +20,8 @@ class ResPartner(models.Model):
         help="New sale orders of this customer cannot be confirmed until a Credit Manager lifts the hold.",
     )
     ar_credit_hold_reason = fields.Char(string="Credit hold reason", tracking=True, copy=False)
+    # Odoo's own limit, tracked: who raised a customer's limit, and when, is part of the audit trail.
+    credit_limit = fields.Float(tracking=True)
 
     # Exposure, in the current company's currency (foreign amounts at today's rate).
     ar_credit_currency_id = fields.Many2one("res.currency", compute="_compute_ar_credit_exposure",

@@ -4,3 +4,4 @@ from . import test_credit_release
 from . import test_credit_score
 from . import test_credit_review
 from . import test_credit_multi_company
+from . import test_credit_ui_tour

@@ -142,6 +142,20 @@ class TestCreditExposure(ArCreditCommon):
         self.customer.with_user(self.credit_manager).credit_limit = 9000.0
         self.assertEqual(self.customer.ar_credit_limit_date, self.today)
 
+    def test_limit_change_tracked_on_chatter(self):
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.customer.with_env(self.env(user=self.credit_manager, context={})).credit_limit = 7500.0
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        values = self.env["mail.tracking.value"].sudo().search([
+            ("mail_message_id.model", "=", "res.partner"),
+            ("mail_message_id.res_id", "=", self.customer.id),
+            ("field_id.name", "=", "credit_limit"),
+        ])
+        self.assertEqual(values.mapped("new_value_float"), [7500.0])
+        self.assertEqual(values.mail_message_id.author_id, self.credit_manager.partner_id)
+
     def test_partner_form_shows_exposure(self):
         self._set_limit(self.customer, 2000.0)
         with Form(self.customer.with_user(self.credit_manager)) as form:
