@@ -38,6 +38,14 @@ def _load_generator(odoo):
     return importlib.import_module("odoo.addons.ar_collections.tools.demo_book")
 
 
+def _refresh_predictions(env):
+    """Predicted pay dates and at-risk flags now, rather than at the nightly run."""
+    Prediction = env["ar.pay.prediction"]
+    customers = env["account.move"].search(Prediction._ar_open_invoice_domain()).commercial_partner_id
+    Prediction._ar_refresh(customers)
+    return env["res.partner"].search_count([("ar_at_risk", "=", True)])
+
+
 def _credit_demo(env):
     """Scores, limits and blocked quotations when the credit add-on is installed (once)."""
     if "ar.credit.score" not in env:
@@ -76,10 +84,12 @@ def main(argv=None):
             summary = demo_book.generate_ar_book(
                 env, invoices=args.invoices, customers=args.customers, seed=args.seed, months=args.months)
         elapsed = time.monotonic() - started
+        at_risk = _refresh_predictions(env)
         credit = _credit_demo(env)
         # a standalone script owns its transaction
         cr.commit()  # pylint: disable=invalid-commit
 
+    _echo(f"pay dates predicted; {at_risk} customers flagged at risk")
     if credit:
         _print_table([("credit control", args.database)] + list(credit.items()))
     if not summary:

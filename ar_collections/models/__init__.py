@@ -9,6 +9,9 @@ from . import ar_dispute
 from . import ar_promise
 from . import ar_payment_plan
 from . import ar_payment_plan_line
+from . import ar_customer_kpi
+from . import ar_pay_prediction
+from . import ar_digest
 from . import res_company
 from . import res_config_settings
 from . import res_partner

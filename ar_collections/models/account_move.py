@@ -133,7 +133,8 @@ class AccountMove(models.Model):
                 reasons.setdefault(move_id, self.env._("Disputed: %(reason)s", reason=dict(
                     dispute._fields["reason"]._description_selection(self.env))[dispute.reason]))
         for promise in self.env["ar.promise"].sudo().search([
-            ("state", "=", "open"), ("pause_until", ">=", today), ("invoice_ids", "in", self.ids),
+            # a kept promise keeps the agreed pause on what is left to pay
+            ("state", "in", ("open", "kept")), ("pause_until", ">=", today), ("invoice_ids", "in", self.ids),
         ]):
             for move_id in set(promise.invoice_ids.ids) & ids:
                 reasons.setdefault(move_id, self.env._(
@@ -206,6 +207,8 @@ class AccountMove(models.Model):
             policy = invoice._ar_get_policy()
             days = (today - invoice.invoice_date_due).days
             level = policy._get_levels_reached(days)[-1:] if policy else policy
+            if policy and invoice.ar_escalate_level:
+                level = invoice._ar_escalated_level(policy, level, highest_sent.get(invoice.id))
             if not level:
                 continue
             if invoice.id in highest_sent and highest_sent[invoice.id] > level.offset_days:
@@ -297,3 +300,49 @@ class AccountMove(models.Model):
                 "mimetype": "application/pdf",
             })
         return attachments
+
+    # ------------------------------------------------------------------
+    # Broken promises escalate (see ar.promise)
+    # ------------------------------------------------------------------
+
+    ar_escalate_level = fields.Boolean(
+        string="Escalate next reminder", copy=False,
+        help="Set when a promise to pay on this invoice is broken: the next dunning run sends the "
+             "policy's next level right away instead of waiting for its offset. Cleared once used.",
+    )
+
+    def _ar_escalated_level(self, policy, reached, highest_sent_offset):
+        """The level of ``policy`` a flagged invoice gets: the first one above both the level
+        ``reached`` and the highest level already sent; ``reached`` when there is none above."""
+        self.ensure_one()
+        floor = max(
+            reached.offset_days if reached else float("-inf"),
+            highest_sent_offset if highest_sent_offset is not None else float("-inf"),
+        )
+        above = policy.level_ids.filtered(lambda level: level.offset_days > floor).sorted("offset_days")
+        return above[:1] or reached
+
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        # Cheap here (one search on a few invoices): a promise is kept the moment its invoices
+        # are paid, instead of at the next scheduled check.
+        self.env["ar.promise"].sudo()._ar_check_invoices(self)
+        return res
+
+    # ------------------------------------------------------------------
+    # Pay-date prediction (written by ar.pay.prediction's daily refresh)
+    # ------------------------------------------------------------------
+
+    ar_predicted_pay_date = fields.Date(
+        string="Predicted payment date", readonly=True, copy=False,
+        help="When the customer is expected to pay, from its payment history; refreshed daily.",
+    )
+    ar_predicted_days_late = fields.Integer(
+        string="Predicted days late", readonly=True, copy=False,
+        help="Predicted payment date minus due date (negative: expected before the due date).",
+    )
+
+    def action_ar_log_call(self):
+        """Log the outcome of a call to this invoice's customer."""
+        self.ensure_one()
+        return self.env["ar.call.outcome"]._ar_action_open(self.commercial_partner_id, self.company_id, invoices=self)

@@ -199,7 +199,7 @@ class ArDunningRun(models.Model):
                 + [("commercial_partner_id", "in", batch)],
                 ["name", "partner_id", "commercial_partner_id", "company_id", "invoice_date_due",
                  "amount_residual", "amount_residual_signed", "currency_id", "payment_state",
-                 "ar_dunning_policy_id", "ar_no_chase", "ar_no_chase_until"],
+                 "ar_dunning_policy_id", "ar_no_chase", "ar_no_chase_until", "ar_escalate_level"],
                 order="commercial_partner_id, invoice_date_due, id",
             )
             plan = invoices._ar_plan_reminders(self.date)
@@ -276,6 +276,8 @@ class ArDunningRun(models.Model):
         invoices = self.env["account.move"].browse({line["invoice"].id for lines in groups.values() for line in lines})
         invoices._ar_ensure_access_tokens()
         messages = self.env["ar.dunning.message"].sudo().create(vals_list)
+        # A broken promise's escalation (honoured by _ar_plan_reminders) is used up once queued.
+        invoices.filtered("ar_escalate_level").sudo().write({"ar_escalate_level": False})
         escalations = {(line["partner"], line["level"]) for line in plan
                        if not line["skip_reason"] and line["level"].escalation != "none"}
         for partner, level in escalations:

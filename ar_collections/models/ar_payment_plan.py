@@ -1,7 +1,18 @@
+import logging
 from datetime import timedelta
+
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+# Instalments handled per scheduler call: one short transaction of a few emails each.
+REMINDER_BATCH_SIZE = 100
+# plans whose instalments count (approved ones)
+APPROVED_STATES = ("active", "done", "broken")
 
 
 class ArPaymentPlan(models.Model):
@@ -36,6 +47,10 @@ class ArPaymentPlan(models.Model):
     grace_days = fields.Integer(default=3)
     approved_by_id = fields.Many2one("res.users", readonly=True, copy=False, tracking=True)
     date_end = fields.Date(compute="_compute_amounts", store=True, string="Last instalment")
+    instalment_due_count = fields.Integer(compute="_compute_adherence", store=True, string="Instalments due")
+    adherence = fields.Float(
+        compute="_compute_adherence", store=True, aggregator="avg",
+        help="Share of the instalments due so far that were paid on time.")
 
     @api.depends("line_ids.amount", "line_ids.date")
     def _compute_amounts(self):
@@ -118,3 +133,119 @@ class ArPaymentPlan(models.Model):
     def _cron_update_plans(self):
         """Scheduled action: close kept plans and break missed ones."""
         self.search([("state", "=", "active")])._ar_update_state()
+
+    # ------------------------------------------------------------------
+    # Instalments chased like invoices
+    # ------------------------------------------------------------------
+
+    @api.depends("line_ids.payment_status")
+    def _compute_adherence(self):
+        for plan in self:
+            decided = plan.line_ids.filtered(lambda line: line.payment_status != "pending")
+            plan.instalment_due_count = len(decided)
+            on_time = len(decided.filtered(lambda line: line.payment_status == "on_time"))
+            plan.adherence = on_time / len(decided) if decided else 1.0
+
+    @api.model
+    def _ar_reminder_sql(self, kind, today):
+        """WHERE clause of the instalments owing a ``kind`` step on ``today``:
+        "before" (reminder some days ahead) or "due" (the day after: paid on time or missed)."""
+        if kind == "before":
+            return SQL(
+                "plan.state = 'active' AND NOT COALESCE(line.reminder_before_sent, FALSE)"
+                " AND line.date >= %(today)s AND line.date - COALESCE(company.ar_plan_reminder_days, 0) <= %(today)s",
+                today=today)
+        return SQL("plan.state IN %(states)s AND line.payment_status = 'pending' AND line.date < %(today)s",
+                   states=APPROVED_STATES, today=today)
+
+    @api.model
+    def _ar_claim_instalments(self, kind, today, limit):
+        """Lock up to ``limit`` instalments owing a ``kind`` step that no other worker holds.
+
+        Raw SQL for SKIP LOCKED: two workers never remind the same instalment, and the flag
+        written in the same transaction keeps a rerun from sending it again.
+        """
+        if limit <= 0:
+            return self.env["ar.payment.plan.line"]
+        self.env["ar.payment.plan.line"].flush_model()
+        self.flush_model(["state", "company_id"])
+        self.env["res.company"].flush_model(["ar_plan_reminder_days"])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(SQL(
+                    """SELECT line.id FROM ar_payment_plan_line line
+                         JOIN ar_payment_plan plan ON plan.id = line.plan_id
+                         JOIN res_company company ON company.id = plan.company_id
+                        WHERE %s
+                     ORDER BY line.date, line.id
+                        LIMIT %s
+                          FOR UPDATE OF line SKIP LOCKED""",
+                    self._ar_reminder_sql(kind, today), limit,
+                ))
+                ids = [row[0] for row in self.env.cr.fetchall()]
+        except psycopg2.errors.SerializationFailure:
+            # Rows changed by a worker that committed after our snapshot: next call.
+            return self.env["ar.payment.plan.line"]
+        return self.env["ar.payment.plan.line"].sudo().browse(ids)
+
+    @api.model
+    def _ar_count_instalments(self, kind, today):
+        self.env.cr.execute(SQL(
+            """SELECT COUNT(*) FROM ar_payment_plan_line line
+                 JOIN ar_payment_plan plan ON plan.id = line.plan_id
+                 JOIN res_company company ON company.id = plan.company_id
+                WHERE %s""",
+            self._ar_reminder_sql(kind, today),
+        ))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _ar_send_instalment_reminder(self, lines, template_xmlid):
+        """Email the customers of ``lines`` (through the mail queue) with the template, on the plans' chatter."""
+        if not lines:
+            return
+        template = self.env.ref(template_xmlid)
+        values = template._generate_template(lines.ids, ["subject", "body_html", "email_from", "reply_to"])
+        for line in lines:
+            plan = line.plan_id
+            posted = plan.with_context(mail_post_autofollow=False).message_post(
+                body=values[line.id]["body_html"],
+                subject=values[line.id]["subject"],
+                email_from=values[line.id].get("email_from") or plan.company_id.email_formatted,
+                reply_to=values[line.id].get("reply_to") or False,
+                author_id=plan.company_id.partner_id.id,
+                partner_ids=plan.partner_id.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                email_layout_xmlid="mail.mail_notification_light",
+                # into the queue: the mail cron sends it once this transaction is committed
+                force_send=False,
+                mail_auto_delete=False,
+            )
+            _logger.info("Payment plan %s: instalment reminder %s queued", plan.id, posted.id)
+
+    @api.model
+    def _cron_instalment_reminders(self, batch_size=REMINDER_BATCH_SIZE):
+        """Scheduled action: remind customers of coming instalments, decide the instalments
+        of yesterday (paid on time or missed) and remind the missed ones; one bounded batch
+        per call (Odoo 18 cron batch protocol), each step claimed once per instalment."""
+        today = fields.Date.context_today(self)
+        before = self._ar_claim_instalments("before", today, batch_size)
+        due = self._ar_claim_instalments("due", today, batch_size - len(before))
+        before.write({"reminder_before_sent": True})
+        # paid ahead of time: nothing to remind
+        self._ar_send_instalment_reminder(
+            before.filtered(lambda line: not line.is_paid), "ar_collections.mail_template_instalment_coming")
+        on_time = due.filtered("is_paid")
+        missed = due - on_time
+        on_time.write({"payment_status": "on_time"})
+        missed.write({"payment_status": "missed"})
+        to_remind = missed.filtered(lambda line: line.plan_id.state == "active" and not line.reminder_after_sent)
+        to_remind.write({"reminder_after_sent": True})
+        self._ar_send_instalment_reminder(to_remind, "ar_collections.mail_template_instalment_missed")
+        done = len(before) + len(due)
+        remaining = 0
+        if done >= batch_size:
+            self.env.flush_all()
+            remaining = self._ar_count_instalments("before", today) + self._ar_count_instalments("due", today)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

@@ -1,8 +1,13 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ArPaymentPlanLine(models.Model):
-    """One instalment of a payment plan."""
+    """One instalment of a payment plan.
+
+    Instalments are chased like invoices: the customer gets an email some days before
+    the date and another the day after it when it was not paid. The day after its date
+    the instalment is also marked paid on time or missed, for the plan's adherence.
+    """
 
     _name = "ar.payment.plan.line"
     _description = "Payment Plan Instalment"
@@ -13,3 +18,32 @@ class ArPaymentPlanLine(models.Model):
     amount = fields.Monetary(required=True, currency_field="currency_id")
     currency_id = fields.Many2one(related="plan_id.currency_id")
     company_id = fields.Many2one(related="plan_id.company_id", store=True)
+    partner_id = fields.Many2one(related="plan_id.partner_id")
+    payment_status = fields.Selection(
+        [("pending", "Not due yet"), ("on_time", "Paid on time"), ("missed", "Missed")],
+        default="pending", required=True, readonly=True, copy=False,
+        help="Decided the day after the instalment's date: were this and the earlier instalments paid by then?")
+    amount_cumulated = fields.Monetary(
+        string="Due in total", compute="_compute_amount_cumulated", currency_field="currency_id",
+        help="This instalment and the earlier ones.")
+    is_paid = fields.Boolean(string="Paid", compute="_compute_is_paid",
+                             help="What the customer paid since approval covers this and the earlier instalments.")
+    reminder_before_sent = fields.Boolean(readonly=True, copy=False, help="Technical: the reminder before the date was sent.")
+    reminder_after_sent = fields.Boolean(readonly=True, copy=False, help="Technical: the missed-instalment reminder was sent.")
+
+    @api.depends("plan_id.line_ids.amount", "plan_id.line_ids.date")
+    def _compute_amount_cumulated(self):
+        for line in self:
+            total = 0.0
+            for sibling in line.plan_id.line_ids.sorted(lambda other: (other.date, other.id or 0)):
+                total += sibling.amount
+                if sibling == line:
+                    break
+            line.amount_cumulated = total
+
+    @api.depends("amount_cumulated", "plan_id.amount_paid", "plan_id.state")
+    def _compute_is_paid(self):
+        for line in self:
+            plan = line.plan_id
+            line.is_paid = plan.state in ("active", "done", "broken") and (
+                plan.state == "done" or plan.currency_id.compare_amounts(plan.amount_paid, line.amount_cumulated) >= 0)

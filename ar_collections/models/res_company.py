@@ -1,4 +1,7 @@
+from urllib.parse import urlparse
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 # The installed default policy: (offset from due date, name, tone, channels, template xml id, escalation).
 DEFAULT_LEVELS = [
@@ -81,3 +84,56 @@ class ResCompany(models.Model):
         ])
         for company, policy in zip(companies, policies, strict=False):
             company.sudo().ar_dunning_policy_id = policy
+
+    # Collector workspace: disputes and payment plans
+    ar_dispute_sla_days = fields.Integer(
+        string="Dispute resolution time (business days)", default=5,
+        help="A dispute not resolved this many business days after it was opened is escalated to the collections manager.",
+    )
+    ar_dispute_escalation_days = fields.Integer(
+        string="Dispute second escalation (days)", default=10,
+        help="A dispute still open this many days after it was opened is escalated to the person below.",
+    )
+    ar_dispute_escalation_user_id = fields.Many2one(
+        "res.users", string="Second escalation to", domain="[('share', '=', False)]",
+        help="Receives the disputes still open after the second escalation delay; the collections manager when empty.",
+    )
+    ar_plan_reminder_days = fields.Integer(
+        string="Instalment reminder (days before)", default=3,
+        help="Customers are reminded of a payment plan instalment this many days before its date.",
+    )
+
+    @api.constrains("ar_dispute_sla_days", "ar_dispute_escalation_days", "ar_plan_reminder_days")
+    def _check_ar_workspace_days(self):
+        for company in self:
+            if company.ar_dispute_sla_days < 1 or company.ar_dispute_escalation_days < 1:
+                raise ValidationError(self.env._("Dispute delays must be at least one day."))
+            if company.ar_plan_reminder_days < 0:
+                raise ValidationError(self.env._("The instalment reminder cannot be a negative number of days."))
+
+    def _ar_dispute_escalation_user(self):
+        """Who gets the second escalation of disputes: the configured person, else the escalation user."""
+        self.ensure_one()
+        return self.ar_dispute_escalation_user_id or self._ar_escalation_user()
+
+    # Collections digest
+    ar_digest_slack_url = fields.Char(
+        string="Digest Slack webhook",
+        help="Slack incoming webhook URL (https) that receives the daily collections digest.",
+    )
+    ar_digest_email = fields.Boolean(
+        string="Email the digest", default=True,
+        help="Email the daily collections digest to the collections managers of the company.",
+    )
+
+    @api.constrains("ar_digest_slack_url")
+    def _check_ar_digest_slack_url(self):
+        for company in self.filtered("ar_digest_slack_url"):
+            url = urlparse(company.ar_digest_slack_url.strip())
+            # Plain http only towards this machine (local test servers): the URL carries a secret.
+            local_http = url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost")
+            if not (url.scheme == "https" and url.hostname) and not local_http:
+                raise ValidationError(self.env._(
+                    "The Slack webhook of %(company)s must be an https:// URL, such as "
+                    "https://hooks.slack.com/services/…; %(url)s is not.",
+                    company=company.name, url=company.ar_digest_slack_url))

@@ -187,3 +187,23 @@ class ResPartner(models.Model):
             "amounts": amounts,
             "url": lines[0]["pay_url"] if lines else "",
         }
+
+    # ------------------------------------------------------------------
+    # Payment pattern (written by ar.pay.prediction's daily refresh)
+    # ------------------------------------------------------------------
+
+    ar_at_risk = fields.Boolean(
+        string="At risk", readonly=True, copy=False, index=True,
+        help="The customer pays clearly later than its own usual pattern, or has an invoice "
+             "more overdue than any it paid in the last year.",
+    )
+    ar_at_risk_reason = fields.Char(string="Why at risk", readonly=True, copy=False)
+    ar_prediction_date = fields.Date(
+        string="Payment predictions refreshed on", readonly=True, copy=False,
+        help="Day the predicted payment dates of this customer's invoices and its at-risk flag were computed.",
+    )
+
+    def action_ar_log_call(self):
+        """Log the outcome of a call to this customer (current company)."""
+        self.ensure_one()
+        return self.env["ar.call.outcome"]._ar_action_open(self, self.env.company)

@@ -1,0 +1,212 @@
+from odoo import api, fields, models
+from odoo.tools import SQL, format_date
+
+AGING_BUCKETS = [
+    ("not_due", "Not due"),
+    ("1_30", "1-30 days"),
+    ("31_60", "31-60 days"),
+    ("61_90", "61-90 days"),
+    ("90_plus", "90+ days"),
+]
+
+# What the as-of queries read; flushed before each query (see BaseModel._table_sql).
+OPEN_LINES_DEPENDS = {
+    "account.move.line": [
+        "account_id", "balance", "company_id", "date", "date_maturity", "move_id", "parent_state",
+        "partner_id", "reconciled",
+    ],
+    "account.partial.reconcile": ["amount", "credit_move_id", "debit_move_id", "max_date"],
+    "account.move": ["invoice_date", "move_type"],
+    "account.account": ["account_type"],
+    "res.partner": ["commercial_partner_id"],
+}
+
+
+def open_receivable_lines_sql(dates, company_ids):
+    """SQL of the receivable journal items open on each of ``dates``, with their
+    open amount on that date in company currency.
+
+    The open amount of an item on date D is its balance minus the reconciliations
+    (``account.partial.reconcile``) whose ``max_date`` is on or before D: a payment
+    made after D does not reduce D's receivable. Only items of posted entries dated
+    on or before D count (invoices, credit notes, and also unapplied payments, so the
+    total equals the receivable balance of the ledger on D).
+
+    Raw SQL because the ORM cannot subtract the reconciliations of a date from each
+    item in one query; columns: as_of_date, line_id, company_id, partner_id
+    (commercial), move_id, account_id, date, date_maturity, amount_residual (items
+    fully open or fully settled on D included; filter on amount_residual).
+
+    :param dates: list of ``date``
+    :param company_ids: tuple of company ids (non-empty)
+    """
+    return SQL(
+        """
+        WITH receivable AS (
+            SELECT aml.id, aml.company_id, aml.partner_id, aml.move_id, aml.account_id, aml.date,
+                   aml.date_maturity, aml.balance
+              FROM account_move_line aml
+              JOIN account_account account ON account.id = aml.account_id
+             WHERE aml.parent_state = 'posted'
+               AND account.account_type = 'asset_receivable'
+               AND aml.company_id IN %(company_ids)s
+               AND aml.date <= %(last_date)s
+               -- items settled before the first date are zero on every date: skip them early
+               AND (NOT aml.reconciled OR EXISTS (
+                    SELECT 1 FROM account_partial_reconcile late
+                     WHERE (late.debit_move_id = aml.id OR late.credit_move_id = aml.id)
+                       AND late.max_date > %(first_date)s))
+        )
+        SELECT as_of.as_of_date,
+               line.id AS line_id,
+               line.company_id,
+               COALESCE(partner.commercial_partner_id, line.partner_id) AS partner_id,
+               line.move_id,
+               line.account_id,
+               line.date,
+               COALESCE(line.date_maturity, line.date) AS date_maturity,
+               line.balance - COALESCE(debit_partial.amount, 0) + COALESCE(credit_partial.amount, 0)
+                   AS amount_residual
+          FROM unnest(%(dates)s::date[]) AS as_of(as_of_date)
+          JOIN receivable line ON line.date <= as_of.as_of_date
+     LEFT JOIN res_partner partner ON partner.id = line.partner_id
+     LEFT JOIN LATERAL (
+               SELECT SUM(partial.amount) AS amount
+                 FROM account_partial_reconcile partial
+                WHERE partial.debit_move_id = line.id AND partial.max_date <= as_of.as_of_date
+               ) debit_partial ON TRUE
+     LEFT JOIN LATERAL (
+               SELECT SUM(partial.amount) AS amount
+                 FROM account_partial_reconcile partial
+                WHERE partial.credit_move_id = line.id AND partial.max_date <= as_of.as_of_date
+               ) credit_partial ON TRUE
+        """,
+        company_ids=tuple(company_ids),
+        dates=list(dates),
+        first_date=min(dates),
+        last_date=max(dates),
+    )
+
+
+def aging_bucket_sql(days):
+    """SQL CASE giving the aging bucket key of ``days`` past due (an SQL expression)."""
+    return SQL(
+        """CASE WHEN %(days)s <= 0 THEN 'not_due'
+                WHEN %(days)s <= 30 THEN '1_30'
+                WHEN %(days)s <= 60 THEN '31_60'
+                WHEN %(days)s <= 90 THEN '61_90'
+                ELSE '90_plus' END""",
+        days=days,
+    )
+
+
+class ArAgingReport(models.Model):
+    """Receivable aging as of a date: one row per open receivable item (invoice
+    instalment, credit note, unapplied payment) of the allowed companies, in company
+    currency. The date comes from the context key ``ar_aging_date`` (default today);
+    open it through :meth:`_ar_action` or the "Aging as of" wizard."""
+
+    _name = "ar.aging.report"
+    _description = "Receivable Aging"
+    _auto = False
+    _rec_name = "move_id"
+    _order = "partner_id, date_maturity, id"
+    _depends = OPEN_LINES_DEPENDS
+
+    as_of_date = fields.Date(string="As of", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
+    move_type = fields.Selection(
+        selection=lambda self: self.env["account.move"]._fields["move_type"].selection,
+        string="Type", readonly=True,
+    )
+    account_id = fields.Many2one("account.account", string="Account", readonly=True)
+    date = fields.Date(string="Accounting date", readonly=True)
+    invoice_date = fields.Date(readonly=True)
+    date_maturity = fields.Date(string="Due date", readonly=True)
+    days_overdue = fields.Integer(string="Days past due", readonly=True, aggregator=False)
+    aging_bucket = fields.Selection(AGING_BUCKETS, string="Aging", readonly=True)
+    amount_residual = fields.Monetary(string="Open", readonly=True)
+    amount_not_due = fields.Monetary(string="Not due", readonly=True)
+    amount_1_30 = fields.Monetary(string="1-30", readonly=True)
+    amount_31_60 = fields.Monetary(string="31-60", readonly=True)
+    amount_61_90 = fields.Monetary(string="61-90", readonly=True)
+    amount_90_plus = fields.Monetary(string="90+", readonly=True)
+    amount_overdue = fields.Monetary(string="Overdue", readonly=True)
+
+    @api.model
+    def _ar_as_of_date(self):
+        return fields.Date.to_date(self.env.context.get("ar_aging_date")) or fields.Date.context_today(self)
+
+    @property
+    def _table_query(self):
+        # Rows depend on the as-of date of the context: records read under two dates
+        # in one transaction share ids, read them through _read_group or invalidate.
+        as_of = self._ar_as_of_date()
+        days = SQL("(line.as_of_date - line.date_maturity)")
+        amount = SQL("line.amount_residual")
+
+        def in_bucket(key):
+            return SQL("CASE WHEN %s = %s THEN %s ELSE 0 END", aging_bucket_sql(days), key, amount)
+
+        return SQL(
+            """
+            SELECT line.line_id AS id,
+                   line.as_of_date,
+                   line.company_id,
+                   company.currency_id,
+                   line.partner_id,
+                   line.move_id,
+                   move.move_type,
+                   line.account_id,
+                   line.date,
+                   move.invoice_date,
+                   line.date_maturity,
+                   %(days)s AS days_overdue,
+                   %(bucket)s AS aging_bucket,
+                   %(amount)s AS amount_residual,
+                   %(not_due)s AS amount_not_due,
+                   %(b1)s AS amount_1_30,
+                   %(b2)s AS amount_31_60,
+                   %(b3)s AS amount_61_90,
+                   %(b4)s AS amount_90_plus,
+                   CASE WHEN %(days)s > 0 THEN %(amount)s ELSE 0 END AS amount_overdue
+              FROM (%(lines)s) line
+              JOIN account_move move ON move.id = line.move_id
+              JOIN res_company company ON company.id = line.company_id
+             WHERE line.amount_residual <> 0
+            """,
+            days=days,
+            bucket=aging_bucket_sql(days),
+            amount=amount,
+            not_due=in_bucket("not_due"),
+            b1=in_bucket("1_30"),
+            b2=in_bucket("31_60"),
+            b3=in_bucket("61_90"),
+            b4=in_bucket("90_plus"),
+            lines=open_receivable_lines_sql([as_of], self.env.companies.ids),
+        )
+
+    @api.model
+    def _ar_action(self, as_of=None, view_mode=None):
+        """Window action opening the aging of the allowed companies as of ``as_of``
+        (default today), by customer, expandable by invoice."""
+        as_of = as_of or fields.Date.context_today(self)
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections.action_ar_aging_report")
+        action["name"] = self.env._("Aging as of %(date)s", date=format_date(self.env, as_of))
+        action["context"] = {
+            "ar_aging_date": fields.Date.to_string(as_of),
+            "search_default_group_partner": 1,
+        }
+        if view_mode:
+            action["view_mode"] = view_mode
+            action["views"] = [(view_id, mode) for view_id, mode in action["views"] if mode == view_mode] or \
+                [(False, view_mode)]
+        return action
+
+    def action_open_move(self):
+        """Open the invoice (or entry) of the aging line."""
+        self.ensure_one()
+        return self.move_id._get_records_action()

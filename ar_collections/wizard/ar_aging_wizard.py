@@ -1,0 +1,16 @@
+from odoo import fields, models
+
+
+class ArAgingWizard(models.TransientModel):
+    """Pick the date of the receivable aging: today, or any past date."""
+
+    _name = "ar.aging.wizard"
+    _description = "Receivable Aging As Of"
+
+    date = fields.Date(string="As of", required=True, default=fields.Date.context_today,
+                       help="Invoices, credit notes and payments after this date are ignored.")
+
+    def action_open_aging(self):
+        """Open the aging pivot as of the chosen date."""
+        self.ensure_one()
+        return self.env["ar.aging.report"]._ar_action(self.date)
