@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 import psycopg2
 from markupsafe import Markup
@@ -13,6 +14,10 @@ _logger = logging.getLogger(__name__)
 # Reminders rendered per dispatch call: a letter is a PDF (about a second with
 # wkhtmltopdf), so a batch stays within the few seconds a cron batch should take.
 DISPATCH_BATCH_SIZE = 20
+RETRY_BATCH_SIZE = 100
+# An email that could not reach the mail server is tried again after these delays,
+# then given up (failed for good) after the last one.
+MAIL_RETRY_DELAYS = (timedelta(minutes=10), timedelta(hours=1), timedelta(hours=4))
 
 
 class ArDunningMessage(models.Model):
@@ -48,6 +53,9 @@ class ArDunningMessage(models.Model):
     activity_id = fields.Many2one("mail.activity", readonly=True, ondelete="set null")
     letter_attachment_id = fields.Many2one("ir.attachment", string="Letter", readonly=True)
     body_html = fields.Html(readonly=True, sanitize=False)
+    mail_attempts = fields.Integer(string="Delivery attempts", readonly=True, copy=False,
+                                   help="Times the email could not reach the mail server.")
+    retry_date = fields.Datetime(string="Next delivery attempt", readonly=True, copy=False, index="btree_not_null")
 
     @api.depends("log_ids.state", "log_ids.invoice_id")
     def _compute_invoice_ids(self):
@@ -245,10 +253,77 @@ class ArDunningMessage(models.Model):
         return blocked
 
     @api.model
-    def _ar_outgoing_done(self, records, failure=False):
-        """Called by the mail and SMS queues after sending: reflect the outcome."""
+    def _ar_outgoing_done(self, records, failure=False, transient=False):
+        """Called by the mail and SMS queues after sending: reflect the outcome.
+
+        ``transient``: the mail server could not be reached; nothing left, so the email
+        is tried again later (see :meth:`_cron_retry_mail`) before it counts as failed.
+        """
         messages = self.sudo().search([
             ("mail_message_id", "in", records.mail_message_id.ids), ("state", "in", ("queued", "failed")),
         ])
-        if messages:
-            messages._ar_set_state("failed" if failure else "sent", failure or False)
+        if not messages:
+            return
+        if not failure:
+            messages.retry_date = False
+            messages._ar_set_state("sent")
+            return
+        if not transient:
+            messages.retry_date = False
+            messages._ar_set_state("failed", failure)
+            return
+        now = fields.Datetime.now()
+        for message in messages:
+            attempts = message.mail_attempts + 1
+            if attempts > len(MAIL_RETRY_DELAYS):
+                message.write({"mail_attempts": attempts, "retry_date": False})
+                message._ar_set_state("failed", self.env._(
+                    "Mail server unreachable after %(count)s attempts: %(error)s", count=attempts, error=failure))
+                continue
+            retry = now + MAIL_RETRY_DELAYS[attempts - 1]
+            message.write({"mail_attempts": attempts, "retry_date": retry})
+            message._ar_set_state("failed", self.env._(
+                "Mail server unreachable (%(error)s): next attempt at %(date)s UTC",
+                error=failure, date=fields.Datetime.to_string(retry)))
+
+    @api.model
+    def _cron_retry_mail(self, batch_size=RETRY_BATCH_SIZE):
+        """Scheduled action: put back in the mail queue the reminders whose email could not
+        reach the mail server, once their retry time has come (batch protocol).
+
+        They go back to "queued", so the mail queue checks their invoices again right
+        before sending: one paid meanwhile is not chased.
+        """
+        messages = self._ar_claim_retry(batch_size)
+        mails = self.env["mail.mail"].sudo().search([
+            ("mail_message_id", "in", messages.mail_message_id.ids), ("state", "=", "exception"),
+        ])
+        for message in messages:
+            message.retry_date = False
+            message._ar_set_state("queued", self.env._(
+                "Delivery attempt %(count)s", count=message.mail_attempts + 1))
+        mails.mark_outgoing()
+        if mails:
+            self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        remaining = self.sudo().search_count([
+            ("state", "=", "failed"), ("retry_date", "<=", fields.Datetime.now())])
+        self.env["ir.cron"]._notify_progress(done=len(messages), remaining=remaining)
+        return messages
+
+    @api.model
+    def _ar_claim_retry(self, limit):
+        """Lock up to ``limit`` failed emails due for another attempt that no other worker holds."""
+        self.flush_model(["state", "retry_date"])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(SQL("""
+                    SELECT id FROM ar_dunning_message
+                     WHERE state = 'failed' AND retry_date <= %s
+                     ORDER BY retry_date, id
+                     LIMIT %s
+                       FOR UPDATE SKIP LOCKED
+                """, fields.Datetime.now(), limit))
+                ids = [row[0] for row in self.env.cr.fetchall()]
+        except psycopg2.errors.SerializationFailure:
+            return self.browse()
+        return self.sudo().browse(ids)

@@ -18,7 +18,11 @@ class MailMail(models.Model):
 
     def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
         if failure_type:
-            self.env["ar.dunning.message"]._ar_outgoing_done(self, failure=failure_reason or failure_type)
+            # "mail_smtp": the server could not be reached at all, so nothing left: worth a retry.
+            # (On a connection failure Odoo writes the reason on the mails, not in the call.)
+            reason = failure_reason or next(filter(None, self.mapped("failure_reason")), None) or failure_type
+            self.env["ar.dunning.message"]._ar_outgoing_done(
+                self, failure=reason, transient=failure_type == "mail_smtp")
         else:
             self.env["ar.dunning.message"]._ar_outgoing_done(self)
         return super()._postprocess_sent_message(success_pids, failure_reason=failure_reason, failure_type=failure_type)

@@ -20,3 +20,4 @@ from . import test_worklist_tour
 from . import test_pay_prediction
 from . import test_cash_forecast
 from . import test_backtest
+from . import test_mail_retry
