@@ -10,11 +10,9 @@ with the naive "pays on the due date" baseline. Nothing is written to the databa
 """
 import argparse
 import datetime
-import importlib
-import os
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from cli_common import echo, load_addon_module, print_table  # setup/ is the script's folder
 
 
 def _parse_args(argv):
@@ -31,25 +29,10 @@ def _parse_args(argv):
     return args
 
 
-def _load_backtest(odoo):
-    """Import the backtest as odoo.addons.ar_collections, even if the conf's addons_path lacks this repo."""
-    odoo.modules.module.initialize_sys_path()
-    if not any(os.path.isdir(os.path.join(path, "ar_collections")) for path in odoo.addons.__path__):
-        odoo.addons.__path__.append(REPO)
-    return importlib.import_module("odoo.addons.ar_collections.tools.backtest")
 
 
-def _echo(line=""):
-    sys.stdout.write(f"{line}\n")
 
 
-def _print_table(rows):
-    width = max(len(label) for label, _value in rows)
-    rule = "-" * (width + 3 + max(len(str(value)) for _label, value in rows))
-    _echo(rule)
-    for label, value in rows:
-        _echo(f"{label:<{width}} | {value}")
-    _echo(rule)
 
 
 def main(argv=None):
@@ -57,21 +40,21 @@ def main(argv=None):
     import odoo  # imported late so --help works without Odoo
 
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
-    backtest = _load_backtest(odoo)
+    backtest = load_addon_module(odoo, "ar_collections.tools.backtest")
     registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         if "ar.pay.prediction" not in env:
-            _echo(f"ar_collections is not installed (or not up to date) in {args.database}.")
+            echo(f"ar_collections is not installed (or not up to date) in {args.database}.")
             return 1
         company = env["res.company"].browse(args.company_id) if args.company_id else env.company
         if not company.exists():
-            _echo(f"No company with id {args.company_id} in {args.database}.")
+            echo(f"No company with id {args.company_id} in {args.database}.")
             return 1
         result = backtest.run_backtest(env, company=company, months=args.months, as_of=args.as_of)
         cr.rollback()  # read-only: nothing of the evaluation is kept
     gain = (1 - result["mae_model"] / result["mae_naive"]) if result["mae_naive"] else 0.0
-    _print_table([
+    print_table([
         ("database", args.database),
         ("company", result["company"]),
         ("invoices paid from", f"{result['date_from']} to {result['date_to']} (exclusive)"),

@@ -9,11 +9,10 @@ system parameter and a second run exits without touching anything.
 """
 import argparse
 import importlib
-import os
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from cli_common import echo, load_addon_module, print_table  # setup/ is the script's folder
 
 
 def _parse_args(argv):
@@ -30,12 +29,6 @@ def _parse_args(argv):
     return args
 
 
-def _load_generator(odoo):
-    """Import the generator as odoo.addons.ar_collections, even if the conf's addons_path lacks this repo."""
-    odoo.modules.module.initialize_sys_path()
-    if not any(os.path.isdir(os.path.join(path, "ar_collections")) for path in odoo.addons.__path__):
-        odoo.addons.__path__.append(REPO)
-    return importlib.import_module("odoo.addons.ar_collections.tools.demo_book")
 
 
 def _refresh_predictions(env):
@@ -50,21 +43,13 @@ def _credit_demo(env):
     """Scores, limits and blocked quotations when the credit add-on is installed (once)."""
     if "ar.credit.score" not in env:
         return None
+    # the add-ons path was completed when the book generator was loaded
     demo_credit = importlib.import_module("odoo.addons.ar_collections_credit.tools.demo_credit")
     return demo_credit.generate_credit_demo(env(context={}))
 
 
-def _echo(line=""):
-    sys.stdout.write(f"{line}\n")
 
 
-def _print_table(rows):
-    width = max(len(label) for label, _value in rows)
-    rule = "-" * (width + 3 + max(len(str(value)) for _label, value in rows))
-    _echo(rule)
-    for label, value in rows:
-        _echo(f"{label:<{width}} | {value}")
-    _echo(rule)
 
 
 def main(argv=None):
@@ -72,7 +57,7 @@ def main(argv=None):
     import odoo  # imported late so --help works without Odoo
 
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
-    demo_book = _load_generator(odoo)
+    demo_book = load_addon_module(odoo, "ar_collections.tools.demo_book")
     registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
         # Scores are computed once at the end, not on each of the book's payments.
@@ -89,11 +74,11 @@ def main(argv=None):
         # a standalone script owns its transaction
         cr.commit()  # pylint: disable=invalid-commit
 
-    _echo(f"pay dates predicted; {at_risk} customers flagged at risk")
+    echo(f"pay dates predicted; {at_risk} customers flagged at risk")
     if credit:
-        _print_table([("credit control", args.database)] + list(credit.items()))
+        print_table([("credit control", args.database)] + list(credit.items()))
     if not summary:
-        _echo(f"AR demo book already generated in {args.database} (seed {seed}); nothing to do.")
+        echo(f"AR demo book already generated in {args.database} (seed {seed}); nothing to do.")
         return 0
     start, end = summary["period"]
     rows = [
@@ -120,7 +105,7 @@ def main(argv=None):
         ("seconds", f"{elapsed:.1f}"),
     ]
     rows += [(f"  {phase}", f"{seconds:.1f}") for phase, seconds in summary["timings"].items()]
-    _print_table(rows)
+    print_table(rows)
     return 0
 
 

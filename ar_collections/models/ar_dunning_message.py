@@ -80,16 +80,22 @@ class ArDunningMessage(models.Model):
     @api.model
     def _ar_claim_queued(self, limit):
         """Lock up to ``limit`` undispatched reminders that no other worker holds."""
-        self.flush_model(["state", "dispatch_date"])
+        return self._ar_claim(SQL("state = 'queued' AND dispatch_date IS NULL"), SQL("id"), limit)
+
+    @api.model
+    def _ar_claim(self, where, order, limit):
+        """Lock up to ``limit`` reminders matching ``where`` that no other worker holds.
+
+        18.0 has no ORM helper for ``FOR UPDATE SKIP LOCKED``: two workers never get the
+        same reminder, and neither waits for the other.
+        """
+        self.flush_model(["state", "dispatch_date", "retry_date"])
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(SQL("""
-                    SELECT id FROM ar_dunning_message
-                     WHERE state = 'queued' AND dispatch_date IS NULL
-                     ORDER BY id
-                     LIMIT %s
-                       FOR UPDATE SKIP LOCKED
-                """, limit))
+                self.env.cr.execute(SQL(
+                    "SELECT id FROM ar_dunning_message WHERE %s ORDER BY %s LIMIT %s FOR UPDATE SKIP LOCKED",
+                    where, order, limit,
+                ))
                 ids = [row[0] for row in self.env.cr.fetchall()]
         except psycopg2.errors.SerializationFailure:
             # Rows changed by a worker that committed after our snapshot: next call.
@@ -313,17 +319,5 @@ class ArDunningMessage(models.Model):
     @api.model
     def _ar_claim_retry(self, limit):
         """Lock up to ``limit`` failed emails due for another attempt that no other worker holds."""
-        self.flush_model(["state", "retry_date"])
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(SQL("""
-                    SELECT id FROM ar_dunning_message
-                     WHERE state = 'failed' AND retry_date <= %s
-                     ORDER BY retry_date, id
-                     LIMIT %s
-                       FOR UPDATE SKIP LOCKED
-                """, fields.Datetime.now(), limit))
-                ids = [row[0] for row in self.env.cr.fetchall()]
-        except psycopg2.errors.SerializationFailure:
-            return self.browse()
-        return self.sudo().browse(ids)
+        return self._ar_claim(
+            SQL("state = 'failed' AND retry_date <= %s", fields.Datetime.now()), SQL("retry_date, id"), limit)

@@ -218,7 +218,10 @@ class TestDunningRun(ArCollectionsCommon):
         mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.mail_message_id.id)])
         mail._postprocess_sent_message(success_pids=[], failure_reason="SMTP refused", failure_type="mail_smtp")
         self.assertEqual(message.state, "failed")
-        self.assertEqual(self._ar_logs(self.inv_other).state_reason, "SMTP refused")
+        # the server could not be reached: the error is kept and another attempt planned
+        self.assertRegex(self._ar_logs(self.inv_other).state_reason,
+                         r"^Mail server unreachable \(SMTP refused\): next attempt at \d{4}-\d\d-\d\d ")
+        self.assertTrue(message.retry_date)
 
     def test_phone_sms_letter_channels_and_escalation(self):
         level = self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7)
