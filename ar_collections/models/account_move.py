@@ -33,6 +33,19 @@ class AccountMove(models.Model):
         compute="_compute_ar_days_overdue",
         help="Days since the due date (negative before it); 0 once nothing is left to pay.",
     )
+    ar_escalate_level = fields.Boolean(
+        string="Escalate next reminder", copy=False,
+        help="Set when a promise to pay on this invoice is broken: the next dunning run sends the "
+             "policy's next level right away instead of waiting for its offset. Cleared once used.",
+    )
+    ar_predicted_pay_date = fields.Date(
+        string="Predicted payment date", readonly=True, copy=False,
+        help="When the customer is expected to pay, from its payment history; refreshed daily.",
+    )
+    ar_predicted_days_late = fields.Integer(
+        string="Predicted days late", readonly=True, copy=False,
+        help="Predicted payment date minus due date (negative: expected before the due date).",
+    )
 
     @api.depends("invoice_date_due", "payment_state", "move_type")
     @api.depends_context("date")
@@ -305,12 +318,6 @@ class AccountMove(models.Model):
     # Broken promises escalate (see ar.promise)
     # ------------------------------------------------------------------
 
-    ar_escalate_level = fields.Boolean(
-        string="Escalate next reminder", copy=False,
-        help="Set when a promise to pay on this invoice is broken: the next dunning run sends the "
-             "policy's next level right away instead of waiting for its offset. Cleared once used.",
-    )
-
     def _ar_escalated_level(self, policy, reached, highest_sent_offset):
         """The level of ``policy`` a flagged invoice gets: the first one above both the level
         ``reached`` and the highest level already sent; ``reached`` when there is none above."""
@@ -330,17 +337,8 @@ class AccountMove(models.Model):
         return res
 
     # ------------------------------------------------------------------
-    # Pay-date prediction (written by ar.pay.prediction's daily refresh)
+    # Collector actions
     # ------------------------------------------------------------------
-
-    ar_predicted_pay_date = fields.Date(
-        string="Predicted payment date", readonly=True, copy=False,
-        help="When the customer is expected to pay, from its payment history; refreshed daily.",
-    )
-    ar_predicted_days_late = fields.Integer(
-        string="Predicted days late", readonly=True, copy=False,
-        help="Predicted payment date minus due date (negative: expected before the due date).",
-    )
 
     def action_ar_log_call(self):
         """Log the outcome of a call to this invoice's customer."""

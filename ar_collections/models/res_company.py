@@ -34,6 +34,32 @@ class ResCompany(models.Model):
         default=7,
         help="A customer who answered a reminder by email is not chased for this many days.",
     )
+    # Collector workspace: disputes and payment plans
+    ar_dispute_sla_days = fields.Integer(
+        string="Dispute resolution time (business days)", default=5,
+        help="A dispute not resolved this many business days after it was opened is escalated to the collections manager.",
+    )
+    ar_dispute_escalation_days = fields.Integer(
+        string="Dispute second escalation (days)", default=10,
+        help="A dispute still open this many days after it was opened is escalated to the person below.",
+    )
+    ar_dispute_escalation_user_id = fields.Many2one(
+        "res.users", string="Second escalation to", domain="[('share', '=', False)]",
+        help="Receives the disputes still open after the second escalation delay; the collections manager when empty.",
+    )
+    ar_plan_reminder_days = fields.Integer(
+        string="Instalment reminder (days before)", default=3,
+        help="Customers are reminded of a payment plan instalment this many days before its date.",
+    )
+    # Collections digest
+    ar_digest_slack_url = fields.Char(
+        string="Digest Slack webhook",
+        help="Slack incoming webhook URL (https) that receives the daily collections digest.",
+    )
+    ar_digest_email = fields.Boolean(
+        string="Email the digest", default=True,
+        help="Email the daily collections digest to the collections managers of the company.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -85,24 +111,6 @@ class ResCompany(models.Model):
         for company, policy in zip(companies, policies, strict=False):
             company.sudo().ar_dunning_policy_id = policy
 
-    # Collector workspace: disputes and payment plans
-    ar_dispute_sla_days = fields.Integer(
-        string="Dispute resolution time (business days)", default=5,
-        help="A dispute not resolved this many business days after it was opened is escalated to the collections manager.",
-    )
-    ar_dispute_escalation_days = fields.Integer(
-        string="Dispute second escalation (days)", default=10,
-        help="A dispute still open this many days after it was opened is escalated to the person below.",
-    )
-    ar_dispute_escalation_user_id = fields.Many2one(
-        "res.users", string="Second escalation to", domain="[('share', '=', False)]",
-        help="Receives the disputes still open after the second escalation delay; the collections manager when empty.",
-    )
-    ar_plan_reminder_days = fields.Integer(
-        string="Instalment reminder (days before)", default=3,
-        help="Customers are reminded of a payment plan instalment this many days before its date.",
-    )
-
     @api.constrains("ar_dispute_sla_days", "ar_dispute_escalation_days", "ar_plan_reminder_days")
     def _check_ar_workspace_days(self):
         for company in self:
@@ -115,16 +123,6 @@ class ResCompany(models.Model):
         """Who gets the second escalation of disputes: the configured person, else the escalation user."""
         self.ensure_one()
         return self.ar_dispute_escalation_user_id or self._ar_escalation_user()
-
-    # Collections digest
-    ar_digest_slack_url = fields.Char(
-        string="Digest Slack webhook",
-        help="Slack incoming webhook URL (https) that receives the daily collections digest.",
-    )
-    ar_digest_email = fields.Boolean(
-        string="Email the digest", default=True,
-        help="Email the daily collections digest to the collections managers of the company.",
-    )
 
     @api.constrains("ar_digest_slack_url")
     def _check_ar_digest_slack_url(self):

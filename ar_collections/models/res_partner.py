@@ -46,6 +46,16 @@ class ResPartner(models.Model):
     ar_has_overdue = fields.Boolean(
         string="Has overdue invoices", compute="_compute_ar_amounts", search="_search_ar_has_overdue"
     )
+    ar_at_risk = fields.Boolean(
+        string="At risk", readonly=True, copy=False, index=True,
+        help="The customer pays clearly later than its own usual pattern, or has an invoice "
+             "more overdue than any it paid in the last year.",
+    )
+    ar_at_risk_reason = fields.Char(string="Why at risk", readonly=True, copy=False)
+    ar_prediction_date = fields.Date(
+        string="Payment predictions refreshed on", readonly=True, copy=False,
+        help="Day the predicted payment dates of this customer's invoices and its at-risk flag were computed.",
+    )
 
     @api.depends_context("company", "date")
     def _compute_ar_pause_reason(self):
@@ -189,19 +199,8 @@ class ResPartner(models.Model):
         }
 
     # ------------------------------------------------------------------
-    # Payment pattern (written by ar.pay.prediction's daily refresh)
+    # Collector actions
     # ------------------------------------------------------------------
-
-    ar_at_risk = fields.Boolean(
-        string="At risk", readonly=True, copy=False, index=True,
-        help="The customer pays clearly later than its own usual pattern, or has an invoice "
-             "more overdue than any it paid in the last year.",
-    )
-    ar_at_risk_reason = fields.Char(string="Why at risk", readonly=True, copy=False)
-    ar_prediction_date = fields.Date(
-        string="Payment predictions refreshed on", readonly=True, copy=False,
-        help="Day the predicted payment dates of this customer's invoices and its at-risk flag were computed.",
-    )
 
     def action_ar_log_call(self):
         """Log the outcome of a call to this customer (current company)."""
