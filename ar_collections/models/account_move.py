@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 # payment_state values of an invoice that still has something to collect
 OPEN_PAYMENT_STATES = ("not_paid", "partial")
+PAID_PAYMENT_STATES = ("paid", "in_payment")
 
 
 class AccountMove(models.Model):
@@ -317,6 +318,38 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
     # Broken promises escalate (see ar.promise)
     # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_paid_invoices_query(self, where=None):
+        """SQL for the posted customer invoices fully paid, each with its payment date.
+
+        Columns: ``id``, ``name``, ``company_id``, ``partner_id`` (commercial partner),
+        ``invoice_date``, ``invoice_date_due`` and ``paid_on``, the date of the latest
+        reconciliation of its receivable (payment-term) lines. ``where``: an extra condition
+        on ``move``. Raw SQL because that date is an aggregate the ORM only gives invoice by
+        invoice; the scores, predictions, worklist and KPIs filter and aggregate around it.
+        The tables it reads are flushed.
+        """
+        self.env["account.move"].flush_model([
+            "name", "move_type", "state", "payment_state", "company_id", "commercial_partner_id",
+            "invoice_date", "invoice_date_due"])
+        self.env["account.move.line"].flush_model(["move_id", "display_type"])
+        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
+        return SQL(
+            """
+            SELECT move.id, move.name, move.company_id, move.commercial_partner_id AS partner_id,
+                   move.invoice_date, move.invoice_date_due, MAX(part.max_date) AS paid_on
+              FROM account_move move
+              JOIN account_move_line line ON line.move_id = move.id AND line.display_type = 'payment_term'
+              JOIN account_partial_reconcile part ON part.debit_move_id = line.id
+             WHERE move.move_type = 'out_invoice'
+               AND move.state = 'posted'
+               AND move.payment_state IN %s
+               AND %s
+          GROUP BY move.id
+            """,
+            PAID_PAYMENT_STATES, where or SQL("TRUE"),
+        )
 
     def _ar_escalated_level(self, policy, reached, highest_sent_offset):
         """The level of ``policy`` a flagged invoice gets: the first one above both the level

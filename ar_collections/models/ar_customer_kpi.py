@@ -195,28 +195,15 @@ class ArCustomerKpi(models.TransientModel):
         """Rows (company id, partner id, invoice date, due date, payment date) of the
         customer invoices fully paid in the ``PAID_WINDOW_DAYS`` days up to ``as_of``;
         the payment date is the date of the last reconciliation that settled them."""
-        self.env["account.move"].flush_model(["company_id", "invoice_date", "invoice_date_due", "move_type",
-                                              "payment_state", "state"])
-        self.env["account.move.line"].flush_model(["account_id", "move_id", "partner_id"])
-        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
-        # raw SQL: the ORM cannot take the latest reconciliation date per invoice across its instalments
+        paid_invoices = self.env["account.move"]._ar_paid_invoices_query(
+            SQL("move.company_id IN %s", tuple(companies.ids)))
         return self.env.execute_query(SQL(
             """
-            SELECT move.company_id, move.commercial_partner_id, move.invoice_date,
-                   COALESCE(move.invoice_date_due, move.invoice_date), MAX(partial.max_date)
-              FROM account_move move
-              JOIN account_move_line line ON line.move_id = move.id
-              JOIN account_account account ON account.id = line.account_id
-                   AND account.account_type = 'asset_receivable'
-              JOIN account_partial_reconcile partial ON partial.debit_move_id = line.id
-             WHERE move.move_type = 'out_invoice'
-               AND move.state = 'posted'
-               AND move.payment_state IN ('paid', 'in_payment')
-               AND move.company_id IN %s
-          GROUP BY move.id
-            HAVING MAX(partial.max_date) > %s AND MAX(partial.max_date) <= %s
+            SELECT company_id, partner_id, invoice_date, COALESCE(invoice_date_due, invoice_date), paid_on
+              FROM (%s) invoice
+             WHERE paid_on > %s AND paid_on <= %s
             """,
-            tuple(companies.ids), as_of - relativedelta(days=PAID_WINDOW_DAYS), as_of,
+            paid_invoices, as_of - relativedelta(days=PAID_WINDOW_DAYS), as_of,
         ))
 
     # ------------------------------------------------------------------

@@ -18,7 +18,6 @@ AT_RISK_SPREAD_FACTOR = 1.5  # ...or this many times the customer's own spread, 
 AT_RISK_MIN_RECENT = 2  # recent payments needed to speak of a change of behaviour
 AT_RISK_MIN_HISTORY = 3  # older payments needed to speak of a pattern
 BATCH_SIZE = 200  # customers per scheduler call
-PAID_STATES = ("paid", "in_payment")
 
 
 class ArPayPrediction(models.AbstractModel):
@@ -82,29 +81,14 @@ class ArPayPrediction(models.AbstractModel):
         # Raw SQL: the payment date of an invoice is an aggregate over its partial
         # reconciliations that the ORM can only give invoice by invoice, and the weighted
         # median needs window functions; one query serves every customer and company.
-        self.env["account.move"].flush_model([
-            "move_type", "state", "payment_state", "company_id", "commercial_partner_id", "invoice_date_due"])
-        self.env["account.move.line"].flush_model(["move_id", "display_type"])
-        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
         recent = as_of - timedelta(days=RECENT_DAYS)
         rows = self.env.execute_query(SQL(
             """
             WITH paid AS (
-                SELECT move.id,
-                       move.company_id,
-                       move.commercial_partner_id AS partner_id,
-                       MAX(part.max_date) AS paid_on,
-                       MAX(part.max_date) - move.invoice_date_due AS delay
-                  FROM account_move move
-                  -- an invoice's receivable lines are its payment-term lines
-                  JOIN account_move_line line ON line.move_id = move.id AND line.display_type = 'payment_term'
-                  JOIN account_partial_reconcile part ON part.debit_move_id = line.id
-                 WHERE move.move_type = 'out_invoice'
-                   AND move.state = 'posted'
-                   AND move.payment_state IN %(paid_states)s
-                   AND move.invoice_date_due IS NOT NULL
-              GROUP BY move.id
-                HAVING MAX(part.max_date) >= %(since)s AND MAX(part.max_date) < %(as_of)s
+                SELECT id, company_id, partner_id, paid_on, paid_on - invoice_date_due AS delay
+                  FROM (%(paid_invoices)s) invoice
+                 WHERE invoice_date_due IS NOT NULL
+                   AND paid_on >= %(since)s AND paid_on < %(as_of)s
             ),
             weighted AS (
                 SELECT paid.*,
@@ -133,7 +117,7 @@ class ArPayPrediction(models.AbstractModel):
               FROM paid
           GROUP BY company_id
             """,
-            paid_states=PAID_STATES, partners=list(partner_ids),
+            paid_invoices=self.env["account.move"]._ar_paid_invoices_query(), partners=list(partner_ids),
             since=as_of - timedelta(days=HISTORY_DAYS), as_of=as_of, recent=recent,
             half_life=float(HALF_LIFE_DAYS),
         ))

@@ -106,16 +106,8 @@ class ArWorklist(models.Model):
             ),
             paid AS (
                 -- an invoice is paid on the latest date of its reconciliations
-                SELECT inv.commercial_partner_id AS partner_id, inv.company_id, inv.invoice_date_due,
-                       MAX(apr.max_date) AS paid_date
-                  FROM account_move inv
-                  JOIN account_move_line rec ON rec.move_id = inv.id
-                  JOIN account_partial_reconcile apr ON apr.debit_move_id = rec.id
-                 WHERE inv.move_type = 'out_invoice'
-                   AND inv.state = 'posted'
-                   AND inv.payment_state IN ('paid', 'in_payment')
-                   AND (inv.commercial_partner_id, inv.company_id) IN (SELECT partner_id, company_id FROM overdue)
-                 GROUP BY inv.id
+                SELECT partner_id, company_id, invoice_date_due, paid_on AS paid_date
+                  FROM (%(paid_invoices)s) invoice
             ),
             history AS (
                 SELECT partner_id, company_id,
@@ -222,6 +214,8 @@ class ArWorklist(models.Model):
                                 AND disputed.company_id = scored.company_id
             """,
             today=today,
+            paid_invoices=self.env["account.move"]._ar_paid_invoices_query(SQL(
+                "(move.commercial_partner_id, move.company_id) IN (SELECT partner_id, company_id FROM overdue)")),
             history_start=today - timedelta(days=HISTORY_DAYS),
             prior_late=PRIOR_LATE_RATE * PRIOR_WEIGHT,
             prior_weight=PRIOR_WEIGHT,

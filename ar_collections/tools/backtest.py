@@ -13,39 +13,23 @@ from dateutil.relativedelta import relativedelta
 from odoo import fields
 from odoo.tools import SQL
 
-from ..models.ar_pay_prediction import PAID_STATES
-
 WITHIN_DAYS = 7
 
 
 def _paid_invoices(env, company, date_from, date_to):
     """(id, name, partner id, invoice date, due date, payment date) of ``company``'s customer
     invoices whose last payment is dated in [date_from, date_to)."""
-    # Raw SQL for the same reason as ar.pay.prediction._ar_history_stats: the payment
-    # date is an aggregate over the invoice's partial reconciliations.
-    env["account.move"].flush_model([
-        "name", "move_type", "state", "payment_state", "company_id", "commercial_partner_id",
-        "invoice_date", "invoice_date_due"])
-    env["account.move.line"].flush_model(["move_id", "display_type"])
-    env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
+    paid_invoices = env["account.move"]._ar_paid_invoices_query(SQL(
+        "move.company_id = %s AND move.invoice_date IS NOT NULL AND move.invoice_date_due IS NOT NULL",
+        company.id))
     return env.execute_query(SQL(
         """
-        SELECT move.id, move.name, move.commercial_partner_id, move.invoice_date, move.invoice_date_due,
-               MAX(part.max_date)
-          FROM account_move move
-          JOIN account_move_line line ON line.move_id = move.id AND line.display_type = 'payment_term'
-          JOIN account_partial_reconcile part ON part.debit_move_id = line.id
-         WHERE move.move_type = 'out_invoice'
-           AND move.state = 'posted'
-           AND move.payment_state IN %(paid_states)s
-           AND move.company_id = %(company)s
-           AND move.invoice_date IS NOT NULL
-           AND move.invoice_date_due IS NOT NULL
-      GROUP BY move.id
-        HAVING MAX(part.max_date) >= %(date_from)s AND MAX(part.max_date) < %(date_to)s
-      ORDER BY move.invoice_date, move.id
+        SELECT id, name, partner_id, invoice_date, invoice_date_due, paid_on
+          FROM (%s) invoice
+         WHERE paid_on >= %s AND paid_on < %s
+      ORDER BY invoice_date, id
         """,
-        paid_states=PAID_STATES, company=company.id, date_from=date_from, date_to=date_to,
+        paid_invoices, date_from, date_to,
     ))
 
 

@@ -8,6 +8,8 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import SQL, float_round
 from odoo.tools.misc import formatLang
 
+from odoo.addons.ar_collections.models.account_move import PAID_PAYMENT_STATES
+
 _logger = logging.getLogger(__name__)
 
 HISTORY_DAYS = 365  # the window of behaviour a score looks at
@@ -20,8 +22,7 @@ BATCH_SIZE = 500
 LIMIT_MONTHS = ((80, 2.0), (60, 1.5), (40, 1.0), (20, 0.5))
 SALES_MONTHS = 12
 # Invoices counted as paid for the payment behaviour; "reversed" ones were cancelled by a credit note.
-PAID_STATES = ("paid", "in_payment")
-SETTLED_STATES = (*PAID_STATES, "reversed")
+SETTLED_STATES = (*PAID_PAYMENT_STATES, "reversed")
 
 
 class ArCreditScore(models.Model):
@@ -248,30 +249,17 @@ class ArCreditScore(models.Model):
     def _ar_payment_stats(self, partners, since, recent):
         """(partner id, paid, paid late, sum of days late, paid recently, sum of their days late).
 
-        Raw SQL: the payment date of an invoice is an aggregate (latest partial reconciliation
-        of its receivable line) that the ORM can only give invoice by invoice; here one query
-        aggregates per invoice, then per customer.
+        One query over ``account.move._ar_paid_invoices_query`` (an invoice's payment date is
+        the latest reconciliation of its receivable lines), aggregated per customer.
         """
-        self.env["account.move"].flush_model(
-            ["move_type", "state", "payment_state", "commercial_partner_id", "invoice_date_due"])
-        self.env["account.move.line"].flush_model(["move_id", "display_type"])
-        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
+        paid_invoices = self.env["account.move"]._ar_paid_invoices_query(
+            SQL("move.commercial_partner_id = ANY(%s)", partners.ids))
         return self.env.execute_query(SQL(
             """
             WITH paid AS (
-                SELECT move.commercial_partner_id AS partner_id,
-                       MAX(part.max_date) AS paid_on,
-                       MAX(part.max_date) - COALESCE(move.invoice_date_due, MAX(part.max_date)) AS delay
-                  FROM account_move move
-                  -- an invoice's receivable lines are its payment-term lines
-                  JOIN account_move_line line ON line.move_id = move.id AND line.display_type = 'payment_term'
-                  JOIN account_partial_reconcile part ON part.debit_move_id = line.id
-                 WHERE move.move_type = 'out_invoice'
-                   AND move.state = 'posted'
-                   AND move.payment_state IN %(paid_states)s
-                   AND move.commercial_partner_id = ANY(%(partners)s)
-              GROUP BY move.id
-                HAVING MAX(part.max_date) >= %(since)s
+                SELECT partner_id, paid_on, paid_on - COALESCE(invoice_date_due, paid_on) AS delay
+                  FROM (%(paid_invoices)s) invoice
+                 WHERE paid_on >= %(since)s
             )
             SELECT partner_id,
                    COUNT(*),
@@ -282,22 +270,22 @@ class ArCreditScore(models.Model):
               FROM paid
           GROUP BY partner_id
             """,
-            paid_states=PAID_STATES, partners=partners.ids, since=since, recent=recent,
+            paid_invoices=paid_invoices, since=since, recent=recent,
         ))
 
     def _ar_broken_promises(self, partners, since, today):
         """(partner id, number of broken promises): not cancelled, ``pause_until`` in the
         window and past, and an invoice of it paid after ``pause_until`` or still unpaid.
 
-        Raw SQL for the same reason as :meth:`_ar_payment_stats` (payment dates per invoice).
+        Raw SQL: payment dates per invoice, as in :meth:`_ar_payment_stats`.
         """
         Promise = self.env["ar.promise"]
         field = Promise._fields["invoice_ids"]
         Promise.flush_model(["state", "pause_until", "partner_id", "invoice_ids"])
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         self.env["account.move"].flush_model(["state", "payment_state"])
-        self.env["account.move.line"].flush_model(["move_id", "display_type"])
-        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "max_date"])
+        paid_invoices = self.env["account.move"]._ar_paid_invoices_query(
+            SQL("move.commercial_partner_id = ANY(%s)", partners.ids))
         return self.env.execute_query(SQL(
             """
             SELECT partner.commercial_partner_id, COUNT(*)
@@ -311,20 +299,15 @@ class ArCreditScore(models.Model):
                     SELECT 1
                       FROM %(rel)s rel
                       JOIN account_move move ON move.id = rel.%(move_col)s
+                 LEFT JOIN (%(paid_invoices)s) paid ON paid.id = move.id
                      WHERE rel.%(promise_col)s = promise.id
                        AND move.state = 'posted'
-                       AND (move.payment_state NOT IN %(settled)s
-                            OR (move.payment_state IN %(paid_states)s
-                                AND (SELECT MAX(part.max_date)
-                                       FROM account_move_line line
-                                       JOIN account_partial_reconcile part ON part.debit_move_id = line.id
-                                      WHERE line.move_id = move.id AND line.display_type = 'payment_term'
-                                    ) > promise.pause_until))
+                       AND (move.payment_state NOT IN %(settled)s OR paid.paid_on > promise.pause_until)
                )
           GROUP BY partner.commercial_partner_id
             """,
             rel=SQL.identifier(field.relation), move_col=SQL.identifier(field.column2),
-            promise_col=SQL.identifier(field.column1), settled=SETTLED_STATES, paid_states=PAID_STATES,
+            promise_col=SQL.identifier(field.column1), settled=SETTLED_STATES, paid_invoices=paid_invoices,
             since=since, today=today, partners=partners.ids,
         ))
 
