@@ -170,7 +170,7 @@ class ArCreditRelease(models.Model):
         self._ar_check_not_expired()
         for release in self:
             release.sudo().state = "requested"
-            manager = release.company_id.ar_credit_manager_id or self._ar_credit_managers(release.company_id)[:1]
+            manager = release.company_id._ar_credit_manager()
             if manager and manager != release.requested_by_id:
                 release.activity_schedule(
                     "mail.mail_activity_data_todo",
@@ -228,14 +228,6 @@ class ArCreditRelease(models.Model):
             raise AccessError(self.env._("Only the requester can reopen a credit release."))
         self.sudo().write({"state": "draft", "approved_by_id": False, "approved_date": False})
         return True
-
-    @api.model
-    def _ar_credit_managers(self, company):
-        group = self.env.ref("ar_collections_credit.group_ar_credit_manager")
-        return group.sudo().users.filtered(
-            lambda user: company in user.company_ids and not user.share and user.active
-            and user != self.env.ref("base.user_root")
-        )
 
     @api.model
     def _cron_expire_releases(self):

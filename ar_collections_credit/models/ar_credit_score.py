@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL, float_round
 from odoo.tools.misc import formatLang
 
@@ -425,18 +425,6 @@ class ArCreditScore(models.Model):
         return {partner_id: (partner_id in dropped, partner_id in stale) for partner_id in sorted(candidates)}
 
     @api.model
-    def _ar_review_assignee(self, company):
-        """Who reviews ``company``'s customers: its credit manager, else one of its Credit Managers."""
-        if company.ar_credit_manager_id.active:
-            return company.ar_credit_manager_id
-        return self.env["res.users"].sudo().search([
-            ("groups_id", "in", self.env.ref("ar_collections_credit.group_ar_credit_manager").id),
-            ("share", "=", False),
-            ("company_ids", "in", company.id),
-            ("id", "!=", SUPERUSER_ID),  # OdooBot
-        ], order="id", limit=1)
-
-    @api.model
     def _cron_credit_review(self, batch_size=BATCH_SIZE):
         """Scheduled action: put up for review the customers whose score dropped or whose
         credit limit is stale, with a "Credit review" activity for the credit manager.
@@ -461,7 +449,7 @@ class ArCreditScore(models.Model):
         partners = self.env["res.partner"].sudo().with_company(company).browse(list(reasons))
         suggested = self._ar_suggested_limits(partners, company)
         activity_type = self._ar_review_activity_type()
-        assignee = self._ar_review_assignee(company)
+        assignee = company._ar_credit_manager()
         currency = company.currency_id
         vals_list = []
         for partner in partners:

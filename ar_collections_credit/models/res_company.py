@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import ValidationError
 
 
@@ -47,3 +47,15 @@ class ResCompany(models.Model):
                                                  "use a number of months of 1 or more."))
             if not 1 <= company.ar_credit_review_drop <= 100:
                 raise ValidationError(self.env._("The score drop that triggers a review must be between 1 and 100 points."))
+
+    def _ar_credit_manager(self):
+        """Who decides on this company's credit: its credit manager, else its first Credit Manager."""
+        self.ensure_one()
+        if self.ar_credit_manager_id.active:
+            return self.ar_credit_manager_id
+        return self.env["res.users"].sudo().search([
+            ("groups_id", "in", self.env.ref("ar_collections_credit.group_ar_credit_manager").id),
+            ("share", "=", False),
+            ("company_ids", "in", self.id),
+            ("id", "!=", SUPERUSER_ID),  # OdooBot
+        ], order="id", limit=1)
