@@ -1,59 +1,364 @@
-from odoo import fields, http
-from odoo.http import request
+import math
+import re
+from urllib.parse import quote, urlencode
 
+from odoo import Command, http
+from odoo.exceptions import ValidationError
+from odoo.http import content_disposition, request
+
+from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
-from odoo.addons.portal.controllers.portal import CustomerPortal
+
+from ..models.res_partner import STATEMENT_FILTERS
+
+# Invoices one online payment may cover; a selection is a GET parameter, keep it short.
+MAX_PAYMENT_INVOICES = 200
+INVOICE_ID_RE = re.compile(r"[0-9]{1,12}")
+STATEMENT_REPORT = "ar_collections_portal.action_report_ar_statement"
+# Transactions whose outcome is known or coming and whose payment is not booked yet.
+TX_IN_FLIGHT_STATES = ("pending", "authorized", "done")
 
 
-class ArStatementPortal(CustomerPortal):
-    """Statement of account for the logged-in customer."""
+def _record_id(value):
+    """``value`` if it is a positive integer (not a boolean) sent as JSON, else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+class ArStatementPortal(PortalAccount):
+    """Statement of account of the customer: logged in, or through a signed statement link
+    (``?access_token=<partner>-<expiry>-<signature>``, see ``res.partner._ar_statement_url``).
+
+    Every read is done as superuser restricted by explicit domains on the commercial partner
+    that the session or the link gives access to; ids sent by the browser are only ever
+    looked up inside those domains.
+    """
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "ar_statement_count" in counters:
-            Move = request.env["account.move"]
+            partner = request.env.user.partner_id.commercial_partner_id
             values["ar_statement_count"] = (
-                Move.search_count(self._ar_statement_domain()) if Move.has_access("read") else 0
+                0 if request.env.user._is_public()
+                else request.env["account.move"].sudo().search_count(partner._ar_statement_domain())
             )
         return values
 
-    def _ar_statement_domain(self):
-        # No sudo: the portal record rules on account.move already restrict the
-        # search to documents of the user's own commercial partner.
-        partner = request.env.user.partner_id.commercial_partner_id
-        return [
-            ("commercial_partner_id", "=", partner.id),
-            ("move_type", "in", ("out_invoice", "out_refund")),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
-        ]
+    # ------------------------------------------------------------------
+    # Access
+    # ------------------------------------------------------------------
 
-    def _ar_statement_values(self):
-        today = fields.Date.context_today(request.env.user)
-        moves = request.env["account.move"].search(self._ar_statement_domain(), order="invoice_date_due, id")
-        totals = {}
-        lines = []
-        for move in moves:
-            sign = -1 if move.move_type == "out_refund" else 1
-            residual = sign * move.amount_residual
-            days = (today - move.invoice_date_due).days if move.invoice_date_due else 0
-            overdue = sign > 0 and days > 0
-            total = totals.setdefault(move.currency_id, {"open": 0.0, "overdue": 0.0})
-            total["open"] += residual
-            if overdue:
-                total["overdue"] += residual
-            lines.append({"move": move, "residual": residual, "days_overdue": max(days, 0), "overdue": overdue})
+    def _ar_statement_partner(self, access_token=None):
+        """The commercial partner (sudo) whose statement is open to this request.
+
+        :return: (partner, error): ``error`` is ``"invalid"`` for a statement token that is
+            malformed, tampered, expired or revoked, ``"login"`` when there is neither a token
+            nor a logged-in user, else False
+        """
+        Partner = request.env["res.partner"].sudo()
+        if access_token:
+            partner = Partner._ar_statement_partner_from_token(access_token)
+            return partner, (False if partner else "invalid")
+        if request.env.user._is_public():
+            return Partner, "login"
+        return request.env.user.partner_id.commercial_partner_id.sudo(), False
+
+    def _ar_statement_denied(self, error):
+        if error == "login":
+            return request.redirect("/web/login?redirect=" + quote(request.httprequest.full_path, safe=""))
+        return request.render("ar_collections_portal.portal_statement_link_invalid", {}, status=403)
+
+    @staticmethod
+    def _ar_statement_query(access_token, **params):
+        """Query string of a statement URL, carrying the statement token when there is one."""
+        if access_token:
+            params["access_token"] = access_token
+        return ("?" + urlencode(params)) if params else ""
+
+    # ------------------------------------------------------------------
+    # Statement page
+    # ------------------------------------------------------------------
+
+    def _ar_statement_values(self, partner, access_token=None, filterby="all"):
+        """Values of the statement page of ``partner`` (sudo)."""
+        env = request.env
+        data = partner._ar_statement_data(filterby=filterby)
+        # One UPDATE instead of one write per line when the document links are built.
+        env["account.move"].sudo().browse(
+            [line["move"].id for group in data["groups"] for line in group["lines"]]
+        )._ar_ensure_access_tokens()
         return {
+            **data,
             "page_name": "ar_statement",
-            "lines": lines,
-            "totals": totals,
-            "partner": request.env.user.partner_id.commercial_partner_id,
-            "today": today,
+            "access_token": access_token,
+            "statement_query": self._ar_statement_query(access_token),
+            "default_url": "/my/statement",
+            "searchbar_filters": {
+                "all": {"label": env._("All open")},
+                "overdue": {"label": env._("Overdue")},
+                "due": {"label": env._("Not yet due")},
+            },
+            "pay_url": lambda invoices: "/my/statement/pay" + self._ar_statement_query(
+                access_token, invoice_ids=",".join(str(invoice_id) for invoice_id in invoices.ids)),
         }
 
-    @http.route("/my/statement", type="http", auth="user", website=True, methods=["GET"])
-    def portal_my_statement(self, **kw):
-        """Open invoices and credit notes of the customer, oldest due first."""
+    @http.route("/my/statement", type="http", auth="public", website=True, methods=["GET"], sitemap=False)
+    def portal_my_statement(self, access_token=None, filterby="all", **kw):
+        """Open invoices and credit notes of the customer per company and currency, with
+        totals, payment history and what can be paid online."""
+        partner, error = self._ar_statement_partner(access_token)
+        if error:
+            return self._ar_statement_denied(error)
         values = self._prepare_portal_layout_values()
-        values.update(self._ar_statement_values())
+        filterby = filterby if filterby in STATEMENT_FILTERS else "all"
+        values.update(self._ar_statement_values(partner, access_token=access_token, filterby=filterby))
         return request.render("ar_collections_portal.portal_my_statement", values)
+
+    @http.route("/my/statement/pdf", type="http", auth="public", website=True, methods=["GET"], sitemap=False)
+    def portal_my_statement_pdf(self, access_token=None, download=None, **kw):
+        """The statement as a PDF."""
+        partner, error = self._ar_statement_partner(access_token)
+        if error:
+            return self._ar_statement_denied(error)
+        report = request.env["ir.actions.report"].sudo()
+        content, _report_type = report._render_qweb_pdf(STATEMENT_REPORT, partner.ids)
+        if isinstance(content, str):  # the HTML Odoo renders instead of a PDF in test mode
+            content = content.encode()
+        filename = request.env._("Statement - %(name)s.pdf", name=re.sub(r"[^\w -]+", "_", partner.name or ""))
+        return request.make_response(content, headers=[
+            ("Content-Type", "application/pdf"),
+            ("Content-Length", len(content)),
+            ("Content-Disposition", content_disposition(filename, "attachment" if download else "inline")),
+        ])
+
+    # ------------------------------------------------------------------
+    # Paying invoices of the statement
+    # ------------------------------------------------------------------
+
+    @staticmethod
+    def _ar_parse_invoice_ids(value):
+        """Invoice ids from a list (JSON) or comma-separated strings (URL), without duplicates."""
+        env = request.env
+        parts = []
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str):
+                parts.extend(part.strip() for part in item.split(",") if part.strip())
+            elif item is not None:
+                parts.append(item)
+        ids = []
+        for part in parts:
+            record_id = _record_id(part) or (int(part) if isinstance(part, str) and INVOICE_ID_RE.fullmatch(part) else None)
+            if not record_id:
+                raise ValidationError(env._("The selection of invoices to pay is not valid."))
+            ids.append(record_id)
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            raise ValidationError(env._("Select at least one invoice to pay."))
+        if len(ids) > MAX_PAYMENT_INVOICES:
+            raise ValidationError(env._("Select at most %(count)s invoices for one payment.", count=MAX_PAYMENT_INVOICES))
+        return ids
+
+    @staticmethod
+    def _ar_parse_amount(value):
+        """The amount as a float, None when not given."""
+        if value is None or value == "":
+            return None
+        amount = None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            amount = float(value)
+        elif isinstance(value, str) and len(value) <= 32:
+            try:
+                amount = float(value.strip())
+            except ValueError:
+                amount = None
+        if amount is None or not math.isfinite(amount):
+            raise ValidationError(request.env._("The amount to pay is not a number."))
+        return amount
+
+    def _ar_check_statement_payment(self, partner, invoice_ids, amount=None):
+        """Validate a payment of the statement of ``partner``: the invoices are open posted
+        customer invoices of that partner, in one company and one currency, and
+        0 < amount <= their open total (equal to it unless the company allows partial
+        payments).
+
+        :param amount: None means the open total
+        :return: (invoices as sudo, oldest due first; amount rounded to the currency)
+        :raise ValidationError: with a sentence for the customer
+        """
+        env = request.env
+        ids = self._ar_parse_invoice_ids(invoice_ids)
+        amount = self._ar_parse_amount(amount)
+        invoices = env["account.move"].sudo().search([
+            ("id", "in", ids),
+            ("commercial_partner_id", "=", partner.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", OPEN_PAYMENT_STATES),
+        ], order="invoice_date_due, id")
+        if len(invoices) != len(ids):
+            raise ValidationError(env._(
+                "Some of the selected invoices cannot be paid here: only open invoices of your account "
+                "can be paid (one may just have been paid). Reload your statement."))
+        if len(invoices.company_id) > 1:
+            raise ValidationError(env._(
+                "The selected invoices were issued by different companies: pay the invoices of one company at a time."))
+        if len(invoices.currency_id) > 1:
+            raise ValidationError(env._(
+                "The selected invoices are in different currencies: pay the invoices of one currency at a time."))
+        in_flight = env["payment.transaction"].sudo().search_count([
+            ("invoice_ids", "in", invoices.ids),
+            ("state", "in", TX_IN_FLIGHT_STATES),
+            ("is_post_processed", "=", False),
+        ], limit=1)
+        if in_flight:
+            raise ValidationError(env._(
+                "A payment of some of the selected invoices is being processed: wait until it is booked "
+                "before paying them again."))
+        currency, company = invoices.currency_id, invoices.company_id
+        open_total = currency.round(sum(invoices.mapped("amount_residual")))
+        amount = open_total if amount is None else currency.round(amount)
+        if currency.compare_amounts(amount, 0.0) <= 0:
+            raise ValidationError(env._("The amount to pay must be more than zero."))
+        if currency.compare_amounts(amount, open_total) > 0:
+            raise ValidationError(env._(
+                "The amount %(amount)s is more than the selected invoices have open (%(open)s).",
+                amount=currency.format(amount), open=currency.format(open_total)))
+        if currency.compare_amounts(amount, open_total) and not company.ar_portal_allow_partial:
+            raise ValidationError(env._(
+                "Pay the full open amount of the selected invoices (%(open)s): partial payments are not "
+                "accepted online.", open=currency.format(open_total)))
+        return invoices, amount
+
+    @http.route("/my/statement/pay", type="http", auth="public", website=True, methods=["GET"], sitemap=False)
+    def portal_my_statement_pay(self, access_token=None, amount=None, **kw):
+        """The payment form for a selection of the statement's invoices (``invoice_ids``:
+        one or more comma-separated ids)."""
+        partner, error = self._ar_statement_partner(access_token)
+        if error:
+            return self._ar_statement_denied(error)
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "page_name": "ar_statement_pay",
+            "partner": partner,
+            "access_token": access_token,
+            "statement_url": "/my/statement" + self._ar_statement_query(access_token),
+        })
+        try:
+            invoices, amount = self._ar_check_statement_payment(
+                partner, request.httprequest.args.getlist("invoice_ids"), amount)
+        except ValidationError as exc:
+            values["error"] = exc.args[0]
+            return request.render("ar_collections_portal.portal_my_statement_pay", values, status=400)
+        values.update(self._ar_statement_pay_values(partner, invoices, amount, access_token))
+        return request.render("ar_collections_portal.portal_my_statement_pay", values)
+
+    def _ar_statement_pay_values(self, partner, invoices, amount, access_token):
+        """Values of the pay page: the invoices and Odoo's payment form context."""
+        company, currency = invoices.company_id, invoices.currency_id
+        ids = ",".join(str(invoice_id) for invoice_id in invoices.ids)
+        values = self._get_common_page_view_values(
+            invoices_data={
+                "partner": partner,
+                "company": company,
+                "total_amount": amount,
+                "currency": currency,
+                "amount_residual": amount,
+                "landing_route": self._ar_statement_landing_route(access_token),
+                "transaction_route": f"/my/statement/transaction/{ids}",
+            },
+            access_token=access_token,
+        )
+        if access_token:
+            # A forwarded link must not charge the customer's saved cards nor save new ones.
+            values.update({
+                "partner_id": partner.id,
+                "tokens_sudo": request.env["payment.token"].sudo(),
+                "show_tokenize_input_mapping": dict.fromkeys(values["providers_sudo"].ids, False),
+            })
+        open_total = currency.round(sum(invoices.mapped("amount_residual")))
+        values.update({
+            "invoices": invoices,
+            "amount": amount,
+            "open_total": open_total,
+            "currency": currency,
+            "company": company,
+            "allow_partial": company.ar_portal_allow_partial,
+            "invoice_ids_param": ids,
+        })
+        return values
+
+    def _ar_statement_landing_route(self, access_token):
+        return "/my/statement" + self._ar_statement_query(access_token)
+
+    @http.route(
+        ["/my/statement/transaction", "/my/statement/transaction/<string:invoice_ids>"], type="json", auth="public",
+    )
+    def portal_my_statement_transaction(self, invoice_ids=None, amount=None, access_token=None, **kwargs):
+        """Create the transaction paying invoices of the statement; return its processing values.
+
+        Everything the browser sends is checked again here: the invoices (see
+        ``_ar_check_statement_payment``), the amount, the provider, payment method or
+        saved card; the landing route is the statement's, whatever was sent.
+
+        :param invoice_ids: list of ids, or comma-separated ids (in the URL of the payment form)
+        :param access_token: statement token when the statement was opened from a link
+        """
+        env = request.env
+        partner, error = self._ar_statement_partner(access_token)
+        if error == "invalid":
+            raise ValidationError(env._("This statement link has expired or is not valid: ask for a new one or log in."))
+        if error:
+            raise ValidationError(env._("Log in, or open the statement link of your reminder, to pay your invoices."))
+        if amount is None:
+            raise ValidationError(env._("The amount to pay is missing."))
+        invoices, amount = self._ar_check_statement_payment(partner, invoice_ids, amount)
+        self._validate_transaction_kwargs(kwargs)
+        payer = partner if access_token else env.user.partner_id
+        tx_values = self._ar_check_transaction_values(kwargs, invoices, amount, payer, tokenized=bool(access_token))
+        tx_sudo = self._create_transaction(
+            amount=amount,
+            currency_id=invoices.currency_id.id,
+            partner_id=payer.id,
+            landing_route=self._ar_statement_landing_route(access_token),
+            reference_prefix=invoices.company_id.get_next_batch_payment_communication() if len(invoices) > 1 else None,
+            custom_create_values={"invoice_ids": [Command.set(invoices.ids)]},
+            **tx_values,
+        )
+        return tx_sudo._get_processing_values()
+
+    def _ar_check_transaction_values(self, kwargs, invoices, amount, payer, tokenized):
+        """Provider, payment method or saved card of a statement payment, checked against what
+        the payment form offers for these invoices.
+
+        :return: the keyword arguments of ``_create_transaction`` about how to pay
+        """
+        env = request.env
+        flow = kwargs.get("flow")
+        if flow not in ("direct", "redirect", "token") or kwargs.get("is_validation"):
+            raise ValidationError(env._("Choose how to pay: the payment form sent an unknown payment flow."))
+        if tokenized and flow == "token":
+            raise ValidationError(env._("Log in to pay with a saved payment method."))
+        providers = env["payment.provider"].sudo()._get_compatible_providers(
+            invoices.company_id.id, payer.id, amount, currency_id=invoices.currency_id.id)
+        invalid = ValidationError(env._("This payment method is not available for these invoices: choose another one."))
+        values = {
+            "flow": flow,
+            "tokenization_requested": bool(kwargs.get("tokenization_requested")) and not tokenized,
+            "provider_id": None, "payment_method_id": None, "token_id": None,
+        }
+        if flow == "token":
+            token_id = _record_id(kwargs.get("token_id"))
+            token = env["payment.token"].sudo().browse(token_id or []).exists()
+            if not token or not token.active or token.provider_id not in providers \
+                    or token.partner_id.commercial_partner_id != payer.commercial_partner_id:
+                raise invalid
+            values.update(provider_id=token.provider_id.id, token_id=token.id)
+            return values
+        provider_id, method_id = _record_id(kwargs.get("provider_id")), _record_id(kwargs.get("payment_method_id"))
+        if not provider_id or provider_id not in providers.ids or not method_id:
+            raise invalid
+        methods = env["payment.method"].sudo()._get_compatible_payment_methods(
+            [provider_id], payer.id, currency_id=invoices.currency_id.id)
+        if method_id not in methods.ids:
+            raise invalid
+        values.update(provider_id=provider_id, payment_method_id=method_id)
+        return values

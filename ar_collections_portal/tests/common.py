@@ -1,0 +1,94 @@
+from odoo import Command
+from odoo.tests import HttpCase
+
+from odoo.addons.ar_collections.tests.common import ArCollectionsCommon
+from odoo.addons.ar_collections_portal.tests.fake_stripe import FakeStripe
+
+WEBHOOK_SECRET = "whsec_test_ar"
+
+
+class ArPortalCommon(ArCollectionsCommon):
+    """The AR scenario of ar_collections plus a Stripe provider of the test company that
+    talks to a fake Stripe on loopback (``cls.fake_stripe``)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fake_stripe = FakeStripe(webhook_secret=WEBHOOK_SECRET).start()
+        cls.addClassCleanup(cls.fake_stripe.stop)
+        # Odoo's test cases raise any requests timeout below 10 s to 10 s: a "timeout" fault
+        # therefore costs 10 s; the fake stays silent a bit longer than that.
+        cls.env["ir.config_parameter"].sudo().set_param("ar_collections_portal.stripe_timeout", "10")
+        cls.fake_stripe.timeout_seconds = 11
+        cls.stripe = cls._ar_stripe_provider(cls.company)
+        cls.card_method = cls.env.ref("payment.payment_method_card")
+
+    def setUp(self):
+        super().setUp()
+        # Each test starts with an empty Stripe: the database is rolled back between tests, so
+        # references (hence idempotency keys) repeat, and Stripe would replay the old answers.
+        self.fake_stripe.reset()
+
+    @classmethod
+    def _ar_stripe_provider(cls, company):
+        """A Stripe provider of ``company`` in test mode, pointing at the fake Stripe."""
+        Provider = cls.env["payment.provider"].sudo()
+        provider = Provider.search([("code", "=", "stripe"), ("company_id", "=", company.id)], limit=1)
+        if not provider:
+            provider = cls.env.ref("payment.payment_provider_stripe").sudo().copy({"company_id": company.id})
+        card = cls.env.ref("payment.payment_method_card").sudo()
+        provider.write({
+            "state": "test",
+            "stripe_publishable_key": "pk_test_ar_fake",
+            "stripe_secret_key": "sk_test_ar_fake",
+            "stripe_webhook_secret": WEBHOOK_SECRET,
+            "ar_stripe_api_url": cls.fake_stripe.url,
+            "payment_method_ids": [Command.set(card.ids)],
+            "allow_tokenization": True,
+            "is_published": True,  # customers (portal and public users) only see published providers
+        })
+        card.active = True  # only once an enabled provider supports it
+        bank_journal = cls.env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        if provider.journal_id != bank_journal:
+            provider.journal_id = bank_journal
+        return provider
+
+    @classmethod
+    def _ar_stripe_token(cls, partner, pm="pm_card_visa", provider=None):
+        """A saved Stripe card of ``partner`` (the fake knows ``pm``)."""
+        provider = provider or cls.stripe
+        customer = f"cus_{partner.id}"
+        card = cls.fake_stripe.payment_methods.get(pm) or {"object": cls.fake_stripe.add_payment_method(pm)}
+        card["object"]["customer"] = customer
+        return cls.env["payment.token"].sudo().create({
+            "provider_id": provider.id,
+            "payment_method_id": cls.env.ref("payment.payment_method_card").id,
+            "partner_id": partner.id,
+            "payment_details": card["object"]["card"]["last4"],
+            "provider_ref": customer,
+            "stripe_payment_method": pm,
+        })
+
+
+class ArPortalHttpCommon(ArPortalCommon, HttpCase):
+    """Portal routes as the customer: helpers to log in and post forms with their CSRF token."""
+
+    def _ar_login(self, login="ar_portal"):
+        self.authenticate(login, login)
+
+    def _ar_csrf(self, url="/my"):
+        """The CSRF token of the current session, read from a page the customer can open."""
+        response = self.url_open(url)
+        response.raise_for_status()
+        marker = 'name="csrf_token" value="'
+        if marker in response.text:
+            return response.text.split(marker, 1)[1].split('"', 1)[0]
+        return response.text.split('csrf_token: "', 1)[1].split('"', 1)[0]
+
+    def _ar_post(self, url, data, files=None, csrf=True, allow_redirects=False):
+        """POST a form; the session's CSRF token is added unless ``csrf`` is False."""
+        data = dict(data)
+        if csrf and "csrf_token" not in data:
+            data["csrf_token"] = self._ar_csrf()
+        return self.url_open(url, data=data, files=files, allow_redirects=allow_redirects)
