@@ -13,6 +13,21 @@ _tours = {"started": 0, "passed": 0}
 _browser_skips = []
 
 
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="also run the slow reliability tests (setup/test.sh --slow)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    # Deselected, not skipped: a skip would read as "could not run" in the summary.
+    kept = [item for item in items if "slow" not in item.keywords]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if "slow" in item.keywords])
+        items[:] = kept
+
+
 def pytest_sessionstart(session):
     try:
         from odoo.tests import common

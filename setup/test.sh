@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing, build a fresh test database, lint, and run every test.
 #   setup/test.sh            lint + all tests (add-on tests, cross-add-on, browser)
+#   setup/test.sh --slow     also the slow reliability tests (10-trial kill test on a large book)
 #   setup/test.sh [pytest args...]   extra arguments go to pytest (e.g. -k portal)
 # Exit code is non-zero on any lint error or test failure.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -6,6 +6,8 @@ import random
 import signal
 import time
 
+import pytest
+
 from .odoo_process import odoo_shell, odoo_shell_process, psql
 
 # A small but real book: the demo generator, seeded.
@@ -107,10 +109,27 @@ def test_two_workers_at_once(ar_db):
 
 
 def test_killed_worker_resumes(ar_db):
-    odoo_shell(ar_db, POPULATE)
-    rng = random.Random(20261123)
+    kills = _kill_and_resume(ar_db, POPULATE, trials=3, seed=20261123)
+    assert kills >= 1, "no worker was killed mid-run: the book is too small to test anything"
+
+
+@pytest.mark.slow
+def test_killed_worker_ten_trials_large_book(ar_db):
+    """Issue 8's kill test: a few thousand invoices, ten SIGKILLs at seeded random moments."""
+    populate = POPULATE.replace("invoices=400, customers=40, seed=11", "invoices=3000, customers=300, seed=12")
+    kills = _kill_and_resume(ar_db, populate, trials=10, seed=8, max_delay=3.0)
+    assert kills >= 8, f"only {kills} of 10 workers were killed mid-run"
+    [[logs]] = psql(ar_db, "SELECT count(*) FROM ar_dunning_log")
+    print(f"KILL-TEST trials=10 kills={kills} log_lines={logs}")
+
+
+def _kill_and_resume(ar_db, populate, trials, seed, max_delay=1.5):
+    """Populate ``db``, start a worker ``trials`` times and SIGKILL it at a random moment,
+    then let a last worker finish; assert nothing was sent twice or missed. Returns the kills."""
+    odoo_shell(ar_db, populate)
+    rng = random.Random(seed)
     kills = 0
-    for _trial in range(3):
+    for _trial in range(trials):
         worker = odoo_shell_process(ar_db, WORKER)
         # let it get into the run, then kill it at a random moment
         deadline = time.monotonic() + 120
@@ -119,13 +138,13 @@ def test_killed_worker_resumes(ar_db):
             if int(done) > 0:
                 break
             time.sleep(0.2)
-        time.sleep(rng.uniform(0.0, 1.5))
+        time.sleep(rng.uniform(0.0, max_delay))
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
             kills += 1
         worker.communicate(timeout=60)
     finisher = odoo_shell_process(ar_db, WORKER)
-    out, err = finisher.communicate(timeout=600)
+    out, err = finisher.communicate(timeout=1800)
     assert finisher.returncode == 0, err[-3000:]
-    assert kills >= 1, "no worker was killed mid-run: the book is too small to test anything"
     assert_complete(ar_db)
+    return kills
