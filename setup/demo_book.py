@@ -49,7 +49,12 @@ def _credit_demo(env):
 
 
 
-
+def _portal_demo(env):
+    """A portal login for the customer with the largest overdue balance (once)."""
+    if "ar.autopay.mandate" not in env:
+        return None
+    demo_portal = importlib.import_module("odoo.addons.ar_collections_portal.tools.demo_portal")
+    return demo_portal.generate_portal_demo(env(context={}))
 
 
 def main(argv=None):
@@ -71,12 +76,15 @@ def main(argv=None):
         elapsed = time.monotonic() - started
         at_risk = _refresh_predictions(env)
         credit = _credit_demo(env)
+        portal = _portal_demo(env)
         # a standalone script owns its transaction
         cr.commit()  # pylint: disable=invalid-commit
 
     echo(f"pay dates predicted; {at_risk} customers flagged at risk")
     if credit:
         print_table([("credit control", args.database)] + list(credit.items()))
+    if portal:
+        print_table([("customer portal", args.database)] + list(portal.items()))
     if not summary:
         echo(f"AR demo book already generated in {args.database} (seed {seed}); nothing to do.")
         return 0
