@@ -109,7 +109,8 @@ class ResPartner(models.Model):
         :param filterby: ``all`` (every open document), ``overdue`` (invoices past their due
             date) or ``due`` (invoices not yet due); totals always cover every open document
         :return: dict with ``partner``, ``today``, ``groups`` (one per company and currency:
-            ``company``, ``currency``, ``lines``, ``open``, ``overdue``, ``overdue_invoices``,
+            ``company``, ``currency``, ``lines``, ``open``, ``overdue``, ``overdue_invoices`` and
+            ``overdue_payable`` (the overdue invoices not in dispute and their open amount),
             ``has_invoice_lines``)
             and ``payments`` (customer payments of the last 12 months, newest first)
         """
@@ -133,14 +134,18 @@ class ResPartner(models.Model):
             if group is None:
                 group = groups[move.company_id, move.currency_id] = {
                     "company": move.company_id, "currency": move.currency_id, "lines": [],
-                    "open": 0.0, "overdue": 0.0, "overdue_invoices": self.env["account.move"],
+                    "open": 0.0, "overdue": 0.0, "overdue_invoices": self.env["account.move"], "overdue_payable": 0.0,
                     "has_invoice_lines": False,
                 }
             line = partner._ar_statement_line(move, today, disputed, promised)
             group["open"] += line["residual"]
             if line["overdue"]:
                 group["overdue"] += line["residual"]
-                group["overdue_invoices"] |= move
+                # "Pay all overdue" leaves out what the customer disputes; each can still be
+                # paid on its own.
+                if move.id not in disputed:
+                    group["overdue_invoices"] |= move
+                    group["overdue_payable"] += line["residual"]
             if filterby == "all" or (filterby == "overdue" and line["overdue"]) or \
                     (filterby == "due" and line["is_invoice"] and not line["overdue"]):
                 group["lines"].append(line)

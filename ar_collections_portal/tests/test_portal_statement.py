@@ -85,6 +85,18 @@ class TestPortalStatement(ArPortalHttpCommon):
                 "model": "ar.dunning.policy", "method": "search_read", "args": [], "kwargs": {"fields": ["name"]},
             })
 
+    def test_pay_all_overdue_button_leaves_out_disputed_invoices(self):
+        self.env["ar.dispute"].create({
+            "partner_id": self.customer.id, "invoice_ids": [Command.set(self.inv_overdue.ids)], "reason": "quality",
+        })
+        self.authenticate("ar_portal", "ar_portal")
+        html = self.url_open("/my/statement").text
+        button = html.split("o_ar_pay_overdue", 1)[1].split("</a>", 1)[0].replace("&amp;", "&")
+        ids = button.split("invoice_ids=", 1)[1].split('"', 1)[0].split("&", 1)[0]
+        self.assertEqual(ids.replace("%2C", ","), str(self.inv_partial.id))
+        self.assertIn("350.00", button)
+        self.assertNotIn("1,350.00", button)
+
     def test_statement_statuses_and_totals_per_currency(self):
         eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
         inv_eur = self._ar_invoice(self.customer, 400.0, days_overdue=8, currency=eur)
@@ -220,6 +232,15 @@ class TestStatementData(ArPortalCommon):
         self.assertEqual(len(data["groups"][0]["lines"]), 9)
         self.assertEqual(len(data["payments"]), 7)
         self.assertEqual(many, few, "the statement costs the same number of queries whatever its length")
+
+    def test_pay_all_overdue_leaves_out_disputed_invoices(self):
+        self.env["ar.dispute"].create({
+            "partner_id": self.customer.id, "invoice_ids": [Command.set(self.inv_overdue.ids)], "reason": "quality",
+        })
+        group = self.customer.sudo()._ar_statement_data()["groups"][0]
+        self.assertEqual(group["overdue"], 1350.0, "the overdue total still shows what is overdue")
+        self.assertEqual(group["overdue_invoices"], self.inv_partial)
+        self.assertEqual(group["overdue_payable"], 350.0)
 
     def test_statement_data_of_contact_is_commercial_partner(self):
         data = self.customer_contact.sudo()._ar_statement_data()
