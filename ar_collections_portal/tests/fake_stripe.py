@@ -344,7 +344,7 @@ class FakeStripe:
             return 200, self.confirm_setup_intent(parts[1], params["payment_method"])
         if method == "GET" and parts[0] == "setup_intents" and len(parts) == 2:
             intent = self.setup_intents.get(parts[1])
-            return (200, intent) if intent else (404, _missing("setup_intent", parts[1]))
+            return (200, self._render_intent(intent, params)) if intent else (404, _missing("setup_intent", parts[1]))
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({method}: /v1/{path})"}}
 
     def _create_payment_intent(self, params, headers):

@@ -7,7 +7,8 @@ from .common import ArPortalHttpCommon
 
 @tagged("post_install", "-at_install")
 class TestPortalPayTour(ArPortalHttpCommon):
-    """Headless Chromium: a customer pays everything overdue from a reminder email's link."""
+    """Headless Chromium: a customer pays everything overdue from a reminder email's link, and
+    saves a card to turn autopay on."""
 
     def setUp(self):
         super().setUp()
@@ -43,3 +44,16 @@ class TestPortalPayTour(ArPortalHttpCommon):
         self.assertEqual(overdue.mapped("amount_residual"), [0.0, 0.0])
         self.assertTrue(set(overdue.mapped("payment_state")) <= {"in_payment", "paid"})
         self.assertEqual(self.inv_not_due.payment_state, "not_paid", "only what was overdue was paid")
+
+    def test_save_a_card_and_turn_autopay_on(self):
+        self.fake_stripe.add_payment_method("pm_card_ar_tour", last4="1881", exp_month=3, exp_year=2031)
+        self.start_tour("/my/payment_method", "ar_portal_save_card_autopay_tour", login="ar_portal")
+
+        token = self.env["payment.token"].search([("stripe_payment_method", "=", "pm_card_ar_tour")])
+        self.assertEqual(len(token), 1, "the card saved through the SetupIntent became a token")
+        self.assertEqual(token.partner_id.commercial_partner_id, self.customer)
+        self.assertEqual((token.payment_details, token.ar_card_exp_month, token.ar_card_exp_year), ("1881", 3, 2031))
+        self.assertFalse(self.fake_stripe.charges, "saving a card charges nothing")
+        mandate = self.env["ar.autopay.mandate"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual((mandate.state, mandate.token_id, mandate.company_id), ("active", token, self.company))
+        self.assertEqual(mandate.consent_user_id, self.portal_user)

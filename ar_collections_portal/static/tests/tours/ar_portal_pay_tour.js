@@ -38,7 +38,44 @@ registry.category("web_tour.tours").add("ar_portal_pay_overdue_tour", {
         {
             content: "Back on the statement: nothing is overdue any more",
             trigger: ".o_ar_statement:not(:has(.o_ar_statement_line.table-danger))",
-            expectUnloadPage: false,
+        },
+    ],
+});
+
+// A logged-in customer saves a card through Stripe's element (Odoo's "Payment methods" page),
+// then turns autopay on with it. The card id is known to the fake Stripe (test_portal_tour.py).
+registry.category("web_tour.tours").add("ar_portal_save_card_autopay_tour", {
+    steps: () => [
+        {
+            content: "Add a card",
+            trigger: 'input[name="o_payment_radio"][data-payment-method-code="card"]',
+            run: "click",
+        },
+        {
+            content: "Type the card in Stripe's element",
+            trigger: "input.o_ar_fake_stripe_card",
+            run: "edit pm_card_ar_tour",
+        },
+        {
+            content: "Save it",
+            trigger: 'button[name="o_payment_submit_button"]:enabled',
+            run: "click",
+        },
+        {
+            content: "The saved card is listed",
+            trigger: '[name="o_payment_option"]:has(input[data-payment-option-type="token"]):contains("1881")',
+            run() {
+                window.location.href = "/my/autopay";
+            },
+        },
+        {
+            content: "Use it for autopay",
+            trigger: 'form[action="/my/autopay/enable"] button[type="submit"]',
+            run: "click",
+        },
+        {
+            content: "Autopay is on",
+            trigger: '.o_ar_autopay_company .badge:contains("Autopay on")',
         },
     ],
 });
