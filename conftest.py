@@ -6,6 +6,10 @@ would make a run without a browser look green. Here such a skip fails the run,
 and the number of browser tours that really ran is printed at the end.
 """
 
+import json
+import os
+import tempfile
+
 import pytest
 
 BROWSER_SKIP_MARKERS = ("chrome", "websocket", "browser", "odoo-http")
@@ -29,6 +33,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionstart(session):
+    # the reliability tests append their figures here (ar_collections/tests/run_summary.py)
+    handle, path = tempfile.mkstemp(prefix="ar_run_summary_", suffix=".jsonl")
+    os.close(handle)
+    os.environ["AR_RUN_SUMMARY"] = path
+    _start_tour_counter()
+
+
+def _start_tour_counter():
     try:
         from odoo.tests import common
     except ImportError:  # not an Odoo run (e.g. linting helpers only)
@@ -51,7 +63,28 @@ def pytest_runtest_logreport(report):
             _browser_skips.append(f"{report.nodeid}: {reason}")
 
 
+def _reliability_summary(terminalreporter):
+    path = os.environ.get("AR_RUN_SUMMARY")
+    if not path or not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as summary:
+        rows = [json.loads(line) for line in summary if line.strip()]
+    os.unlink(path)
+    if not rows:
+        return
+    labels = {"trials": "kill trials", "kills": "workers killed", "faults": "faults injected",
+              "messages": "messages checked", "duplicates": "duplicates found",
+              "inputs": "hostile inputs tried", "accepted_bad": "accepted-bad inputs found"}
+    totals = {key: sum(row.get(key, 0) for row in rows) for key in labels}
+    terminalreporter.write_line("reliability summary: " + ", ".join(
+        f"{label} {totals[key]}" for key, label in labels.items()))
+    for row in rows:
+        figures = ", ".join(f"{labels[key]} {row[key]}" for key in labels if key in row)
+        terminalreporter.write_line(f"  {row['source']}: {figures}")
+
+
 def pytest_terminal_summary(terminalreporter):
+    _reliability_summary(terminalreporter)
     terminalreporter.write_line(
         f"browser tours: {_tours['started']} started, {_tours['passed']} passed"
     )

@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from odoo.addons.ar_collections.tests.run_summary import record
+
 from .odoo_process import odoo_shell, odoo_shell_process, psql
 
 # A small but real book: the demo generator, seeded.
@@ -73,6 +75,8 @@ def message_duplicates(db):
 
 
 def assert_complete(db):
+    """Assert nothing was queued twice or missed; returns (log lines, messages, duplicates)."""
+    duplicates = len(live_log_duplicates(db)) + len(message_duplicates(db))
     assert not live_log_duplicates(db), "an invoice got the same level twice on a channel"
     assert not message_duplicates(db), "a customer got two reminders of one level on a channel"
     out = odoo_shell(db, CHECK).stdout
@@ -91,7 +95,8 @@ def assert_complete(db):
         GROUP BY m.id HAVING count(mm.id) != 1
     """)
     assert not twice, f"email reminders without exactly one queued email: {twice[:5]}"
-    return int(logs)
+    [[messages]] = psql(db, "SELECT count(*) FROM ar_dunning_message")
+    return int(logs), int(messages), duplicates
 
 
 def test_two_workers_at_once(ar_db):
@@ -103,13 +108,14 @@ def test_two_workers_at_once(ar_db):
         assert worker.returncode == 0, err[-3000:]
         assert "WORKER-CALLS" in out, err[-3000:]
         outputs.append(out)
-    assert_complete(ar_db)
+    _logs, messages, duplicates = assert_complete(ar_db)
     [[runs]] = psql(ar_db, "SELECT count(*) FROM ar_dunning_run")
     assert runs == "1", "the two workers shared one run"
+    record("dunning run, two workers at once", messages=messages, duplicates=duplicates)
 
 
 def test_killed_worker_resumes(ar_db):
-    kills = _kill_and_resume(ar_db, POPULATE, trials=3, seed=20261123)
+    kills = _kill_and_resume(ar_db, POPULATE, trials=3, seed=20261123, source="dunning run, killed worker")
     assert kills >= 1, "no worker was killed mid-run: the book is too small to test anything"
 
 
@@ -117,13 +123,14 @@ def test_killed_worker_resumes(ar_db):
 def test_killed_worker_ten_trials_large_book(ar_db):
     """Issue 8's kill test: a few thousand invoices, ten SIGKILLs at seeded random moments."""
     populate = POPULATE.replace("invoices=400, customers=40, seed=11", "invoices=3000, customers=300, seed=12")
-    kills = _kill_and_resume(ar_db, populate, trials=10, seed=8, max_delay=3.0)
+    kills = _kill_and_resume(ar_db, populate, trials=10, seed=8, max_delay=3.0,
+                             source="dunning run, 3,000 invoices, ten kills")
     assert kills >= 8, f"only {kills} of 10 workers were killed mid-run"
     [[logs]] = psql(ar_db, "SELECT count(*) FROM ar_dunning_log")
     print(f"KILL-TEST trials=10 kills={kills} log_lines={logs}")
 
 
-def _kill_and_resume(ar_db, populate, trials, seed, max_delay=1.5):
+def _kill_and_resume(ar_db, populate, trials, seed, source, max_delay=1.5):
     """Populate ``db``, start a worker ``trials`` times and SIGKILL it at a random moment,
     then let a last worker finish; assert nothing was sent twice or missed. Returns the kills."""
     odoo_shell(ar_db, populate)
@@ -146,5 +153,6 @@ def _kill_and_resume(ar_db, populate, trials, seed, max_delay=1.5):
     finisher = odoo_shell_process(ar_db, WORKER)
     out, err = finisher.communicate(timeout=1800)
     assert finisher.returncode == 0, err[-3000:]
-    assert_complete(ar_db)
+    _logs, messages, duplicates = assert_complete(ar_db)
+    record(source, trials=trials, kills=kills, faults=kills, messages=messages, duplicates=duplicates)
     return kills

@@ -10,6 +10,8 @@ from email import message_from_bytes
 
 import pytest
 
+from odoo.addons.ar_collections.tests.run_summary import record
+
 from .odoo_process import odoo_shell, psql
 
 POPULATE = """
@@ -57,6 +59,7 @@ class FakeSMTPServer(socketserver.ThreadingTCPServer):
         self.mode = "up"
         self.messages = []
         self.connections = 0
+        self.dropped = 0
 
 
 class SMTPHandler(socketserver.StreamRequestHandler):
@@ -67,6 +70,7 @@ class SMTPHandler(socketserver.StreamRequestHandler):
         server = self.server
         server.connections += 1
         if server.mode == "drop":
+            server.dropped += 1
             return
         self.reply("220 loopback ESMTP")
         data, lines = False, []
@@ -154,6 +158,9 @@ def test_reminders_wait_for_the_mail_server(ar_db, free_port):
         # 4. More rounds of the scheduler send nothing again.
         odoo_shell(ar_db, SEND_ROUND)
         assert len(server.messages) == total
+        # faults: one refused connection per reminder, then every connection dropped
+        record("mail server down (SMTP on loopback)", faults=total + server.dropped,
+               messages=total, duplicates=len(ids) - len(set(ids)))
     finally:
         server.shutdown()
         server.server_close()
