@@ -39,7 +39,8 @@ class ArAutopayPortal(CustomerPortal):
     @staticmethod
     def _ar_parse_id(value):
         """A positive record id from a form value, or None."""
-        if not isinstance(value, str) or not value.isdigit() or len(value) > MAX_ID_DIGITS:
+        # isdigit() alone also accepts "²" (int() then fails) and the digits of other scripts.
+        if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > MAX_ID_DIGITS:
             return None
         number = int(value)
         return number if 0 < number < 2**31 else None

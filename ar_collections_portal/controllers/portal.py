@@ -14,6 +14,8 @@ from ..models.res_partner import STATEMENT_FILTERS
 # Invoices one online payment may cover; a selection is a GET parameter, keep it short.
 MAX_PAYMENT_INVOICES = 200
 INVOICE_ID_RE = re.compile(r"[0-9]{1,12}")
+# An amount as typed: ASCII digits only (float() also reads "1_000" and the digits of other scripts).
+AMOUNT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 STATEMENT_REPORT = "ar_collections_portal.action_report_ar_statement"
 # Transactions whose outcome is known or coming and whose payment is not booked yet.
 TX_IN_FLIGHT_STATES = ("pending", "authorized", "done")
@@ -164,12 +166,12 @@ class ArStatementPortal(PortalAccount):
             return None
         amount = None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            amount = float(value)
-        elif isinstance(value, str) and len(value) <= 32:
             try:
-                amount = float(value.strip())
-            except ValueError:
+                amount = float(value)
+            except OverflowError:  # a JSON integer beyond the range of floats
                 amount = None
+        elif isinstance(value, str) and len(value) <= 32 and AMOUNT_RE.fullmatch(value.strip()):
+            amount = float(value.strip())
         if amount is None or not math.isfinite(amount):
             raise ValidationError(request.env._("The amount to pay is not a number."))
         return amount
@@ -308,7 +310,7 @@ class ArStatementPortal(PortalAccount):
             raise ValidationError(env._("This statement link has expired or is not valid: ask for a new one or log in."))
         if error:
             raise ValidationError(env._("Log in, or open the statement link of your reminder, to pay your invoices."))
-        if amount is None:
+        if amount is None or amount == "":  # "" would mean the open total on the pay page
             raise ValidationError(env._("The amount to pay is missing."))
         invoices, amount = self._ar_check_statement_payment(partner, invoice_ids, amount)
         self._validate_transaction_kwargs(kwargs)
@@ -348,8 +350,9 @@ class ArStatementPortal(PortalAccount):
         if flow == "token":
             token_id = _record_id(kwargs.get("token_id"))
             token = env["payment.token"].sudo().browse(token_id or []).exists()
+            # The payer's own cards and their company's (as on /my/payment_method), not a coworker's.
             if not token or not token.active or token.provider_id not in providers \
-                    or token.partner_id.commercial_partner_id != payer.commercial_partner_id:
+                    or token.partner_id not in payer | payer.commercial_partner_id:
                 raise invalid
             values.update(provider_id=token.provider_id.id, token_id=token.id)
             return values

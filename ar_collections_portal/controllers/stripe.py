@@ -5,6 +5,7 @@ import time
 
 from werkzeug.exceptions import Forbidden
 
+from odoo import http
 from odoo.http import request
 
 from odoo.addons.payment_stripe import utils as stripe_utils
@@ -14,6 +15,25 @@ _logger = logging.getLogger(__name__)
 
 
 class ArStripeController(StripeController):
+
+    @http.route()
+    def stripe_webhook(self):
+        """Answer 400 to a body that is not a Stripe event before payment_stripe reads it.
+
+        payment_stripe indexes the decoded body directly: a malformed body, a JSON array or
+        an event without an object id ended in a 500 with a traceback in the log.
+        """
+        try:
+            event = request.get_json_data()
+        except ValueError:
+            event = None
+        data = event.get("data") if isinstance(event, dict) else None
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not (isinstance(event.get("type") if isinstance(event, dict) else None, str)
+                and isinstance(obj, dict) and obj.get("id")):
+            _logger.warning("refused a Stripe webhook call whose body is not a Stripe event")
+            return request.make_json_response({"error": "not a Stripe event"}, status=400)
+        return super().stripe_webhook()
 
     def _verify_notification_signature(self, tx_sudo):
         """Refuse a Stripe event unless it carries a valid, fresh signature.

@@ -1,16 +1,24 @@
-"""Hostile inputs on the portal routes of disputes and promises to pay.
+"""Hostile inputs on the customer-facing routes of ar_collections_portal: disputes and
+promises to pay, the statement (page, PDF, pay page, payment transaction), autopay and the
+Stripe webhook.
 
 Each case is a request an attacker (or a careless client) could send. A case passes when
 it is refused the expected way AND nothing was written (disputes, promises, attachments,
-messages). ``HOSTILE_CASES`` lists every case by label; ``RESULTS`` collects what each
-run saw, and the class prints "tried / accepted-bad" when it ends.
+messages, payment transactions and their states, autopay mandates, payments, charges at
+Stripe). ``HOSTILE_CASES`` lists every case by label; ``RESULTS`` collects what each run
+saw; the totals go to the run summary (tried / accepted-bad) when the class ends.
 """
 
+import json
+import time
 from datetime import timedelta
+from urllib.parse import quote, urlencode
 
 from odoo import Command, fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
+from odoo.addons.ar_collections.tests.run_summary import record
 from odoo.addons.ar_collections_portal.tests.common import ArPortalHttpCommon
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -138,6 +146,211 @@ ESCAPE_CASES = [
 # Never echoed raw by an error page.
 RAW_PAYLOADS = ("<script>alert(", "<img src=x")
 
+
+def _digits(number, zero):
+    """``number`` written with the ten digits that start at ``zero`` (another script)."""
+    return "".join(chr(ord(zero) + int(digit)) for digit in str(number))
+
+
+def arabic_digits(number):
+    return _digits(number, "\u0660")
+
+
+def fullwidth_digits(number):
+    return _digits(number, "\uff10")
+
+
+# ----------------------------------------------------------------------
+# Statement: page, PDF, pay page and payment transaction
+# ----------------------------------------------------------------------
+
+NOT_OPEN = "only open invoices of your account"
+STATEMENT_PAGES = [("statement", "/my/statement"), ("PDF", "/my/statement/pdf"), ("pay page", "/my/statement/pay")]
+# Statement links (``access_token``) that must open nothing: (label, token)
+BAD_LINKS = [
+    ("tampered signature", lambda t: t.link[:-1] + ("0" if t.link[-1] != "0" else "1")),
+    ("another customer's id with this signature", lambda t: f"{t.other_customer.id}-{t.link.split('-', 1)[1]}"),
+    ("the contact's id with the customer's signature",
+     lambda t: f"{t.customer_contact.id}-{t.link.split('-', 1)[1]}"),
+    ("expiry pushed a day later", lambda t: t.link_later),
+    ("expired link", lambda t: t.expired_link),
+    ("revoked link", lambda t: t.revoked_link),
+    ("signature in upper case", lambda t: t.link.upper()),
+    ("link of 10,000 characters", lambda t: t.link + "0" * (10_000 - len(t.link))),
+    ("link with SQL", lambda t: "' OR 1=1 --"),
+    ("link with HTML", lambda t: SCRIPT),
+]
+# Not logged in, no usable link
+PUBLIC_STATEMENT_CASES = [("no link", None), ("empty link", "")]
+# Invoices to pay: (label, ids, error shown)
+SELECTION_CASES = [
+    *[(label, lambda t, target=target: [target(t)], NOT_OPEN) for label, target in IDOR_TARGETS],
+    ("own invoice plus another customer's", lambda t: [t.inv_overdue.id, t.inv_other.id], NOT_OPEN),
+    ("paid invoice of the customer", lambda t: [t.paid_invoice.id], NOT_OPEN),
+    ("invoices in USD and EUR", lambda t: [t.inv_overdue.id, t.inv_eur.id], "different currencies"),
+    ("invoice id 'abc'", lambda t: ["abc"], "not valid"),
+    ("invoice id '1e309'", lambda t: ["1e309"], "not valid"),
+    ("invoice id 'NaN'", lambda t: ["NaN"], "not valid"),
+    ("invoice id '-5'", lambda t: ["-5"], "not valid"),
+    ("invoice id with SQL", lambda t: ["1 OR 1=1"], "not valid"),
+    ("invoice id of 13 digits", lambda t: ["9" * 13], "not valid"),
+    ("invoice id of 10,000 digits", lambda t: ["9" * 10_000], "not valid"),
+    ("own invoice id in Arabic-Indic digits", lambda t: [arabic_digits(t.inv_overdue.id)], "not valid"),
+    ("invoice id with HTML", lambda t: [SCRIPT], "not valid"),
+    ("201 invoice ids", lambda t: list(range(1, 202)), "at most 200"),
+    ("no invoice", lambda t: [], "Select at least one invoice"),
+]
+# Only in the URL of the transaction route: a path cannot be empty or hold a "/"
+SELECTION_NOT_IN_PATH = ("invoice id with HTML", "no invoice")
+# Only in the JSON body of the transaction route: JSON types
+JSON_SELECTION_CASES = [
+    ("invoice id as a float", lambda t: [float(t.inv_overdue.id)], "not valid"),
+    ("invoice id true", lambda t: [True], "not valid"),
+    ("invoice id as an object", lambda t: [{"id": t.inv_overdue.id}], "not valid"),
+    ("invoice ids in a nested list", lambda t: [[t.inv_overdue.id]], "not valid"),
+    ("invoice ids as an object", lambda t: {"ids": [t.inv_overdue.id]}, "not valid"),
+    ("negative invoice id", lambda t: [-5], "not valid"),
+    ("invoice id beyond 64 bits", lambda t: [10**30], NOT_OPEN),
+]
+# Amount to pay of the customer's 1000.00 overdue invoice, partial payments allowed: (label, amount, error)
+AMOUNT_CASES = [
+    ("'abc'", "abc", "not a number"),
+    ("'1e309'", "1e309", "not a number"),
+    ("'NaN'", "NaN", "not a number"),
+    ("'inf'", "inf", "not a number"),
+    ("'0x10'", "0x10", "not a number"),
+    ("'1_000'", "1_000", "not a number"),
+    ("in Arabic-Indic digits", arabic_digits(1000), "not a number"),
+    ("of 40 digits", "9" * 40, "not a number"),
+    ("with HTML", SCRIPT, "not a number"),
+    ("'-5'", "-5", "more than zero"),
+    ("zero", "0", "more than zero"),
+    ("'0.001' (zero once rounded)", "0.001", "more than zero"),
+    ("1 cent above the open total", "1000.01", "more than the selected invoices have open"),
+    ("'1e300'", "1e300", "more than the selected invoices have open"),
+]
+PARTIAL_REFUSED = ("partial amount, the company does not allow it", "500", "partial payments are not accepted online")
+# Only in the JSON body: JSON types
+JSON_AMOUNT_CASES = [
+    ("number above the open total", 1000.01, "more than the selected invoices have open"),
+    ("negative number", -5, "more than zero"),
+    ("NaN literal", float("nan"), "not a number"),
+    ("integer of 400 digits", 10**400, "not a number"),
+    ("true", True, "not a number"),
+    ("list", [1000], "not a number"),
+    ("object", {"value": 1000}, "not a number"),
+    ("empty string", "", "amount to pay is missing"),
+    ("null", None, "amount to pay is missing"),
+]
+NOT_AVAILABLE = "not available"
+# What the payment form sends about how to pay: (label, values, error)
+PAYMENT_FORM_CASES = [
+    ("another customer's saved card", lambda t: {"flow": "token", "token_id": t.foreign_card.id}, NOT_AVAILABLE),
+    ("saved card of another contact of the customer", lambda t: {"flow": "token", "token_id": t.sibling_card.id},
+     NOT_AVAILABLE),
+    ("archived saved card of the customer", lambda t: {"flow": "token", "token_id": t.archived_card.id}, NOT_AVAILABLE),
+    ("non-existent saved card", lambda t: {"flow": "token", "token_id": 999_999_999}, NOT_AVAILABLE),
+    ("saved card id beyond 64 bits", lambda t: {"flow": "token", "token_id": 10**30}, NOT_AVAILABLE),
+    ("saved card id 'abc'", lambda t: {"flow": "token", "token_id": "abc"}, NOT_AVAILABLE),
+    ("saved card id as a list", lambda t: {"flow": "token", "token_id": [t.card.id]}, NOT_AVAILABLE),
+    ("Stripe account of another company", lambda t: {"provider_id": t.stripe_b.id}, NOT_AVAILABLE),
+    ("non-existent provider", lambda t: {"provider_id": 999_999_999}, NOT_AVAILABLE),
+    ("payment method id '-5'", lambda t: {"payment_method_id": "-5"}, NOT_AVAILABLE),
+    ("payment flow as a list", lambda t: {"flow": ["direct"]}, "unknown payment flow"),
+    ("validation instead of payment", lambda t: {"is_validation": True}, "unknown payment flow"),
+    ("payer of another customer injected", lambda t: {"partner_id": t.other_customer.id}, "not whitelisted"),
+]
+# Requests that do not reach the transaction route at all
+TRANSACTION_REQUEST_CASES = [
+    ("transaction route: cross-site form post as text/plain", "text/plain"),
+    ("transaction route: form post", "application/x-www-form-urlencoded"),
+    ("transaction route: GET", None),
+]
+# Accepted requests whose parameters must come out harmless
+STATEMENT_ECHO_CASES = [
+    "script in the statement filter",
+    "script in an unknown statement parameter",
+    "script in the PDF download flag",
+    "script in the login redirect of the pay page",
+]
+
+# ----------------------------------------------------------------------
+# Autopay
+# ----------------------------------------------------------------------
+
+CARD_ERROR = "cannot be used for autopay"
+MANDATE_ERROR = "could not be found"
+# ``token_id`` of /my/autopay/enable: (label, value); the customer has autopay on with ``card``
+AUTOPAY_ENABLE_CASES = [
+    ("another customer's card", lambda t: t.foreign_card.id),
+    ("card of another contact of the customer", lambda t: t.sibling_card.id),
+    ("archived card of the customer", lambda t: t.archived_card.id),
+    ("non-existent card", lambda t: 999_999_999),
+    ("card id 'abc'", lambda t: "abc"),
+    ("card id '1e309'", lambda t: "1e309"),
+    ("card id 'NaN'", lambda t: "NaN"),
+    ("card id '-5'", lambda t: "-5"),
+    ("empty card id", lambda t: ""),
+    ("card id of 10,000 digits", lambda t: "9" * 10_000),
+    ("card id with SQL", lambda t: f"{t.card_2.id} OR 1=1"),
+    ("card id in superscript digits", lambda t: "\u00b2"),
+    ("own card id in Arabic-Indic digits", lambda t: arabic_digits(t.card_2.id)),
+    ("own card id in full-width digits", lambda t: fullwidth_digits(t.card_2.id)),
+    ("card id with HTML", lambda t: SCRIPT),
+    ("card id sent twice, another customer's first", lambda t: [t.foreign_card.id, t.card_2.id]),
+]
+# ``mandate_id`` of /my/autopay/disable: (label, value)
+AUTOPAY_DISABLE_CASES = [
+    ("another customer's mandate", lambda t: t.foreign_mandate.id),
+    ("mandate the customer already turned off", lambda t: t.old_mandate.id),
+    ("non-existent mandate", lambda t: 999_999_999),
+    ("mandate id 'abc'", lambda t: "abc"),
+    ("mandate id '1e309'", lambda t: "1e309"),
+    ("mandate id '-5'", lambda t: "-5"),
+    ("empty mandate id", lambda t: ""),
+    ("mandate id of 10,000 digits", lambda t: "9" * 10_000),
+    ("mandate id with SQL", lambda t: f"{t.mandate.id} OR 1=1"),
+    ("mandate id in superscript digits", lambda t: "\u00b2"),
+    ("own mandate id in Arabic-Indic digits", lambda t: arabic_digits(t.mandate.id)),
+    ("own mandate id in full-width digits", lambda t: fullwidth_digits(t.mandate.id)),
+    ("mandate id with HTML", lambda t: SCRIPT),
+    ("mandate id sent twice, another customer's first", lambda t: [t.foreign_mandate.id, t.mandate.id]),
+]
+AUTOPAY_REQUEST_CASES = [
+    "autopay enable without CSRF token",
+    "autopay enable with a forged CSRF token",
+    "autopay disable without CSRF token",
+    "autopay disable with a forged CSRF token",
+    "GET on autopay enable",
+    "GET on autopay disable",
+    "public autopay page",
+    "public autopay enable",
+    "public autopay disable",
+    "script in the autopay message",
+]
+
+# ----------------------------------------------------------------------
+# Stripe webhook (the signature cases of tests/test_stripe_webhook.py are not repeated)
+# ----------------------------------------------------------------------
+
+WEBHOOK = "/payment/stripe/webhook"
+WEBHOOK_SECRET_B = "whsec_company_b"
+WEBHOOK_CASES = [
+    "unknown event type, unsigned",
+    "unknown event type, signed",
+    "payment succeeded for an unknown reference, signed",
+    "payment succeeded for a transaction of a non-Stripe provider, signed",
+    "payment succeeded signed with the secret of another company's Stripe account",
+    "signature of scheme v0 only",
+    "event replayed 11 minutes after it was signed",
+    "event dated one hour ahead",
+    "event replayed after it was processed",
+    "malformed JSON body",
+    "JSON array body",
+    "event without object id",
+    "GET",
+]
+
 HOSTILE_CASES = (
     [f"IDOR {route} form: {label}" for route in ROUTES for label, _target in IDOR_TARGETS]
     + [f"IDOR {route} submit: {label}" for route in ROUTES for label, _target in IDOR_TARGETS + IDOR_POST_TARGETS]
@@ -150,6 +363,26 @@ HOSTILE_CASES = (
     + [f"promise: {label}" for label, _changes, _error in INVALID_PROMISE_CASES]
     + [f"attachment: {label}" for label, _files, _error in FILE_CASES]
     + ESCAPE_CASES
+    + [f"statement link {page}: {label}" for page, _url in STATEMENT_PAGES for label, _token in BAD_LINKS]
+    + [f"statement link transaction: {label}" for label, _token in BAD_LINKS]
+    + [f"public {page}: {label}" for page, _url in STATEMENT_PAGES for label, _token in PUBLIC_STATEMENT_CASES]
+    + [f"public transaction: {label}" for label, _token in PUBLIC_STATEMENT_CASES]
+    + ["statement link transaction: link sent as a list",
+       "statement link of another customer: pay page with this customer's invoices",
+       "statement link of another customer: transaction with this customer's invoices",
+       "statement link transaction: saved card of the customer"]
+    + [f"pay page: {label}" for label, _ids, _error in SELECTION_CASES]
+    + [f"transaction: {label}" for label, _ids, _error in SELECTION_CASES + JSON_SELECTION_CASES]
+    + [f"transaction URL: {label}" for label, _ids, _error in SELECTION_CASES if label not in SELECTION_NOT_IN_PATH]
+    + [f"pay page amount {label}" for label, _amount, _error in AMOUNT_CASES + [PARTIAL_REFUSED]]
+    + [f"transaction amount {label}" for label, _amount, _error in AMOUNT_CASES + [PARTIAL_REFUSED] + JSON_AMOUNT_CASES]
+    + [f"transaction: {label}" for label, _values, _error in PAYMENT_FORM_CASES]
+    + [label for label, _content_type in TRANSACTION_REQUEST_CASES]
+    + STATEMENT_ECHO_CASES
+    + [f"autopay enable: {label}" for label, _value in AUTOPAY_ENABLE_CASES]
+    + [f"autopay disable: {label}" for label, _value in AUTOPAY_DISABLE_CASES]
+    + AUTOPAY_REQUEST_CASES
+    + [f"webhook: {label}" for label in WEBHOOK_CASES]
 )
 # (label, accepted-bad) of every hostile request sent, in order
 RESULTS = []
@@ -191,18 +424,48 @@ class TestPortalSecurity(ArPortalHttpCommon):
         documents.message_subscribe(cls.customer.ids)
         for move in documents | cls.inv_overdue | cls.inv_partial | cls.inv_other:
             move._portal_ensure_token()
+        # Statement links: the customer's current one, a revoked and an expired one, another customer's
+        cls.revoked_link = cls.customer._ar_statement_access_token()
+        cls.customer.sudo().action_ar_revoke_statement_links()
+        cls.link = cls.customer._ar_statement_access_token()
+        partner_id, expiry, signature = cls.link.split("-")
+        cls.link_later = f"{partner_id}-{int(expiry) + 86400}-{signature}"
+        expired = int(time.time()) - 60
+        cls.expired_link = f"{cls.customer.id}-{expired}-{cls.customer._ar_statement_signature(expired)}"
+        cls.other_link = cls.other_customer._ar_statement_access_token()
+        # The Stripe account of another company, with its own webhook secret
+        cls.stripe_b = cls._ar_stripe_provider(cls.setup_other_company(name="AR Security B")["company"])
+        cls.stripe_b.stripe_webhook_secret = WEBHOOK_SECRET_B
+        # Saved cards: the customer's and its contact's (usable), a coworker's, an archived one, another customer's
+        cls.sibling = cls.env["res.partner"].create({"name": "Coworker", "parent_id": cls.customer.id})
+        cls.card = cls._ar_stripe_token(cls.customer)
+        cls.card_2 = cls._ar_stripe_token(cls.customer_contact, pm="pm_card_mastercard")
+        cls.sibling_card = cls._ar_stripe_token(cls.sibling, pm="pm_card_coworker")
+        cls.archived_card = cls._ar_stripe_token(cls.customer, pm="pm_card_archived")
+        cls.archived_card.active = False
+        cls.foreign_card = cls._ar_stripe_token(cls.other_customer, pm="pm_card_foreign")
+        # Autopay: on with ``card``, turned off once before; another customer's
+        Mandate = cls.env["ar.autopay.mandate"]
+        cls.old_mandate = Mandate.create({"partner_id": cls.customer.id, "company_id": cls.company.id,
+                                          "token_id": cls.card.id, "active": False})
+        cls.mandate = Mandate.create({"partner_id": cls.customer.id, "company_id": cls.company.id,
+                                      "token_id": cls.card.id, "consent_user_id": cls.portal_user.id})
+        cls.foreign_mandate = Mandate.create({"partner_id": cls.other_customer.id, "company_id": cls.company.id,
+                                              "token_id": cls.foreign_card.id})
 
     @classmethod
     def tearDownClass(cls):
         bad = [label for label, accepted_bad in RESULTS if accepted_bad]
-        # One line for the suite summary (pytest -s / -rP shows it; the lead greps it).
-        print(f"AR portal security: {len(RESULTS)} hostile inputs tried, {len(bad)} accepted-bad"  # pylint: disable=print-used
-              + (f" ({'; '.join(bad)})" if bad else ""))
+        # for the summary printed at the end of the run (conftest.py)
+        record("portal attack catalogue", inputs=len(RESULTS), accepted_bad=len(bad))
         super().tearDownClass()
 
     def setUp(self):
         super().setUp()
         self.failures = []
+        # The fake Stripe forgets its cards before each test: a card accepted by mistake is charged.
+        for token in self.sibling_card | self.archived_card | self.foreign_card:
+            self.fake_stripe.add_payment_method(token.stripe_payment_method)["customer"] = token.provider_ref
 
     # ------------------------------------------------------------------
     # Helpers
@@ -212,13 +475,21 @@ class TestPortalSecurity(ArPortalHttpCommon):
         return value(self) if callable(value) else value
 
     def _counts(self):
+        """What a hostile request must not change; records are compared with their state."""
         self.env.flush_all()
-        return (
-            self.env["ar.dispute"].sudo().search_count([]),
-            self.env["ar.promise"].sudo().search_count([]),
-            self.env["ir.attachment"].sudo().search_count([("url", "not ilike", "/web/assets/")]),
-            self.env["mail.message"].sudo().search_count([]),
-        )
+        self.env.invalidate_all()
+        env = self.env(context={"active_test": False}, su=True)
+        return {
+            "disputes": env["ar.dispute"].search_count([]),
+            "promises": env["ar.promise"].search_count([]),
+            "attachments": env["ir.attachment"].search_count([("url", "not ilike", "/web/assets/")]),
+            "messages": env["mail.message"].search_count([]),
+            "transactions": [(tx.id, tx.state) for tx in env["payment.transaction"].search([], order="id")],
+            "mandates": [(mandate.id, mandate.active, mandate.state, mandate.token_id.id)
+                         for mandate in env["ar.autopay.mandate"].search([], order="id")],
+            "payments": env["account.payment"].search_count([]),
+            "Stripe charges": len(self.fake_stripe.charges),
+        }
 
     def _valid_data(self, route):
         if route == "dispute":
@@ -229,16 +500,23 @@ class TestPortalSecurity(ArPortalHttpCommon):
 
     def _attack(self, label, send, refused):
         """Send one hostile request; record and remember a failure unless ``refused(response)``
-        and nothing was written."""
-        before = self._counts()
-        response = send()
-        after = self._counts()
+        and nothing was written. Whatever it wrote is undone: a case accepted by mistake must not
+        change how the next ones are answered."""
+        savepoint = self.env.cr.savepoint()
+        try:
+            before = self._counts()
+            response = send()
+            after = self._counts()
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all()
         ok = refused(response) and after == before
         RESULTS.append((label, not ok))
         if not ok:
+            changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
             self.failures.append(
                 f"{label}: HTTP {response.status_code} {response.headers.get('Location', '')} "
-                f"counts (disputes, promises, attachments, messages) {before} -> {after}")
+                f"{response.text[:200]!r} changed: {changed or 'nothing'}")
         return response
 
     def _assert_no_failures(self):
@@ -258,6 +536,58 @@ class TestPortalSecurity(ArPortalHttpCommon):
             return response.status_code == 400 and "Nothing was saved" in response.text \
                 and expected in response.text and not any(raw in response.text for raw in RAW_PAYLOADS)
         return check
+
+    def _no_raw(self, text):
+        return not any(raw in text for raw in RAW_PAYLOADS)
+
+    def _is_link_refused(self, response):
+        """The page of a statement link that is not valid: 403, nothing of the statement."""
+        return response.status_code == 403 and "This link has expired" in response.text \
+            and not any(invoice.name in response.text for invoice in self.inv_overdue | self.inv_partial | self.inv_other) \
+            and self._no_raw(response.text)
+
+    def _is_pay_error(self, expected):
+        def check(response):
+            return response.status_code == 400 and "o_ar_statement_pay_error" in response.text \
+                and expected in response.text and "o_payment_form" not in response.text and self._no_raw(response.text)
+        return check
+
+    def _is_rpc_error(self, expected):
+        """A JSON-RPC answer that is an error whose message says ``expected``."""
+        def check(response):
+            if response.status_code != 200:
+                return False
+            error = response.json().get("error")
+            message = error["data"]["message"] if error else ""
+            return bool(error) and expected in message and self._no_raw(message)
+        return check
+
+    def _is_autopay_error(self, expected):
+        def check(response):
+            return response.status_code == 400 and "o_ar_autopay_error" in response.text \
+                and expected in response.text and self._no_raw(response.text)
+        return check
+
+    @staticmethod
+    def _is_refused_by_odoo(status):
+        """Refused by Odoo before the route runs (CSRF, method, request type): no page of ours."""
+        return lambda response: response.status_code == status and "o_ar_" not in response.text
+
+    def _rpc(self, route, params):
+        return self.url_open(route, data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 0, "params": params}),
+                             headers={"Content-Type": "application/json"})
+
+    def _tx_params(self, invoice_ids, amount=1000.0, **values):
+        """What the payment form posts to the transaction route (a valid direct card payment)."""
+        return {
+            "invoice_ids": invoice_ids, "amount": amount, "provider_id": self.stripe.id,
+            "payment_method_id": self.card_method.id, "token_id": None, "flow": "direct",
+            "tokenization_requested": False, "landing_route": "/my/statement", "is_validation": False, **values,
+        }
+
+    def _pay_url(self, ids, **params):
+        query = [("invoice_ids", str(invoice_id)) for invoice_id in ids] + list(params.items())
+        return "/my/statement/pay?" + urlencode(query)
 
     # ------------------------------------------------------------------
     # Catalogue
@@ -360,7 +690,7 @@ class TestPortalSecurity(ArPortalHttpCommon):
         RESULTS.append(("script in the description, stored and posted on the chatter", not safe))
         self.assertTrue(safe, message.body)
         self.assertNotIn(SCRIPT, self.url_open("/my/disputes").text)
-        self.assertEqual(self._counts()[0], before[0] + 1)
+        self.assertEqual(self._counts()["disputes"], before["disputes"] + 1)
         # control characters are dropped, not sent to PostgreSQL (which refuses NUL)
         response = self._ar_post("/my/dispute/submit", {
             **self._valid_data("dispute"), "invoice_ids": self.inv_partial.id, "amount": "10",
@@ -376,6 +706,292 @@ class TestPortalSecurity(ArPortalHttpCommon):
         safe = response.status_code == 303 and dispute.attachment_ids.name == "passwd.pdf"
         RESULTS.append(("path in the file name", not safe))
         self.assertTrue(safe, f"HTTP {response.status_code}: {dispute.attachment_ids.mapped('name')}")
+
+    # ------------------------------------------------------------------
+    # Statement: links, public access
+    # ------------------------------------------------------------------
+
+    def test_statement_links(self):
+        """Not logged in: a statement link that is not valid opens nothing; no link asks to log in."""
+        self.authenticate(None, None)
+        own = self.inv_overdue.ids
+        for label, token in BAD_LINKS:
+            link = token(self)
+            for page, url in STATEMENT_PAGES:
+                query = {"invoice_ids": own[0]} if page == "pay page" else {}
+                self._attack(f"statement link {page}: {label}",
+                             lambda u=url, q={**query, "access_token": link}: self.url_open(
+                                 f"{u}?{urlencode(q)}", allow_redirects=False),
+                             self._is_link_refused)
+            self._attack(f"statement link transaction: {label}",
+                         lambda a=link: self._rpc("/my/statement/transaction", self._tx_params(own, access_token=a)),
+                         self._is_rpc_error("This statement link has expired or is not valid"))
+        for label, token in PUBLIC_STATEMENT_CASES:
+            for page, url in STATEMENT_PAGES:
+                query = {"invoice_ids": own[0]} if page == "pay page" else {}
+                if token is not None:
+                    query["access_token"] = token
+                self._attack(f"public {page}: {label}",
+                             lambda u=url, q=query: self.url_open(
+                                 f"{u}?{urlencode(q)}" if q else u, allow_redirects=False),
+                             self._is_login_redirect)
+            params = self._tx_params(own) if token is None else self._tx_params(own, access_token=token)
+            self._attack(f"public transaction: {label}",
+                         lambda p=params: self._rpc("/my/statement/transaction", p),
+                         self._is_rpc_error("Log in, or open the statement link"))
+        self._attack("statement link transaction: link sent as a list",
+                     lambda: self._rpc("/my/statement/transaction", self._tx_params(own, access_token=[self.link])),
+                     self._is_rpc_error("This statement link has expired or is not valid"))
+        # a valid link of another customer does not reach this customer's invoices
+        self._attack("statement link of another customer: pay page with this customer's invoices",
+                     lambda: self.url_open(self._pay_url(own, access_token=self.other_link)),
+                     self._is_pay_error(NOT_OPEN))
+        self._attack("statement link of another customer: transaction with this customer's invoices",
+                     lambda: self._rpc("/my/statement/transaction",
+                                       self._tx_params(own, access_token=self.other_link)),
+                     self._is_rpc_error(NOT_OPEN))
+        self._attack("statement link transaction: saved card of the customer",
+                     lambda: self._rpc("/my/statement/transaction", self._tx_params(
+                         own, access_token=self.link, flow="token", token_id=self.card.id,
+                         provider_id=None, payment_method_id=None)),
+                     self._is_rpc_error("Log in to pay with a saved payment method"))
+        self._assert_no_failures()
+        # the customer's own link works: the refusals above are not a broken route
+        self.assertEqual(self.url_open(f"/my/statement?access_token={self.link}").status_code, 200)
+        self.assertEqual(self.url_open(self._pay_url(own, access_token=self.link)).status_code, 200)
+
+    # ------------------------------------------------------------------
+    # Statement: paying invoices
+    # ------------------------------------------------------------------
+
+    def test_statement_payment_selection(self):
+        """Invoices to pay, from the pay page's URL, the transaction's JSON body or its URL."""
+        self._ar_login()
+        for label, ids, error in SELECTION_CASES:
+            self._attack(f"pay page: {label}", lambda i=ids: self.url_open(self._pay_url(i(self))),
+                         self._is_pay_error(error))
+        for label, ids, error in SELECTION_CASES + JSON_SELECTION_CASES:
+            self._attack(f"transaction: {label}",
+                         lambda i=ids: self._rpc("/my/statement/transaction", self._tx_params(i(self))),
+                         self._is_rpc_error(error))
+        for label, ids, error in SELECTION_CASES:
+            if label in SELECTION_NOT_IN_PATH:
+                continue
+            self._attack(f"transaction URL: {label}",
+                         lambda i=ids: self._rpc(
+                             "/my/statement/transaction/" + quote(",".join(map(str, i(self))), safe=","),
+                             self._tx_params([])),
+                         self._is_rpc_error(error))
+        self._assert_no_failures()
+
+    def test_statement_payment_amounts(self):
+        """Amounts of the customer's 1000.00 overdue invoice (partial payments allowed unless said)."""
+        self.company.ar_portal_allow_partial = True
+        self._ar_login()
+        own = self.inv_overdue.ids
+        for label, amount, error in AMOUNT_CASES + [PARTIAL_REFUSED]:
+            partial = label != PARTIAL_REFUSED[0]
+            self._attack(f"pay page amount {label}",
+                         lambda a=amount, p=partial: self._with_partial(
+                             p, lambda: self.url_open(self._pay_url(own, amount=a))),
+                         self._is_pay_error(error))
+        for label, amount, error in AMOUNT_CASES + [PARTIAL_REFUSED] + JSON_AMOUNT_CASES:
+            partial = label != PARTIAL_REFUSED[0]
+            self._attack(f"transaction amount {label}",
+                         lambda a=amount, p=partial: self._with_partial(
+                             p, lambda: self._rpc("/my/statement/transaction", self._tx_params(own, amount=a))),
+                         self._is_rpc_error(error))
+        self._assert_no_failures()
+        # the same invoice with a valid partial amount opens the payment form
+        self.assertIn("o_payment_form", self.url_open(self._pay_url(own, amount="400")).text)
+
+    def _with_partial(self, allowed, send):
+        self.company.ar_portal_allow_partial = allowed
+        self.env.flush_all()
+        try:
+            return send()
+        finally:
+            self.company.ar_portal_allow_partial = True
+
+    def test_statement_payment_form_values(self):
+        """How to pay: saved cards, provider and payment method are checked against the customer's."""
+        self._ar_login()
+        for label, values, error in PAYMENT_FORM_CASES:
+            self._attack(f"transaction: {label}",
+                         lambda v=values: self._rpc("/my/statement/transaction",
+                                                    self._tx_params(self.inv_overdue.ids, **v(self))),
+                         self._is_rpc_error(error))
+        body = urlencode({"invoice_ids": self.inv_overdue.id, "amount": "1000"})
+        for label, content_type in TRANSACTION_REQUEST_CASES:
+            self._attack(label,
+                         lambda c=content_type: self.url_open(
+                             "/my/statement/transaction", data=body, headers={"Content-Type": c})
+                         if c else self.url_open(f"/my/statement/transaction?{body}"),
+                         self._is_refused_by_odoo(400))
+        self._assert_no_failures()
+        # the customer's own saved cards do pay: the refusals above are not a broken route
+        before = len(self.fake_stripe.charges)
+        processing = self.make_jsonrpc_request("/my/statement/transaction", self._tx_params(
+            self.inv_overdue.ids, flow="token", token_id=self.card_2.id, provider_id=None, payment_method_id=None))
+        self.assertEqual(len(self.fake_stripe.charges), before + 1, processing)
+
+    def test_statement_parameters_are_not_echoed(self):
+        self._ar_login()
+        self._attack("script in the statement filter",
+                     lambda: self.url_open("/my/statement?" + urlencode({"filterby": SCRIPT})),
+                     lambda response: response.status_code == 200 and self._no_raw(response.text)
+                     and self.inv_overdue.name in response.text)
+        self._attack("script in an unknown statement parameter",
+                     lambda: self.url_open("/my/statement?" + urlencode({SCRIPT: SCRIPT})),
+                     lambda response: response.status_code == 200 and self._no_raw(response.text))
+        self._attack("script in the PDF download flag",
+                     lambda: self.url_open("/my/statement/pdf?" + urlencode({"download": SCRIPT})),
+                     lambda response: response.status_code == 200 and self._no_raw(response.text)
+                     and self._no_raw(response.headers.get("Content-Disposition", "")))
+        self.authenticate(None, None)
+        self._attack("script in the login redirect of the pay page",
+                     lambda: self.url_open(self._pay_url([SCRIPT]), allow_redirects=False),
+                     lambda response: self._is_login_redirect(response) and "<" not in response.headers["Location"])
+        self._assert_no_failures()
+
+    # ------------------------------------------------------------------
+    # Autopay
+    # ------------------------------------------------------------------
+
+    def test_autopay(self):
+        self._ar_login()
+        for label, value in AUTOPAY_ENABLE_CASES:
+            self._attack(f"autopay enable: {label}",
+                         lambda v=value: self._ar_post("/my/autopay/enable", {"token_id": v(self)}),
+                         self._is_autopay_error(CARD_ERROR))
+        for label, value in AUTOPAY_DISABLE_CASES:
+            self._attack(f"autopay disable: {label}",
+                         lambda v=value: self._ar_post("/my/autopay/disable", {"mandate_id": v(self)}),
+                         self._is_autopay_error(MANDATE_ERROR))
+        forged = "0" * 40 + "o9999999999"
+        enable, disable = {"token_id": self.card_2.id}, {"mandate_id": self.mandate.id}
+        for label, url, data in (
+            ("autopay enable without CSRF token", "/my/autopay/enable", enable),
+            ("autopay enable with a forged CSRF token", "/my/autopay/enable", {**enable, "csrf_token": forged}),
+            ("autopay disable without CSRF token", "/my/autopay/disable", disable),
+            ("autopay disable with a forged CSRF token", "/my/autopay/disable", {**disable, "csrf_token": forged}),
+        ):
+            self._attack(label, lambda u=url, d=data: self._ar_post(u, d, csrf=False), self._is_refused_by_odoo(400))
+        self._attack("GET on autopay enable",
+                     lambda: self.url_open(f"/my/autopay/enable?token_id={self.card_2.id}", allow_redirects=False),
+                     self._is_refused_by_odoo(405))
+        self._attack("GET on autopay disable",
+                     lambda: self.url_open(f"/my/autopay/disable?mandate_id={self.mandate.id}", allow_redirects=False),
+                     self._is_refused_by_odoo(405))
+        self._attack("script in the autopay message",
+                     lambda: self.url_open("/my/autopay?" + urlencode({"message": SCRIPT})),
+                     lambda response: response.status_code == 200 and self._no_raw(response.text)
+                     and "o_ar_autopay_message" not in response.text)
+        self.authenticate(None, None)
+        csrf = self._ar_csrf("/web/login")
+        self._attack("public autopay page", lambda: self.url_open("/my/autopay", allow_redirects=False),
+                     self._is_login_redirect)
+        self._attack("public autopay enable",
+                     lambda: self._ar_post("/my/autopay/enable", {**enable, "csrf_token": csrf}),
+                     self._is_login_redirect)
+        self._attack("public autopay disable",
+                     lambda: self._ar_post("/my/autopay/disable", {**disable, "csrf_token": csrf}),
+                     self._is_login_redirect)
+        self._assert_no_failures()
+        # the customer's own card and mandate do work: the refusals above are not a broken route
+        self._ar_login()
+        self.assertEqual(self._ar_post("/my/autopay/enable", enable).status_code, 303)
+        self.assertEqual(self._ar_post("/my/autopay/disable", disable).status_code, 303)
+
+    # ------------------------------------------------------------------
+    # Stripe webhook
+    # ------------------------------------------------------------------
+
+    def _webhook_tx(self, provider=None, reference="AR-SECURITY-1"):
+        """A card payment of the customer's partly paid invoice, confirmed by the customer at Stripe."""
+        tx = self.env["payment.transaction"].sudo().create({
+            "provider_id": (provider or self.stripe).id,
+            "payment_method_id": self.card_method.id,
+            "amount": 350.0,
+            "currency_id": self.company.currency_id.id,
+            "partner_id": self.customer.id,
+            "operation": "online_direct",
+            "reference": reference,
+            "invoice_ids": [Command.set(self.inv_partial.ids)],
+        })
+        if provider:
+            return tx, {"id": "pi_not_at_stripe", "object": "payment_intent", "description": reference,
+                        "status": "succeeded", "amount": 35000, "currency": "usd"}
+        intent = tx._stripe_create_intent()
+        return tx, self.fake_stripe.confirm_intent(intent["id"], "pm_card_visa")
+
+    def _webhook(self, body, headers):
+        return lambda: self.url_open(WEBHOOK, data=body, headers=headers)
+
+    @staticmethod
+    def _is_webhook_ignored(response):
+        """Acknowledged without being processed (Stripe retries any event not answered 2xx)."""
+        return response.status_code == 200 and response.text.strip() == '""'
+
+    @staticmethod
+    def _is_webhook_not_processed(response):
+        """Refused as a bad request: the body is not a Stripe event."""
+        return response.status_code == 400 and "not a Stripe event" in response.text
+
+    @mute_logger("odoo.http", "odoo.addons.payment_stripe.controllers.main",
+                 "odoo.addons.ar_collections_portal.controllers.stripe")
+    def test_stripe_webhook(self):
+        tx, intent = self._webhook_tx()
+        signed = self.fake_stripe.signed_webhook
+        json_headers = {"Content-Type": "application/json"}
+        body, headers = signed("customer.created", {"id": "cus_x", "object": "customer", "description": tx.reference})
+        self._attack("webhook: unknown event type, unsigned", self._webhook(body, json_headers),
+                     self._is_webhook_ignored)
+        self._attack("webhook: unknown event type, signed", self._webhook(body, headers), self._is_webhook_ignored)
+        self._attack("webhook: payment succeeded for an unknown reference, signed",
+                     self._webhook(*signed("payment_intent.succeeded", {**intent, "description": "AR-NO-SUCH-TX"})),
+                     self._is_webhook_ignored)
+        other_provider = self.env["payment.provider"].sudo().search([("code", "!=", "stripe")], limit=1)
+        _other_tx, other_intent = self._webhook_tx(provider=other_provider, reference="AR-SECURITY-NOT-STRIPE")
+        self._attack("webhook: payment succeeded for a transaction of a non-Stripe provider, signed",
+                     self._webhook(*signed("payment_intent.succeeded", other_intent)), self._is_webhook_ignored)
+        self._attack("webhook: payment succeeded signed with the secret of another company's Stripe account",
+                     self._webhook(*signed("payment_intent.succeeded", intent, secret=WEBHOOK_SECRET_B)),
+                     lambda response: response.status_code == 403)
+        body, headers = signed("payment_intent.succeeded", intent)
+        v0_headers = {**headers, "Stripe-Signature": headers["Stripe-Signature"].replace("v1=", "v0=")}
+        self._attack("webhook: signature of scheme v0 only", self._webhook(body, v0_headers),
+                     lambda response: response.status_code == 403)
+        self._attack("webhook: event replayed 11 minutes after it was signed",
+                     self._webhook(*signed("payment_intent.succeeded", intent, timestamp=time.time() - 660)),
+                     lambda response: response.status_code == 403)
+        self._attack("webhook: event dated one hour ahead",
+                     self._webhook(*signed("payment_intent.succeeded", intent, timestamp=time.time() + 3600)),
+                     lambda response: response.status_code == 403)
+        # a body that is not an event is refused before payment_stripe reads it
+        not_processed = self._is_webhook_not_processed
+        self._attack("webhook: malformed JSON body", self._webhook(b'{"type": "payment_intent.succeeded", ', headers),
+                     not_processed)
+        self._attack("webhook: JSON array body", self._webhook(b"[]", json_headers), not_processed)
+        self._attack("webhook: event without object id",
+                     self._webhook(*signed("payment_intent.succeeded", {"description": tx.reference})), not_processed)
+        self._attack("webhook: GET", lambda: self.url_open(WEBHOOK), lambda response: response.status_code == 405)
+        # the genuine event is processed once; the same event sent again changes nothing
+        self.assertEqual(self.url_open(WEBHOOK, data=body, headers=headers).status_code, 200)
+        tx.invalidate_recordset()
+        self.assertEqual(tx.state, "done")
+        tx._post_process()
+        self.assertTrue(tx.payment_id)
+
+        def replay():
+            response = self.url_open(WEBHOOK, data=body, headers=headers)
+            # what the post-processing cron does (the cron itself commits)
+            self.env["payment.transaction"].sudo().search(
+                [("state", "=", "done"), ("is_post_processed", "=", False)])._post_process()
+            return response
+        self._attack("webhook: event replayed after it was processed", replay,
+                     lambda response: response.status_code == 200)
+        self._assert_no_failures()
 
     def test_zz_catalogue_is_complete(self):
         """Every case of HOSTILE_CASES was sent by the tests above (named to run last)."""
