@@ -1,4 +1,5 @@
 from . import ar_no_chase_mixin
+from . import ar_claim_mixin
 from . import ar_dunning_policy
 from . import ar_dunning_level
 from . import ar_dunning_log

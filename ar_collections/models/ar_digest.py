@@ -56,6 +56,7 @@ class ArDigest(models.Model):
     """
 
     _name = "ar.digest"
+    _inherit = ["ar.claim.mixin"]
     _description = "Collections Digest"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -373,23 +374,10 @@ class ArDigest(models.Model):
         marked failed instead of being returned.
         """
         now = now or fields.Datetime.now()
-        self.flush_model(["slack_state", "slack_next_attempt"])
-        try:
-            with self.env.cr.savepoint(flush=False):
-                # Raw SQL for FOR UPDATE SKIP LOCKED: two workers never get the same digest.
-                self.env.cr.execute(SQL("""
-                    SELECT id FROM ar_digest
-                     WHERE slack_state = 'pending'
-                       AND (slack_next_attempt IS NULL OR slack_next_attempt <= %s)
-                     ORDER BY slack_next_attempt NULLS FIRST, id
-                     LIMIT %s
-                       FOR UPDATE SKIP LOCKED
-                """, now, limit))
-                ids = [row[0] for row in self.env.cr.fetchall()]
-        except psycopg2.errors.SerializationFailure:
-            # A digest changed by a worker that committed after our snapshot: next call.
-            return self.sudo().browse()
-        digests = self.sudo().browse(ids)
+        digests = self._ar_claim_rows(
+            SQL("slack_state = 'pending' AND (slack_next_attempt IS NULL OR slack_next_attempt <= %s)", now),
+            SQL("slack_next_attempt NULLS FIRST, id"), limit, ["slack_state", "slack_next_attempt"],
+        )
         exhausted = digests.filtered(lambda digest: digest.slack_attempts >= SLACK_MAX_ATTEMPTS)
         exhausted.write({"slack_state": "failed", "slack_next_attempt": False})
         for digest in digests - exhausted:

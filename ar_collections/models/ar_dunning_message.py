@@ -31,6 +31,7 @@ class ArDunningMessage(models.Model):
     """
 
     _name = "ar.dunning.message"
+    _inherit = ["ar.claim.mixin"]
     _description = "Dunning Reminder"
     _order = "id desc"
     _rec_name = "partner_id"
@@ -84,23 +85,8 @@ class ArDunningMessage(models.Model):
 
     @api.model
     def _ar_claim(self, where, order, limit):
-        """Lock up to ``limit`` reminders matching ``where`` that no other worker holds.
-
-        18.0 has no ORM helper for ``FOR UPDATE SKIP LOCKED``: two workers never get the
-        same reminder, and neither waits for the other.
-        """
-        self.flush_model(["state", "dispatch_date", "retry_date"])
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(SQL(
-                    "SELECT id FROM ar_dunning_message WHERE %s ORDER BY %s LIMIT %s FOR UPDATE SKIP LOCKED",
-                    where, order, limit,
-                ))
-                ids = [row[0] for row in self.env.cr.fetchall()]
-        except psycopg2.errors.SerializationFailure:
-            # Rows changed by a worker that committed after our snapshot: next call.
-            return self.browse()
-        return self.sudo().browse(ids)
+        """Lock up to ``limit`` reminders matching ``where`` that no other worker holds."""
+        return self._ar_claim_rows(where, order, limit, ["state", "dispatch_date", "retry_date"])
 
     def _ar_recheck(self):
         """Drop the invoices that must not be chased any more (paid, paused) from

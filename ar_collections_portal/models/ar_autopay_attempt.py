@@ -75,6 +75,7 @@ class ArAutopayAttempt(models.Model):
     """
 
     _name = "ar.autopay.attempt"
+    _inherit = ["ar.claim.mixin"]
     _description = "Autopay Charge"
     _order = "id desc"
     _rec_name = "reference"
@@ -308,28 +309,13 @@ class ArAutopayAttempt(models.Model):
     def _ar_claim(self, limit, now=None):
         """Lock up to ``limit`` attempts to send that no other worker holds.
 
-        Same protocol as ``ar.dunning.message._ar_claim`` (ar_collections), on this table:
-        18.0 has no ORM helper for ``FOR UPDATE SKIP LOCKED``; two workers never send the
-        same charge, and neither waits for the other.
+        Two workers never send the same charge (``ar.claim.mixin``).
         """
         now = now or fields.Datetime.now()
-        self.flush_model(["state", "send_after"])
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(SQL(
-                    """
-                    SELECT id FROM ar_autopay_attempt
-                     WHERE state IN ('queued', 'sending') AND (send_after IS NULL OR send_after <= %s)
-                     ORDER BY id
-                     LIMIT %s
-                       FOR UPDATE SKIP LOCKED
-                    """, now, limit,
-                ))
-                ids = [row[0] for row in self.env.cr.fetchall()]
-        except psycopg2.errors.SerializationFailure:
-            # Rows changed by a worker that committed after our snapshot: next call.
-            return self.sudo().browse()
-        return self.sudo().browse(ids)
+        return self._ar_claim_rows(
+            SQL("state IN ('queued', 'sending') AND (send_after IS NULL OR send_after <= %s)", now),
+            SQL("id"), limit, ["state", "send_after"],
+        )
 
     def _ar_send(self, now=None):
         """Send these attempts to Stripe (those queued are checked once more first)."""
