@@ -20,9 +20,27 @@ class ArCustomerInvoicesMixin(models.AbstractModel):
     @api.constrains("partner_id", "invoice_ids")
     def _check_invoices_partner(self):
         for record in self:
-            foreign = record.invoice_ids.filtered(
-                lambda inv, rec=record: inv.commercial_partner_id != rec.partner_id.commercial_partner_id)
-            if foreign:
-                raise ValidationError(self.env._(
-                    "Invoices %(invoices)s are not invoices of %(partner)s.",
-                    invoices=", ".join(foreign.mapped("name")), partner=record.partner_id.display_name))
+            record._ar_check_customer_invoices()
+
+    def _ar_check_customer_invoices(self):
+        """Raise unless the invoices are posted customer invoices of the record's customer.
+
+        Also called first by the amount checks of the models, so that a user sees the
+        wrong invoice rather than the amount it led to.
+        """
+        self.ensure_one()
+        if not self.invoice_ids:
+            raise ValidationError(self.env._("Choose at least one invoice of %(partner)s.",
+                                             partner=self.partner_id.display_name))
+        # vendor bills, credit notes, draft and cancelled invoices: the form's domain is only a hint
+        wrong = self.invoice_ids.filtered(lambda inv: inv.move_type != "out_invoice" or inv.state != "posted")
+        if wrong:
+            raise ValidationError(self.env._(
+                "Only posted customer invoices can be chosen, not %(invoices)s.",
+                invoices=", ".join(wrong.mapped("display_name"))))
+        foreign = self.invoice_ids.filtered(
+            lambda inv: inv.commercial_partner_id != self.partner_id.commercial_partner_id)
+        if foreign:
+            raise ValidationError(self.env._(
+                "Invoices %(invoices)s are not invoices of %(partner)s.",
+                invoices=", ".join(foreign.mapped("name")), partner=self.partner_id.display_name))

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 
 OPEN_STAGES = ("new", "review")
@@ -93,6 +93,7 @@ class ArDispute(models.Model):
     @api.constrains("amount", "invoice_ids")
     def _check_amount(self):
         for dispute in self:
+            dispute._ar_check_customer_invoices()
             if len(dispute.invoice_ids.currency_id) > 1:
                 raise ValidationError(self.env._("Dispute invoices in one currency at a time: open one dispute per currency."))
             residual = sum(dispute.invoice_ids.mapped("amount_residual"))
@@ -102,6 +103,19 @@ class ArDispute(models.Model):
                 raise ValidationError(self.env._(
                     "The disputed amount %(amount)s is more than the invoices still have open (%(open)s).",
                     amount=dispute.currency_id.format(dispute.amount), open=dispute.currency_id.format(residual)))
+
+    @api.constrains("attachment_ids")
+    def _check_attachment_ids(self):
+        if self.env.su:
+            return
+        for dispute in self:
+            # Linking an attachment by id gives no right to it: the user must be able to open it.
+            attachments = dispute.sudo().attachment_ids
+            hidden = attachments - self.env["ir.attachment"]._filter_attachment_access(attachments.ids)
+            if hidden:
+                raise AccessError(self.env._(
+                    "You can only attach documents you can open yourself, which is not the case of %(files)s.",
+                    files=", ".join(hidden.sudo().mapped("name"))))
 
     @api.model_create_multi
     def create(self, vals_list):

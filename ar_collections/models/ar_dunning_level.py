@@ -1,3 +1,5 @@
+import math
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -99,10 +101,22 @@ class ArDunningLevel(models.Model):
                     "Level “%(level)s” sends an SMS but has no SMS template: choose one or untick SMS.",
                     level=level.name,
                 ))
+            # The reminders render the templates on customers: a template of another model would be
+            # rendered on whatever record of that model has the customer's id.
+            for template in (level.sudo().mail_template_id, level.sudo().sms_template_id):
+                if template and template.model != "res.partner":
+                    raise ValidationError(self.env._(
+                        "Level “%(level)s”: the template “%(template)s” is made for %(model)s, not for "
+                        "customers (res.partner); choose a reminder template.",
+                        level=level.name, template=template.name, model=template.model,
+                    ))
 
     @api.constrains("min_amount")
     def _check_min_amount(self):
         for level in self:
+            if not math.isfinite(level.min_amount):
+                raise ValidationError(self.env._(
+                    "Level “%(level)s”: the minimum open amount must be a number.", level=level.name))
             if level.min_amount < 0:
                 raise ValidationError(self.env._(
                     "Level “%(level)s”: the minimum open amount cannot be negative (use 0 to chase any amount).",

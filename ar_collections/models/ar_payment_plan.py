@@ -13,6 +13,12 @@ _logger = logging.getLogger(__name__)
 REMINDER_BATCH_SIZE = 100
 # plans whose instalments count (approved ones)
 APPROVED_STATES = ("active", "done", "broken")
+# Set only by the workflow buttons (which write as superuser after their checks).
+WORKFLOW_FIELDS = ("state", "approved_by_id", "amount_start")
+# What was approved: frozen once the plan left the draft and approval stages.
+EDITABLE_STATES = ("draft", "to_approve")
+LOCKED_FIELDS = ("partner_id", "company_id", "invoice_ids", "line_ids", "grace_days")
+MAX_GRACE_DAYS = 365
 
 
 class ArPaymentPlan(models.Model):
@@ -35,7 +41,7 @@ class ArPaymentPlan(models.Model):
         ("done", "Completed"),
         ("broken", "Broken"),
         ("cancelled", "Cancelled"),
-    ], default="draft", required=True, tracking=True, index=True)
+    ], default="draft", required=True, tracking=True, index=True, copy=False)
     line_ids = fields.One2many("ar.payment.plan.line", "plan_id", string="Instalments", copy=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_total = fields.Monetary(compute="_compute_amounts", store=True, string="Planned")
@@ -75,8 +81,36 @@ class ArPaymentPlan(models.Model):
         for plan in self:
             if plan.grace_days < 0:
                 raise ValidationError(self.env._("The grace period cannot be negative."))
+            if plan.grace_days > MAX_GRACE_DAYS:
+                raise ValidationError(self.env._("The grace period can be %(max)s days at most.", max=MAX_GRACE_DAYS))
             if any(line.amount <= 0 for line in plan.line_ids):
                 raise ValidationError(self.env._("Every instalment needs a positive amount."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(
+            vals.get("state", "draft") != "draft" or vals.get("approved_by_id") or vals.get("amount_start")
+            for vals in vals_list
+        ):
+            raise AccessError(self.env._("A payment plan starts as a draft: use its buttons to submit and approve it."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            if any(field in vals for field in WORKFLOW_FIELDS):
+                raise AccessError(self.env._("Use the plan's buttons to submit, approve or cancel it."))
+            if any(field in vals for field in LOCKED_FIELDS):
+                self._ar_check_editable()
+        return super().write(vals)
+
+    def _ar_check_editable(self):
+        """Refuse changes to what a collections manager approved (the superuser's are trusted)."""
+        locked = self.filtered(lambda plan: plan.state not in EDITABLE_STATES)
+        if locked and not self.env.su:
+            raise UserError(self.env._(
+                "%(plan)s is %(state)s: its invoices and instalments can no longer be changed. "
+                "Cancel it and make a new plan.",
+                plan=locked[0].display_name, state=dict(self._fields["state"].selection)[locked[0].state].lower()))
 
     def _ar_amount_late(self, today):
         """Instalments whose date plus the grace days is past on ``today`` (company currency)."""
@@ -91,17 +125,23 @@ class ArPaymentPlan(models.Model):
 
     def action_submit(self):
         """Ask a collections manager to approve the plan."""
+        today = fields.Date.context_today(self)
         for plan in self:
             if plan.state != "draft":
                 raise UserError(self.env._("Only a draft plan can be submitted."))
             if not plan.line_ids:
                 raise UserError(self.env._("Add the instalments before submitting the plan."))
+            past = plan.line_ids.filtered(lambda line: line.date < today)
+            if past:
+                raise UserError(self.env._(
+                    "The instalment of %(date)s is in the past: instalments start today at the earliest.",
+                    date=fields.Date.to_string(past[0].date)))
             open_amount = plan.amount_open
             if plan.currency_id.compare_amounts(plan.amount_total, open_amount) != 0:
                 raise UserError(self.env._(
                     "The instalments add up to %(planned)s but the invoices have %(open)s open: make them equal.",
                     planned=plan.currency_id.format(plan.amount_total), open=plan.currency_id.format(open_amount)))
-        self.write({"state": "to_approve"})
+        self.sudo().write({"state": "to_approve"})
 
     def action_approve(self):
         """Approve (collections managers only): reminders on the invoices pause while the plan is kept."""
@@ -110,23 +150,25 @@ class ArPaymentPlan(models.Model):
         for plan in self:
             if plan.state != "to_approve":
                 raise UserError(self.env._("Only a plan waiting for approval can be approved."))
-            plan.write({
+            plan.sudo().write({
                 "state": "active",
                 "approved_by_id": self.env.uid,
                 "amount_start": plan.amount_open,
             })
 
     def action_cancel(self):
-        self.write({"state": "cancelled"})
+        """Cancel the plan: reminders resume on its invoices."""
+        self.check_access("write")
+        self.sudo().write({"state": "cancelled"})
 
     def _ar_update_state(self, today=None):
         """Mark active plans broken (behind schedule) or done (invoices paid)."""
         today = today or fields.Date.context_today(self)
         for plan in self.filtered(lambda p: p.state == "active"):
             if all(inv.payment_state in ("paid", "in_payment", "reversed") for inv in plan.invoice_ids):
-                plan.state = "done"
+                plan.sudo().state = "done"
             elif plan._ar_is_behind(today):
-                plan.state = "broken"
+                plan.sudo().state = "broken"
                 plan.message_post(body=self.env._("Instalments missed: reminders resume on the plan's invoices."))
 
     @api.model

@@ -1,4 +1,10 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# The last instalment of a plan: further away, it is a typo that would stop the reminders for decades.
+MAX_PLAN_DAYS = 3660
 
 
 class ArPaymentPlanLine(models.Model):
@@ -30,6 +36,30 @@ class ArPaymentPlanLine(models.Model):
                              help="What the customer paid since approval covers this and the earlier instalments.")
     reminder_before_sent = fields.Boolean(readonly=True, copy=False, help="Technical: the reminder before the date was sent.")
     reminder_after_sent = fields.Boolean(readonly=True, copy=False, help="Technical: the missed-instalment reminder was sent.")
+
+    @api.constrains("date")
+    def _check_date(self):
+        latest = fields.Date.context_today(self) + timedelta(days=MAX_PLAN_DAYS)
+        for line in self:
+            if line.date > latest:
+                raise ValidationError(self.env._(
+                    "A payment plan runs for ten years at most: the instalment of %(date)s must be due by %(latest)s "
+                    "at the latest.", date=fields.Date.to_string(line.date), latest=fields.Date.to_string(latest)))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.plan_id._ar_check_editable()
+        return lines
+
+    def write(self, vals):
+        # the cron's bookkeeping (payment status, reminders sent) runs as superuser
+        self.plan_id._ar_check_editable()
+        return super().write(vals)
+
+    def unlink(self):
+        self.plan_id._ar_check_editable()
+        return super().unlink()
 
     @api.depends("plan_id.line_ids.amount", "plan_id.line_ids.date")
     def _compute_amount_cumulated(self):

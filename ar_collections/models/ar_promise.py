@@ -11,6 +11,10 @@ SETTLED_STATES = ("paid", "in_payment", "reversed")
 # A promise found broken longer ago than this (scheduler off, module just upgraded) is only
 # marked broken: escalating old news would jump the invoices' reminder levels for nothing.
 ESCALATION_MAX_AGE_DAYS = 7
+# A promise is for the coming weeks: further away, it is a payment plan (or a typo that
+# would stop the reminders for years).
+MAX_PROMISE_DAYS = 366
+MAX_GRACE_DAYS = 365
 
 
 class ArPromise(models.Model):
@@ -53,7 +57,12 @@ class ArPromise(models.Model):
     @api.depends("promised_date", "grace_days")
     def _compute_pause_until(self):
         for promise in self:
-            promise.pause_until = promise.promised_date and promise.promised_date + timedelta(days=promise.grace_days)
+            try:
+                promise.pause_until = promise.promised_date and promise.promised_date + timedelta(
+                    days=promise.grace_days)
+            except OverflowError:
+                # past year 9999: refused by _check_values, which runs after this computation
+                promise.pause_until = False
 
     @api.depends("partner_id", "amount", "promised_date")
     def _compute_display_name(self):
@@ -66,13 +75,29 @@ class ArPromise(models.Model):
             promise.amount_received = (
                 promise.amount_residual_start - promise._ar_open_residual() if promise.amount_residual_start else 0.0)
 
-    @api.constrains("amount", "grace_days")
+    @api.constrains("amount", "grace_days", "promised_date", "invoice_ids")
     def _check_values(self):
+        latest = fields.Date.context_today(self) + timedelta(days=MAX_PROMISE_DAYS)
         for promise in self:
+            promise._ar_check_customer_invoices()
             if promise.amount <= 0:
                 raise ValidationError(self.env._("A promise to pay needs a positive amount."))
             if promise.grace_days < 0:
                 raise ValidationError(self.env._("The grace period cannot be negative."))
+            if promise.grace_days > MAX_GRACE_DAYS:
+                raise ValidationError(self.env._("The grace period can be %(max)s days at most.", max=MAX_GRACE_DAYS))
+            if promise.state == "open" and promise.promised_date > latest:
+                raise ValidationError(self.env._(
+                    "A promise to pay is for the coming weeks: choose a date within a year, by %(date)s at the "
+                    "latest, or set up a payment plan.", date=fields.Date.to_string(latest)))
+            # Against what was open when the promise was recorded; invoices already settled are
+            # history (a promise recorded after the fact), kept at the next check.
+            open_amount = promise.amount_residual_start or promise._ar_open_residual()
+            if promise.state == "open" and promise.currency_id.compare_amounts(open_amount, 0.0) > 0 \
+                    and promise.currency_id.compare_amounts(promise.amount, open_amount) > 0:
+                raise ValidationError(self.env._(
+                    "The promised amount %(amount)s is more than the invoices have open (%(open)s).",
+                    amount=promise.currency_id.format(promise.amount), open=promise.currency_id.format(open_amount)))
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -1,3 +1,4 @@
+import re
 from urllib.parse import urlparse
 
 from odoo import api, fields, models
@@ -12,6 +13,13 @@ DEFAULT_LEVELS = [
     (14, "Firm reminder", "firm", ("email", "phone"), "mail_template_dunning_firm", "activity_collector"),
     (30, "Final notice", "final", ("email", "letter"), "mail_template_dunning_final", "activity_manager"),
 ]
+
+
+# Delays of the settings, in days: beyond a year they are typos (and dates out of range).
+MAX_SETTING_DAYS = 365
+# Longer than any real webhook URL; browsers and proxies stop at about this length.
+MAX_URL_LENGTH = 2048
+SPACE_OR_CONTROL_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 class ResCompany(models.Model):
@@ -111,13 +119,38 @@ class ResCompany(models.Model):
         for company, policy in zip(companies, policies, strict=False):
             company.sudo().ar_dunning_policy_id = policy
 
-    @api.constrains("ar_dispute_sla_days", "ar_dispute_escalation_days", "ar_plan_reminder_days")
+    @api.constrains("ar_dispute_sla_days", "ar_dispute_escalation_days", "ar_plan_reminder_days",
+                    "ar_reply_pause_days")
     def _check_ar_workspace_days(self):
         for company in self:
             if company.ar_dispute_sla_days < 1 or company.ar_dispute_escalation_days < 1:
                 raise ValidationError(self.env._("Dispute delays must be at least one day."))
             if company.ar_plan_reminder_days < 0:
                 raise ValidationError(self.env._("The instalment reminder cannot be a negative number of days."))
+            if company.ar_reply_pause_days < 0:
+                raise ValidationError(self.env._("The pause after a customer's reply cannot be negative."))
+            if max(company.ar_dispute_sla_days, company.ar_dispute_escalation_days, company.ar_plan_reminder_days,
+                   company.ar_reply_pause_days) > MAX_SETTING_DAYS:
+                raise ValidationError(self.env._(
+                    "Dispute delays, the instalment reminder and the pause after a reply are %(max)s days at most.",
+                    max=MAX_SETTING_DAYS))
+
+    @api.constrains("ar_dunning_policy_id")
+    def _check_ar_dunning_policy_id(self):
+        for company in self:
+            policy = company.sudo().ar_dunning_policy_id
+            if policy and policy.company_id != company:
+                raise ValidationError(self.env._(
+                    "The dunning policy “%(policy)s” is a policy of another company (%(other)s): choose one of "
+                    "%(company)s.", policy=policy.name, other=policy.company_id.name, company=company.name))
+
+    @api.constrains("ar_manager_user_id", "ar_dispute_escalation_user_id")
+    def _check_ar_escalation_users(self):
+        for company in self:
+            for user in company.ar_manager_user_id | company.ar_dispute_escalation_user_id:
+                if user.share:
+                    raise ValidationError(self.env._(
+                        "%(user)s is not an internal user: escalations go to internal users only.", user=user.name))
 
     def _ar_dispute_escalation_user(self):
         """Who gets the second escalation of disputes: the configured person, else the escalation user."""
@@ -127,6 +160,15 @@ class ResCompany(models.Model):
     @api.constrains("ar_digest_slack_url")
     def _check_ar_digest_slack_url(self):
         for company in self.filtered("ar_digest_slack_url"):
+            if len(company.ar_digest_slack_url) > MAX_URL_LENGTH:
+                raise ValidationError(self.env._(
+                    "The Slack webhook of %(company)s is too long (%(length)s characters, %(max)s at most): "
+                    "copy the URL Slack gives again.", company=company.name,
+                    length=len(company.ar_digest_slack_url), max=MAX_URL_LENGTH))
+            if SPACE_OR_CONTROL_RE.search(company.ar_digest_slack_url.strip()):
+                raise ValidationError(self.env._(
+                    "The Slack webhook of %(company)s must be one URL, without spaces or line breaks.",
+                    company=company.name))
             url = urlparse(company.ar_digest_slack_url.strip())
             # Plain http only towards this machine (local test servers): the URL carries a secret.
             local_http = url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost")

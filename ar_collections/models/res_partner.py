@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from .account_move import OPEN_PAYMENT_STATES
 
@@ -56,6 +57,17 @@ class ResPartner(models.Model):
         string="Payment predictions refreshed on", readonly=True, copy=False,
         help="Day the predicted payment dates of this customer's invoices and its at-risk flag were computed.",
     )
+
+    @api.constrains("ar_dunning_policy_id")
+    def _check_ar_dunning_policy_id(self):
+        # company-dependent: the value checked is the one of the company being written
+        company = self.env.company
+        for partner in self:
+            policy = partner.sudo().ar_dunning_policy_id
+            if policy and policy.company_id != company:
+                raise ValidationError(self.env._(
+                    "The dunning policy “%(policy)s” is a policy of another company (%(other)s): choose one of "
+                    "%(company)s.", policy=policy.name, other=policy.company_id.name, company=company.name))
 
     @api.depends_context("company", "date")
     def _compute_ar_pause_reason(self):

@@ -21,3 +21,4 @@ from . import test_pay_prediction
 from . import test_cash_forecast
 from . import test_backtest
 from . import test_mail_retry
+from . import test_hostile_input

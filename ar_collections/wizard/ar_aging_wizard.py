@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class ArAgingWizard(models.TransientModel):
@@ -13,4 +14,9 @@ class ArAgingWizard(models.TransientModel):
     def action_open_aging(self):
         """Open the aging pivot as of the chosen date."""
         self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.date > today:
+            # payments after today are not known: invoices would show overdue that may well be paid
+            raise UserError(self.env._("The aging is computed as of today or a past date, not %(date)s.",
+                                       date=fields.Date.to_string(self.date)))
         return self.env["ar.aging.report"]._ar_action(self.date)

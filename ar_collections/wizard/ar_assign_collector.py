@@ -1,7 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 
 class ArAssignCollector(models.TransientModel):
@@ -42,6 +42,14 @@ class ArAssignCollector(models.TransientModel):
         self.ensure_one()
         if not self.line_ids:
             raise UserError(self.env._("Select the customers to assign first."))
+        if self.user_id.share:
+            raise UserError(self.env._("%(user)s is not an internal user: only internal users can collect.",
+                                       user=self.user_id.name))
+        # The write below is done as superuser: only in the companies the current user works in.
+        elsewhere = self.line_ids.company_id - self.env.user.company_ids
+        if elsewhere and not self.env.su:
+            raise AccessError(self.env._("You do not work in %(companies)s: you cannot assign collectors there.",
+                                         companies=", ".join(elsewhere.sudo().mapped("name"))))
         outside = self.line_ids.company_id - self.user_id.company_ids
         if outside:
             raise UserError(self.env._("%(user)s cannot work in %(companies)s: give them access to the company first.",

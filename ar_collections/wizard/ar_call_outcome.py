@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
 from ..models.account_move import OPEN_PAYMENT_STATES
+from ..models.ar_promise import MAX_PROMISE_DAYS
 
 OUTCOMES = [
     ("reached", "Reached"),
@@ -121,13 +122,20 @@ class ArCallOutcome(models.TransientModel):
         return {"type": "ir.actions.act_window_close"}
 
     def _ar_check(self):
+        # The note and the activity are written as superuser: the user must see the customer.
+        self.partner_id.check_access("read")
         today = fields.Date.context_today(self)
         if self.outcome == "promised":
+            latest = today + timedelta(days=MAX_PROMISE_DAYS)
             if not self.promised_date:
                 raise UserError(self.env._("Enter the date the customer promised to pay by."))
             if self.promised_date < today:
                 raise UserError(self.env._("The promised date %(date)s is in the past.",
                                            date=fields.Date.to_string(self.promised_date)))
+            if self.promised_date > latest:
+                raise UserError(self.env._(
+                    "A promise to pay is for the coming weeks: choose a date within a year, by %(date)s at the "
+                    "latest, or set up a payment plan.", date=fields.Date.to_string(latest)))
         if self.outcome in ("promised", "disputed") and not self.invoice_ids:
             raise UserError(self.env._("%(customer)s has no open invoice to attach the promise or dispute to.",
                                        customer=self.partner_id.display_name))
@@ -137,6 +145,13 @@ class ArCallOutcome(models.TransientModel):
             raise UserError(self.env._("Invoices %(invoices)s are not invoices of %(customer)s in %(company)s.",
                                        invoices=", ".join(foreign.mapped("name")),
                                        customer=self.partner_id.display_name, company=self.company_id.name))
+        not_open = self.invoice_ids.filtered(
+            lambda move: move.move_type != "out_invoice" or move.state != "posted"
+            or move.payment_state not in OPEN_PAYMENT_STATES)
+        if not_open:
+            raise UserError(self.env._(
+                "%(invoices)s are not open customer invoices: choose among the unpaid invoices of %(customer)s.",
+                invoices=", ".join(not_open.mapped("display_name")), customer=self.partner_id.display_name))
 
     def _ar_current_call_activity(self):
         """The customer's open call activity this call answers: the current user's

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 # The preview lists this many lines; the totals count them all.
 PREVIEW_LIMIT = 500
@@ -23,8 +24,18 @@ class ArDunningPreview(models.TransientModel):
     def create(self, vals_list):
         previews = super().create(vals_list)
         for preview in previews:
+            preview._ar_check_company()
             preview._compute_plan()
         return previews
+
+    def _ar_check_company(self):
+        """The plan is read and the run started as superuser: only for a company of the user."""
+        if self.env.su:
+            return
+        elsewhere = self.company_id - self.env.user.company_ids
+        if elsewhere:
+            raise AccessError(self.env._("You do not work in %(company)s: you cannot preview or run its reminders.",
+                                         company=elsewhere.sudo().name))
 
     def _compute_plan(self):
         """Plan today's reminders of the company without writing any of them."""
@@ -69,6 +80,7 @@ class ArDunningPreview(models.TransientModel):
     def action_run(self):
         """Start the run: queue the reminders shown (and any that became due since)."""
         self.ensure_one()
+        self._ar_check_company()
         run = self.env["ar.dunning.run"]._ar_get_run(self.company_id, trigger="manual", new=True)
         run._ar_run_now()
         return {

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, plaintext2html
 from odoo.tools.misc import formatLang
 
 RELEASE_STATES = [
@@ -100,6 +100,22 @@ class ArCreditRelease(models.Model):
                     company=release.partner_id.commercial_partner_id.display_name,
                 ))
 
+    @api.constrains("partner_id", "sale_order_id")
+    def _check_sale_order(self):
+        # the field's domain is only a hint to the form: a release tied to another customer's
+        # order or to a cancelled one can never be used
+        for release in self.filtered(lambda rel: rel.sale_order_id and rel.state in EDITABLE_STATES):
+            order = release.sale_order_id
+            if order.partner_id.commercial_partner_id != release.partner_id:
+                raise ValidationError(self.env._(
+                    "%(order)s is an order of %(customer)s, not of %(partner)s: choose one of their quotations.",
+                    order=order.name, customer=order.partner_id.commercial_partner_id.display_name,
+                    partner=release.partner_id.display_name,
+                ))
+            if order.state == "cancel":
+                raise ValidationError(self.env._(
+                    "%(order)s is cancelled: choose a quotation still to confirm.", order=order.name))
+
     def _ar_check_reason(self, vals):
         if "reason" in vals and not (vals["reason"] or "").strip():
             raise ValidationError(self.env._(
@@ -176,7 +192,8 @@ class ArCreditRelease(models.Model):
                     "mail.mail_activity_data_todo",
                     user_id=manager.id,
                     summary=self.env._("Approve credit release %(release)s", release=release.name),
-                    note=release.reason,
+                    # the reason is text typed by the requester: shown as such, never as HTML
+                    note=plaintext2html(release.reason),
                 )
         return True
 

@@ -1,6 +1,10 @@
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import ValidationError
 
+# Beyond these the settings are typos, and dates computed from them fall out of range.
+MAX_OVERDUE_DAYS = 3650
+MAX_REVIEW_MONTHS = 120
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -42,11 +46,29 @@ class ResCompany(models.Model):
         for company in self:
             if company.ar_credit_overdue_days < 0:
                 raise ValidationError(self.env._("The number of days overdue that triggers a hold cannot be negative."))
+            if company.ar_credit_overdue_days > MAX_OVERDUE_DAYS:
+                raise ValidationError(self.env._(
+                    "The number of days overdue that triggers a hold is %(max)s at most (0: never).",
+                    max=MAX_OVERDUE_DAYS))
             if company.ar_credit_review_months < 1:
                 raise ValidationError(self.env._("Credit limits must be reviewed at least every month or more: "
                                                  "use a number of months of 1 or more."))
+            if company.ar_credit_review_months > MAX_REVIEW_MONTHS:
+                raise ValidationError(self.env._(
+                    "Credit limits are reviewed every %(max)s months at most.", max=MAX_REVIEW_MONTHS))
             if not 1 <= company.ar_credit_review_drop <= 100:
                 raise ValidationError(self.env._("The score drop that triggers a review must be between 1 and 100 points."))
+
+    @api.constrains("ar_credit_manager_id")
+    def _check_ar_credit_manager_id(self):
+        group = "ar_collections_credit.group_ar_credit_manager"
+        for company in self:
+            user = company.ar_credit_manager_id
+            # the reviews and release requests assigned to them need a Credit Manager to act on them
+            if user and (user.share or not user.has_group(group)):
+                raise ValidationError(self.env._(
+                    "%(user)s is not a Credit Manager: choose a user of the group Collections: Credit Manager.",
+                    user=user.name))
 
     def _ar_credit_manager(self):
         """Who decides on this company's credit: its credit manager, else its first Credit Manager."""

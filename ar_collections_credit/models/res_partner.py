@@ -1,3 +1,4 @@
+import math
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -77,6 +78,10 @@ class ResPartner(models.Model):
     @api.constrains("credit_limit")
     def _check_ar_credit_limit(self):
         for partner in self.sudo():
+            # NaN and infinity pass the comparison below, then fail where they are stored
+            if not math.isfinite(partner.credit_limit):
+                raise ValidationError(self.env._(
+                    "The credit limit of %(partner)s must be a number.", partner=partner.display_name))
             if partner.credit_limit < 0:
                 raise ValidationError(self.env._(
                     "The credit limit of %(partner)s cannot be negative (%(limit)s): use 0 for no limit.",

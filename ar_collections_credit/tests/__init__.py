@@ -5,3 +5,4 @@ from . import test_credit_score
 from . import test_credit_review
 from . import test_credit_multi_company
 from . import test_credit_ui_tour
+from . import test_hostile_input
