@@ -6,10 +6,10 @@ from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from ..utils import parse_record_id
+
 # Attempts shown on the page.
 LAST_ATTEMPTS = 10
-# Longest id accepted from a form (Postgres integers have at most 10 digits).
-MAX_ID_DIGITS = 10
 
 
 class ArAutopayPortal(CustomerPortal):
@@ -35,15 +35,6 @@ class ArAutopayPortal(CustomerPortal):
             "mandate": request.env._("This autopay could not be found: refresh the page and try again."),
             "conflict": request.env._("Autopay was changed meanwhile: refresh the page and try again."),
         }
-
-    @staticmethod
-    def _ar_parse_id(value):
-        """A positive record id from a form value, or None."""
-        # isdigit() alone also accepts "²" (int() then fails) and the digits of other scripts.
-        if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > MAX_ID_DIGITS:
-            return None
-        number = int(value)
-        return number if 0 < number < 2**31 else None
 
     def _ar_autopay_values(self, message=None, error=None):
         partner = request.env.user.partner_id
@@ -86,7 +77,7 @@ class ArAutopayPortal(CustomerPortal):
         partner = request.env.user.partner_id
         customer = partner.commercial_partner_id
         Mandate = request.env["ar.autopay.mandate"].sudo()
-        token_id = self._ar_parse_id(token_id)
+        token_id = parse_record_id(token_id)
         token = Mandate._ar_portal_tokens(partner).filtered(lambda tok: tok.id == token_id) if token_id else None
         if not token:
             return self._ar_autopay_render(error="card")
@@ -119,7 +110,7 @@ class ArAutopayPortal(CustomerPortal):
     def portal_my_autopay_disable(self, mandate_id=None, **kw):
         """Turn autopay off (the mandate is archived, its history kept)."""
         customer = request.env.user.partner_id.commercial_partner_id
-        mandate_id = self._ar_parse_id(mandate_id)
+        mandate_id = parse_record_id(mandate_id)
         mandate = request.env["ar.autopay.mandate"].sudo().search(
             [("id", "=", mandate_id), ("partner_id", "=", customer.id)]) if mandate_id else None
         if not mandate:

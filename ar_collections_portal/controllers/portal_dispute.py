@@ -12,6 +12,8 @@ from odoo.tools import consteq, plaintext2html
 from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from ..utils import parse_record_id
+
 MAX_DESCRIPTION = 2000
 MAX_NOTE = 500
 MAX_FILES = 5
@@ -24,7 +26,6 @@ PROMISE_MAX_DAYS = 60
 # Disputes and promises listed on /my/disputes (the latest first).
 LIST_LIMIT = 100
 # Ids are PostgreSQL integers: longer digit strings would reach the database as an error.
-ID_RE = re.compile(r"[0-9]{1,9}", re.ASCII)
 AMOUNT_RE = re.compile(r"[0-9]{1,12}(?:[.,]([0-9]{1,6}))?", re.ASCII)
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 TOKEN_RE = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
@@ -309,10 +310,10 @@ class ArDisputePortal(CustomerPortal):
         form_data = request.httprequest.form
         tokens = form_data.getlist("access_token")
         access_token = tokens[0] if len(tokens) == 1 and TOKEN_RE.fullmatch(tokens[0]) else None
-        raw_ids = form_data.getlist("invoice_ids")
-        if len(raw_ids) > MAX_INVOICES or not all(ID_RE.fullmatch(raw) for raw in raw_ids):
+        ids = [parse_record_id(raw) for raw in form_data.getlist("invoice_ids")]
+        if len(ids) > MAX_INVOICES or not all(ids):
             return self._ar_refuse()
-        invoice_ids = list(dict.fromkeys(int(raw) for raw in raw_ids))
+        invoice_ids = list(dict.fromkeys(ids))
         try:
             invoices = self._ar_portal_invoices(invoice_ids, access_token)
         except (AccessError, MissingError):
