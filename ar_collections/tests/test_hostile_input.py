@@ -12,7 +12,6 @@ could touch are compared before and after. ``HOSTILE_CASES`` lists every case by
 accepted-bad) when the class ends.
 """
 
-import json
 from datetime import date, timedelta
 
 from psycopg2.errors import NumericValueOutOfRange
@@ -23,7 +22,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.ar_collections.tests.common import ArCollectionsCommon
-from odoo.addons.ar_collections.tests.run_summary import record
+from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogue
 
 SCRIPT = "<script>alert('ar')</script>"
 SCRIPT_ESCAPED = "&lt;script&gt;alert("
@@ -352,9 +351,12 @@ RESULTS = []
 
 
 @tagged("post_install", "-at_install")
-class TestHostileInput(ArCollectionsCommon, HttpCase):
+class TestHostileInput(ArHostileCatalogue, ArCollectionsCommon, HttpCase):
     """The hostile-input catalogue of the back office: each case is refused with a clear
     error and writes nothing."""
+
+    catalogue_source = "back-office hostile input: ar_collections"
+    catalogue_results = RESULTS
 
     @classmethod
     def setUpClass(cls):
@@ -418,36 +420,9 @@ class TestHostileInput(ArCollectionsCommon, HttpCase):
                          for offset in (10, 40)],
         })
 
-    @classmethod
-    def tearDownClass(cls):
-        bad = [label for label, accepted_bad in RESULTS if accepted_bad]
-        # for the summary printed at the end of the run (conftest.py)
-        record("back-office hostile input: ar_collections", inputs=len(RESULTS), accepted_bad=len(bad))
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.failures = []
-
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
-
-    def _resolve(self, value):
-        return value(self) if callable(value) else value
-
-    def _counts(self):
-        """What a hostile input must not change; records are compared with their values.
-
-        The cache is emptied before and after: the input is then read as a new request reads
-        it, with the access checks of its user (a value cached here would skip them).
-        """
-        self.env.flush_all()
-        self.env.invalidate_all()
-        try:
-            return self._read_counts(self.env(context={"active_test": False}, su=True))
-        finally:
-            self.env.invalidate_all()
 
     def _read_counts(self, env):
         customers = env["res.partner"].browse((self.customer | self.other_customer | self.customer_b).ids)
@@ -474,63 +449,6 @@ class TestHostileInput(ArCollectionsCommon, HttpCase):
             "reminders": env["ar.dunning.message"].search_count([]),
             "previews": env["ar.dunning.preview.line"].search_count([]),
         }
-
-    def _record(self, label, ok, detail):
-        RESULTS.append((label, not ok))
-        if not ok:
-            self.failures.append(f"{label}: {detail}")
-
-    def _attack(self, label, send, error, message):
-        """Run ``send`` as one request would (its writes undone when it fails); record a
-        failure unless it raised ``error`` saying ``message`` and changed nothing. Whatever
-        it wrote is undone afterwards: a case accepted by mistake must not change how the
-        next ones are answered."""
-        savepoint = self.env.cr.savepoint()
-        raised = None
-        try:
-            before = self._counts()
-            try:
-                with self.env.cr.savepoint():
-                    send()
-            except Exception as exc:  # what was raised is checked below
-                raised = exc
-            after = self._counts()
-        finally:
-            savepoint.close(rollback=True)
-            self.env.invalidate_all()
-        ok = isinstance(raised, error) and message in str(raised) and after == before
-        changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
-        self._record(label, ok, f"raised {type(raised).__name__}: {str(raised)[:200]!r}; "
-                                f"changed: {sorted(changed) or 'nothing'}")
-
-    def _rpc(self, model, method, args, kwargs=None):
-        """A JSON-RPC call of the web client; the response's JSON."""
-        self.env.flush_all()
-        params = {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 0, "params": params}),
-            headers={"Content-Type": "application/json"})
-        return response.json()
-
-    def _rpc_attack(self, label, login, model, method, args, kwargs, error, message):
-        self.authenticate(login, login)
-        savepoint = self.env.cr.savepoint()
-        try:
-            before = self._counts()
-            answer = self._rpc(model, method, args, kwargs)
-            after = self._counts()
-        finally:
-            savepoint.close(rollback=True)
-            self.env.invalidate_all()
-        data = (answer.get("error") or {}).get("data") or {}
-        ok = data.get("name", "").endswith(error) and message in data.get("message", "") and after == before
-        changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
-        self._record(f"JSON-RPC: {label}", ok, f"answer {data.get('name')}: {data.get('message', answer)!r:.200}; "
-                                               f"changed: {sorted(changed) or 'nothing'}")
-
-    def _assert_no_failures(self):
-        self.assertFalse(self.failures, "hostile inputs accepted:\n" + "\n".join(self.failures))
 
     def _rpc_promise(self, **values):
         return {"partner_id": self.customer.id, "invoice_ids": [[6, 0, self.inv_overdue.ids]], "amount": 100,
@@ -729,7 +647,7 @@ class TestHostileInput(ArCollectionsCommon, HttpCase):
     def test_json_rpc(self):
         for label, login, model, method, args, error, message in RPC_CASES:
             context = RPC_CONTEXTS.get(label, lambda t: {})(self)
-            self._rpc_attack(label, login, model, method, args(self), {"context": context}, error, message)
+            self._rpc_attack(label, login, model, method, args(self), error, message, kwargs={"context": context})
         self._assert_no_failures()
         # the collector's own valid call goes through: the refusals above are not a broken route
         self.authenticate("ar_collector", "ar_collector")
@@ -805,8 +723,4 @@ class TestHostileInput(ArCollectionsCommon, HttpCase):
 
     def test_zz_catalogue_is_complete(self):
         """Every case of HOSTILE_CASES was tried by the tests above (named to run last)."""
-        if not RESULTS:
-            self.skipTest("the catalogue's tests did not run in this process")
-        tried = [label for label, _accepted_bad in RESULTS]
-        self.assertEqual(len(HOSTILE_CASES), len(set(HOSTILE_CASES)), "labels are unique")
-        self.assertEqual(set(tried) ^ set(HOSTILE_CASES), set())
+        self._assert_catalogue_complete(HOSTILE_CASES)

@@ -11,7 +11,6 @@ could touch are compared before and after. ``HOSTILE_CASES`` lists every case by
 accepted-bad) when the class ends.
 """
 
-import json
 from datetime import date, timedelta
 
 from freezegun import freeze_time
@@ -21,7 +20,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.ar_collections.tests.run_summary import record
+from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogue
 from odoo.addons.ar_collections_credit.tests.common import ArCreditCommon
 
 SCRIPT = "<script>alert('ar')</script>"
@@ -172,9 +171,12 @@ RESULTS = []
 
 
 @tagged("post_install", "-at_install")
-class TestCreditHostileInput(ArCreditCommon, HttpCase):
+class TestCreditHostileInput(ArHostileCatalogue, ArCreditCommon, HttpCase):
     """The hostile-input catalogue of the credit back office: each case is refused with a
     clear error and writes nothing."""
+
+    catalogue_source = "back-office hostile input: ar_collections_credit"
+    catalogue_results = RESULTS
 
     @classmethod
     def setUpClass(cls):
@@ -200,36 +202,9 @@ class TestCreditHostileInput(ArCreditCommon, HttpCase):
         return {"partner_id": cls.customer.id, "amount": 500.0, "reason": "Big seasonal order, paid by transfer",
                 "expiry_date": cls.today + timedelta(days=7), **values}
 
-    @classmethod
-    def tearDownClass(cls):
-        bad = [label for label, accepted_bad in RESULTS if accepted_bad]
-        # for the summary printed at the end of the run (conftest.py)
-        record("back-office hostile input: ar_collections_credit", inputs=len(RESULTS), accepted_bad=len(bad))
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.failures = []
-
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
-
-    def _resolve(self, value):
-        return value(self) if callable(value) else value
-
-    def _counts(self):
-        """What a hostile input must not change; records are compared with their values.
-
-        The cache is emptied before and after: the input is then read as a new request reads
-        it, with the access checks of its user (a value cached here would skip them).
-        """
-        self.env.flush_all()
-        self.env.invalidate_all()
-        try:
-            return self._read_counts(self.env(context={"active_test": False}, su=True))
-        finally:
-            self.env.invalidate_all()
 
     def _read_counts(self, env):
         partners = env["res.partner"].browse((self.customer | self.other_customer | self.customer_b).ids)
@@ -246,63 +221,6 @@ class TestCreditHostileInput(ArCreditCommon, HttpCase):
             "messages": env["mail.message"].search_count([]),
             "activities": env["mail.activity"].search_count([]),
         }
-
-    def _record(self, label, ok, detail):
-        RESULTS.append((label, not ok))
-        if not ok:
-            self.failures.append(f"{label}: {detail}")
-
-    def _attack(self, label, send, error, message):
-        """Run ``send`` as one request would (its writes undone when it fails); record a
-        failure unless it raised ``error`` saying ``message`` and changed nothing. Whatever
-        it wrote is undone afterwards: a case accepted by mistake must not change how the
-        next ones are answered."""
-        savepoint = self.env.cr.savepoint()
-        raised = None
-        try:
-            before = self._counts()
-            try:
-                with self.env.cr.savepoint():
-                    send()
-            except Exception as exc:  # what was raised is checked below
-                raised = exc
-            after = self._counts()
-        finally:
-            savepoint.close(rollback=True)
-            self.env.invalidate_all()
-        ok = isinstance(raised, error) and message in str(raised) and _same(before, after)
-        changed = [key for key in before if not _same(before[key], after[key])]
-        self._record(label, ok, f"raised {type(raised).__name__}: {str(raised)[:200]!r}; "
-                                f"changed: {changed or 'nothing'}")
-
-    def _rpc(self, model, method, args, kwargs=None):
-        """A JSON-RPC call of the web client; the response's JSON."""
-        self.env.flush_all()
-        params = {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 0, "params": params}),
-            headers={"Content-Type": "application/json"})
-        return response.json()
-
-    def _rpc_attack(self, label, login, model, method, args, error, message):
-        self.authenticate(login, login)
-        savepoint = self.env.cr.savepoint()
-        try:
-            before = self._counts()
-            answer = self._rpc(model, method, args)
-            after = self._counts()
-        finally:
-            savepoint.close(rollback=True)
-            self.env.invalidate_all()
-        data = (answer.get("error") or {}).get("data") or {}
-        ok = data.get("name", "").endswith(error) and message in data.get("message", "") and _same(before, after)
-        changed = [key for key in before if not _same(before[key], after[key])]
-        self._record(f"JSON-RPC: {label}", ok, f"answer {data.get('name')}: {data.get('message', answer)!r:.200}; "
-                                               f"changed: {changed or 'nothing'}")
-
-    def _assert_no_failures(self):
-        self.assertFalse(self.failures, "hostile inputs accepted:\n" + "\n".join(self.failures))
 
     def _rpc_release(self, **values):
         return {"partner_id": self.customer.id, "amount": 500, "reason": "Big order",
@@ -481,13 +399,4 @@ class TestCreditHostileInput(ArCreditCommon, HttpCase):
 
     def test_zz_catalogue_is_complete(self):
         """Every case of HOSTILE_CASES was tried by the tests above (named to run last)."""
-        if not RESULTS:
-            self.skipTest("the catalogue's tests did not run in this process")
-        tried = [label for label, _accepted_bad in RESULTS]
-        self.assertEqual(len(HOSTILE_CASES), len(set(HOSTILE_CASES)), "labels are unique")
-        self.assertEqual(set(tried) ^ set(HOSTILE_CASES), set())
-
-
-def _same(before, after):
-    """Equal, NaN included: a NaN written by mistake must show as a change, not hide one."""
-    return json.dumps(before, default=str, sort_keys=True) == json.dumps(after, default=str, sort_keys=True)
+        self._assert_catalogue_complete(HOSTILE_CASES)
