@@ -59,6 +59,29 @@ class ArCollectionsCommon(AccountTestInvoicingCommon, MockEmail):
         cls.inv_other = cls._ar_invoice(cls.other_customer, 700.0, days_overdue=12)
 
     @classmethod
+    def _ar_wrong_kind_documents(cls):
+        """Documents of ``cls.customer`` that collections must not act on, or only with care
+        (for the hostile-input catalogues): a posted vendor bill and credit note, a draft, a
+        cancelled and a paid invoice, and an overdue invoice in EUR."""
+        line = {"name": "Supplies", "quantity": 1, "price_unit": 80.0, "tax_ids": [Command.clear()]}
+        cls.vendor_bill, cls.refund = cls.env["account.move"].create([{
+            "move_type": move_type, "partner_id": cls.customer.id, "invoice_date": cls.today,
+            "invoice_line_ids": [Command.create(line)],
+        } for move_type in ("in_invoice", "out_refund")])
+        (cls.vendor_bill | cls.refund).action_post()
+        cls.draft_invoice = cls._ar_invoice(cls.customer, 400.0, post=False)
+        cls.cancelled_invoice = cls._ar_invoice(cls.customer, 450.0)
+        cls.cancelled_invoice.button_draft()
+        cls.cancelled_invoice.button_cancel()
+        cls.paid_invoice = cls._ar_invoice(cls.customer, 200.0, days_overdue=3)
+        cls._ar_pay(cls.paid_invoice, 200.0)
+        eur = cls.env.ref("base.EUR")
+        eur.active = True
+        cls.env["res.currency.rate"].create({"currency_id": eur.id, "company_id": cls.company.id,
+                                              "name": cls.today, "rate": 0.9})
+        cls.inv_eur = cls._ar_invoice(cls.customer, 500.0, days_overdue=2, currency=eur)
+
+    @classmethod
     def _ar_invoice(cls, partner, amount, days_overdue=0, currency=None, company=None, post=True):
         """A customer invoice of ``amount`` (no tax) due ``days_overdue`` days ago
         (negative: due in the future)."""

@@ -396,28 +396,7 @@ class TestPortalSecurity(ArPortalHttpCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        line = {"name": "Supplies", "quantity": 1, "price_unit": 80.0, "tax_ids": [Command.clear()]}
-        cls.vendor_bill = cls.env["account.move"].create({
-            "move_type": "in_invoice", "partner_id": cls.customer.id, "invoice_date": cls.today,
-            "invoice_line_ids": [Command.create(line)],
-        })
-        cls.vendor_bill.action_post()
-        cls.refund = cls.env["account.move"].create({
-            "move_type": "out_refund", "partner_id": cls.customer.id, "invoice_date": cls.today,
-            "invoice_line_ids": [Command.create(line)],
-        })
-        cls.refund.action_post()
-        cls.draft_invoice = cls._ar_invoice(cls.customer, 400.0, post=False)
-        cls.cancelled_invoice = cls._ar_invoice(cls.customer, 450.0)
-        cls.cancelled_invoice.button_draft()
-        cls.cancelled_invoice.button_cancel()
-        cls.paid_invoice = cls._ar_invoice(cls.customer, 200.0, days_overdue=3)
-        cls._ar_pay(cls.paid_invoice, 200.0)
-        eur = cls.env.ref("base.EUR")
-        eur.active = True
-        cls.env["res.currency.rate"].create({"currency_id": eur.id, "company_id": cls.company.id,
-                                              "name": cls.today, "rate": 0.9})
-        cls.inv_eur = cls._ar_invoice(cls.customer, 500.0, days_overdue=2, currency=eur)
+        cls._ar_wrong_kind_documents()
         cls.inv_other_followed = cls._ar_invoice(cls.other_customer, 250.0, days_overdue=4)
         # The customer follows all of them: Odoo's portal rule lets them read the posted ones.
         documents = cls.vendor_bill | cls.refund | cls.draft_invoice | cls.cancelled_invoice | cls.inv_other_followed
