@@ -280,6 +280,6 @@ class ArDunningRun(models.Model):
         invoices.filtered("ar_escalate_level").sudo().write({"ar_escalate_level": False})
         escalations = {(line["partner"], line["level"]) for line in plan
                        if not line["skip_reason"] and line["level"].escalation != "none"}
-        for partner, level in escalations:
-            partner._ar_escalate(level, self.company_id)
+        self.env["res.partner"]._ar_escalate(sorted(escalations, key=lambda pair: (pair[0].id, pair[1].id)),
+                                             self.company_id)
         return messages

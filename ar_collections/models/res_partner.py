@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -90,32 +92,51 @@ class ResPartner(models.Model):
             if date and not partner.ar_pause_reason:
                 partner.ar_pause_reason = self.env._("Customer replied on %(date)s", date=fields.Date.to_string(date))
 
-    def _ar_escalate(self, level, company):
-        """Apply the escalation of ``level`` (reached by one of this customer's invoices)."""
-        self.ensure_one()
-        if level.escalation == "credit_hold":
-            self.sudo().write({
+    @api.model
+    def _ar_escalate(self, escalations, company):
+        """Apply the escalations ``[(customer, level)]`` that one dunning batch reached.
+
+        Set-based: one write per credit-hold level and one create() for all the
+        activities, so a batch costs the same number of queries however many customers
+        escalate (an activity_schedule() per customer cost six queries each).
+        """
+        today = fields.Date.context_today(self)
+        holds = defaultdict(lambda: self.browse())
+        activities = []
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        model = self.env["ir.model"]._get_id("res.partner")
+        escalation_user = None
+        for partner, level in escalations:
+            if level.escalation == "credit_hold":
+                holds[level] |= partner
+                continue
+            if level.escalation not in ("activity_collector", "activity_manager"):
+                continue
+            if escalation_user is None:
+                escalation_user = company._ar_escalation_user()
+            user = escalation_user
+            if level.escalation == "activity_collector":
+                user = partner.with_company(company).ar_collector_id or escalation_user
+            activities.append({
+                "res_model_id": model,
+                "res_id": partner.id,
+                "activity_type_id": todo.id,
+                "automated": True,
+                "date_deadline": today,
+                "summary": self.env._("Escalation: “%(level)s” reached", level=level.name),
+                "note": self.env._("An invoice of %(partner)s reached the reminder level “%(level)s”. "
+                                   "Review the account and decide the next step.",
+                                   partner=partner.display_name, level=level.name),
+                "user_id": user.id,
+            })
+        for level, partners in holds.items():
+            partners.sudo().write({
                 "ar_dunning_hold": True,
                 "ar_dunning_hold_reason": self.env._("Reminder level “%(level)s” reached on %(date)s",
-                                                     level=level.name,
-                                                     date=fields.Date.to_string(fields.Date.context_today(self))),
+                                                     level=level.name, date=fields.Date.to_string(today)),
             })
-            return
-        if level.escalation == "activity_collector":
-            user = self.with_company(company).ar_collector_id or company._ar_escalation_user()
-        elif level.escalation == "activity_manager":
-            user = company._ar_escalation_user()
-        else:
-            return
-        self.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
-            "mail.mail_activity_data_todo",
-            date_deadline=fields.Date.context_today(self),
-            summary=self.env._("Escalation: “%(level)s” reached", level=level.name),
-            note=self.env._("An invoice of %(partner)s reached the reminder level “%(level)s”. "
-                            "Review the account and decide the next step.",
-                            partner=self.display_name, level=level.name),
-            user_id=user.id,
-        )
+        if activities:
+            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
 
     def _ar_receivable_domain(self):
         return [

@@ -391,3 +391,33 @@ class TestDunningRun(ArCollectionsCommon):
         sms._update_sms_state_and_trackers("pending")  # what the SMS provider's answer does
         self.assertEqual(message.state, "sent")
         self.assertEqual(self._ar_logs(self.inv_other).filtered(lambda log: log.channel == "sms").state, "sent")
+
+    def test_batch_queries_do_not_grow_with_escalations(self):
+        """A batch costs the same queries for 3 or 9 customers escalating to their collector:
+        the escalations are one create(), not an activity_schedule() per customer."""
+        collector_level = self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 14)
+        self.assertEqual(collector_level.escalation, "activity_collector")
+
+        def batch_queries(count):
+            customers = self.env["res.partner"].create([{
+                "name": f"Escalating {count}-{i}", "is_company": True, "email": f"ap{count}-{i}@esc.example.com",
+            } for i in range(count)])
+            for customer in customers:
+                self._ar_invoice(customer, 100.0, days_overdue=20)
+            self.env.flush_all()
+            run = self.env["ar.dunning.run"]._ar_get_run(self.company, trigger="cron", new=True)
+            before = self.env.cr.sql_log_count
+            run._ar_process_batch(1000)
+            queries = self.env.cr.sql_log_count - before
+            self.assertEqual(run.state, "done")
+            escalations = self.env["mail.activity"].search([
+                ("res_model", "=", "res.partner"), ("res_id", "in", customers.ids),
+                ("summary", "like", "Escalation")])
+            self.assertEqual(len(escalations), count)
+            # no collector assigned: the company's escalation user gets them
+            self.assertEqual(escalations.user_id, self.company._ar_escalation_user())
+            return queries
+
+        batch_queries(1)  # warms the caches
+        three, nine = batch_queries(3), batch_queries(9)
+        self.assertLessEqual(nine, three + 2, f"3 customers: {three} queries, 9 customers: {nine}")
