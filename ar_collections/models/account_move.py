@@ -217,17 +217,30 @@ class AccountMove(models.Model):
             highest_sent[invoice.id] = max(highest_sent.get(invoice.id, level.offset_days), level.offset_days)
         pauses = self._ar_get_pause_reasons(today)
         plan = []
+        # Thousands of invoices share a few (policy, days overdue) pairs: decide each pair once.
+        highest_level = {}
+        channels_of = {}
+        policy_of = {}
         for invoice in self:
-            policy = invoice._ar_get_policy()
+            # _ar_get_policy reads the customer's company-dependent policy in an environment
+            # of the invoice's company: once per customer and company, not per invoice
+            key = (invoice.ar_dunning_policy_id.id, invoice.commercial_partner_id.id, invoice.company_id.id)
+            if key not in policy_of:
+                policy_of[key] = invoice._ar_get_policy()
+            policy = policy_of[key]
             days = (today - invoice.invoice_date_due).days
-            level = policy._get_levels_reached(days)[-1:] if policy else policy
+            if (policy, days) not in highest_level:
+                highest_level[policy, days] = policy._get_levels_reached(days)[-1:] if policy else policy
+            level = highest_level[policy, days]
             if policy and invoice.ar_escalate_level:
                 level = invoice._ar_escalated_level(policy, level, highest_sent.get(invoice.id))
             if not level:
                 continue
             if invoice.id in highest_sent and highest_sent[invoice.id] > level.offset_days:
                 continue
-            channels = [channel for channel in level._get_channels() if (level.id, channel) not in sent[invoice.id]]
+            if level not in channels_of:
+                channels_of[level] = level._get_channels()
+            channels = [channel for channel in channels_of[level] if (level.id, channel) not in sent[invoice.id]]
             if not channels:
                 continue
             skip_reason = pauses.get(invoice.id, False)

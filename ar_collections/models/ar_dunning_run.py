@@ -4,8 +4,8 @@ from collections import defaultdict
 
 import psycopg2
 
-from odoo import Command, api, fields, models
-from odoo.tools import SQL
+from odoo import api, fields, models
+from odoo.tools import SQL, split_every
 
 _logger = logging.getLogger(__name__)
 
@@ -232,6 +232,35 @@ class ArDunningRun(models.Model):
     # Queueing
     # ------------------------------------------------------------------
 
+    def _ar_insert_logs(self, rows):
+        """Insert the queued logs ``[(message id, partner id, channel, plan line)]``.
+
+        Raw SQL, measured: through create() a log cost 0.3 ms of ORM work, two thirds of
+        a batch (0.65 s of 1.25 s for 2,032 logs, setup/bench.py's book); one INSERT per
+        1,000 logs takes a few milliseconds. The log has no create() override or computed
+        stored field to bypass; the unique index still refuses a level queued twice.
+        """
+        if not rows:
+            return
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        company_id, user_id, uid = self.company_id.id, self.user_id.id or None, self.env.uid
+        values = [(
+            self.id, message_id, line["invoice"].id, partner_id, company_id, line["level"].id,
+            line["level"].offset_days, channel, now, "queued", line["days_overdue"], line["amount_residual"],
+            line["invoice"].currency_id.id, user_id, uid, now, uid, now,
+        ) for message_id, partner_id, channel, line in rows]
+        for chunk in split_every(1000, values):
+            self.env.cr.execute(SQL(
+                """INSERT INTO ar_dunning_log (run_id, message_id, invoice_id, partner_id, company_id, level_id,
+                       level_offset, channel, date, state, days_overdue, amount_residual, currency_id, user_id,
+                       create_uid, create_date, write_uid, write_date) VALUES %s""",
+                SQL(", ").join(chunk),
+            ))
+        # The ORM did not see these rows: drop what it cached about logs (the one2many
+        # lists on messages, runs, invoices and customers, and what is computed from them).
+        self.env.invalidate_all()
+
     def _ar_queue(self, plan):
         """Create the reminders of ``plan`` (lines of ``_ar_plan_reminders``): one
         ``ar.dunning.message`` per customer and channel, one log per invoice and channel,
@@ -246,36 +275,25 @@ class ArDunningRun(models.Model):
                 groups[line["partner"].id, channel].append(line)
         if not groups:
             return self.env["ar.dunning.message"]
-        user_id = self.user_id.id
-        vals_list = []
-        for (partner_id, channel), lines in groups.items():
-            level = max((line["level"] for line in lines), key=lambda lvl: lvl.offset_days)
-            vals_list.append({
-                "run_id": self.id,
-                "partner_id": partner_id,
-                "company_id": self.company_id.id,
-                "channel": channel,
-                "level_id": level.id,
-                "log_ids": [Command.create({
-                    "run_id": self.id,
-                    "invoice_id": line["invoice"].id,
-                    "partner_id": partner_id,
-                    "company_id": self.company_id.id,
-                    "level_id": line["level"].id,
-                    "level_offset": line["level"].offset_days,
-                    "channel": channel,
-                    "days_overdue": line["days_overdue"],
-                    "amount_residual": line["amount_residual"],
-                    "currency_id": line["invoice"].currency_id.id,
-                    "user_id": user_id,
-                }) for line in lines],
-            })
         # Pay links need the invoices' portal tokens: create them here, where one worker
         # at a time decides this company's batch, so that dispatching in parallel never
         # writes on invoices.
         invoices = self.env["account.move"].browse({line["invoice"].id for lines in groups.values() for line in lines})
         invoices._ar_ensure_access_tokens()
-        messages = self.env["ar.dunning.message"].sudo().create(vals_list)
+        keys = list(groups)
+        messages = self.env["ar.dunning.message"].sudo().create([{
+            "run_id": self.id,
+            "partner_id": partner_id,
+            "company_id": self.company_id.id,
+            "channel": channel,
+            "level_id": max((line["level"] for line in groups[partner_id, channel]),
+                            key=lambda lvl: lvl.offset_days).id,
+        } for partner_id, channel in keys])
+        self._ar_insert_logs([
+            (message.id, partner_id, channel, line)
+            for message, (partner_id, channel) in zip(messages, keys, strict=True)
+            for line in groups[partner_id, channel]
+        ])
         # A broken promise's escalation (honoured by _ar_plan_reminders) is used up once queued.
         invoices.filtered("ar_escalate_level").sudo().write({"ar_escalate_level": False})
         escalations = {(line["partner"], line["level"]) for line in plan

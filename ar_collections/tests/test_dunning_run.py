@@ -418,6 +418,7 @@ class TestDunningRun(ArCollectionsCommon):
             self.assertEqual(escalations.user_id, self.company._ar_escalation_user())
             return queries
 
-        batch_queries(1)  # warms the caches
+        batch_queries(1)  # warm the caches (the second run still reads a few more things once)
+        batch_queries(2)
         three, nine = batch_queries(3), batch_queries(9)
         self.assertLessEqual(nine, three + 2, f"3 customers: {three} queries, 9 customers: {nine}")
