@@ -51,11 +51,15 @@ def open_receivable_lines_sql(dates, company_ids):
                AND account.account_type = 'asset_receivable'
                AND aml.company_id IN %(company_ids)s
                AND aml.date <= %(last_date)s
-               -- items settled before the first date are zero on every date: skip them early
-               AND (NOT aml.reconciled OR EXISTS (
-                    SELECT 1 FROM account_partial_reconcile late
-                     WHERE (late.debit_move_id = aml.id OR late.credit_move_id = aml.id)
-                       AND late.max_date > %(first_date)s))
+               -- items settled before the first date are zero on every date: skip them early.
+               -- One set of the items reconciled later, hashed once: a correlated EXISTS
+               -- probed the reconciliations of every settled item (1 s of 2.4 s on 100k invoices).
+               AND (NOT aml.reconciled OR aml.id IN (
+                    SELECT late.debit_move_id FROM account_partial_reconcile late
+                     WHERE late.max_date > %(first_date)s
+                    UNION ALL
+                    SELECT late.credit_move_id FROM account_partial_reconcile late
+                     WHERE late.max_date > %(first_date)s))
         )
         SELECT as_of.as_of_date,
                line.id AS line_id,
