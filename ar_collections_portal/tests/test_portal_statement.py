@@ -5,6 +5,7 @@ from lxml import html as lxml_html
 from odoo import Command
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
+from odoo.tools.misc import format_amount, format_date
 
 from odoo.addons.ar_collections_portal.tests.common import ArPortalCommon, ArPortalHttpCommon
 
@@ -65,6 +66,38 @@ class TestPortalStatement(ArPortalHttpCommon):
         self.assertEqual(statement_rows(html)[refund.id], "credit")
         # 900 + 350 + 300 - 50 open, of which 900 + 350 overdue
         self.assertEqual(statement_groups(html)[self.company.id, "USD"], ("$ 1,500.00", "$ 1,250.00"))
+
+    def test_statement_line_amounts_and_dates_read_as_odoo_formats_them(self):
+        """The lines are formatted in the controller (faster than QWeb's widgets): same text
+        as format_amount()/format_date(), for a symbol before (USD) or after (EUR) the
+        amount, a negative amount (credit note) and thousands."""
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        eur.position = "after"
+        big = self._ar_invoice(self.customer, 12345.67, days_overdue=3)
+        foreign = self._ar_invoice(self.customer, 2500.5, days_overdue=1, currency=eur)
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund",
+            "partner_id": self.customer.id,
+            "invoice_date": self.today,
+            "invoice_line_ids": [(0, 0, {"name": "Goodwill", "price_unit": 1234.5, "tax_ids": [(5,)]})],
+        })
+        refund.action_post()
+        self.authenticate("ar_portal", "ar_portal")
+        tree = lxml_html.fromstring(self.url_open("/my/statement").text)
+        checked = 0
+        for move in (big, foreign, refund, self.inv_partial):
+            cells = tree.xpath(f"//tr[@data-move-id='{move.id}']/td")
+            self.assertEqual(cells[3].text_content(), format_date(self.env, move.invoice_date_due))
+            residual = -move.amount_residual if move.move_type == "out_refund" else move.amount_residual
+            self.assertEqual(cells[5].text_content(), format_amount(self.env, move.amount_total, move.currency_id))
+            self.assertEqual(cells[6].text_content(), format_amount(self.env, residual, move.currency_id))
+            checked += 1
+        self.assertEqual(checked, 4)
+        self.assertEqual(tree.xpath(f"//tr[@data-move-id='{foreign.id}']/td")[6].text_content(),
+                         "2,500.50\N{NO-BREAK SPACE}€")
+        self.assertEqual(tree.xpath(f"//tr[@data-move-id='{refund.id}']/td")[6].text_content(),
+                         "$\N{NO-BREAK SPACE}-\N{ZERO WIDTH NO-BREAK SPACE}1,234.50")
 
     def test_statement_requires_login(self):
         response = self.url_open("/my/statement", allow_redirects=False)
