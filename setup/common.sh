@@ -121,7 +121,7 @@ write_odoo_conf() {
 odoo_addons_path() {
     local path="$ODOO_SRC/odoo/addons"
     [ -d "$ODOO_SRC/addons" ] && path="$ODOO_SRC/addons,$path"
-    echo "$path,$ROOT"
+    echo "$path,$ROOT${AR_EXTRA_ADDONS:+,$AR_EXTRA_ADDONS}"
 }
 
 # Run Odoo's CLI from $ODOO_SRC; TZ=UTC as odoo-bin sets it.
