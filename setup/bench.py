@@ -200,8 +200,11 @@ def step_dunning_ours(args):
         logs, invoices = cr.fetchone()
         cr.execute("SELECT COUNT(*) FROM ar_dunning_message")
         messages = cr.fetchone()[0]
+        cr.execute("SELECT COUNT(*) FROM mail_activity WHERE res_model = 'res.partner'")
+        escalations = cr.fetchone()[0]
         return {"seconds": seconds, "queries": queries, "calls": calls, "invoices_chased": invoices,
-                "logs": logs, "reminders": messages, "peak_rss_mb": _peak_rss_mb(), **_book_size(cr)}
+                "logs": logs, "reminders": messages, "escalation_activities": escalations,
+                "peak_rss_mb": _peak_rss_mb(), **_book_size(cr)}
 
 
 def step_dunning_oca(args):
