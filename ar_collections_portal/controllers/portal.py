@@ -108,7 +108,7 @@ class ArStatementPortal(PortalAccount):
         }
 
     def _ar_format_statement_lines(self, groups):
-        """Due dates and amounts of the statement lines as display text.
+        """Due dates, amounts and status badges of the statement lines, ready to show.
 
         Measured (setup/bench.py, 500 open invoices): QWeb's date and monetary widgets
         were 40% of the page's time, and format_amount() a third of it, each call looking
@@ -135,8 +135,16 @@ class ArStatementPortal(PortalAccount):
                 "-", "-\N{ZERO WIDTH NO-BREAK SPACE}")
             return f"{pre}{text}{post}"
 
+        badges = {}
         for group in groups:
             for line in group["lines"]:
+                # a t-call per line compiles the lookup again each time: the badge is rendered
+                # once per (status, promised date) and reused
+                badge_key = (line["status"], line["promised_date"])
+                if badge_key not in badges:
+                    badges[badge_key] = env["ir.qweb"]._render("ar_collections_portal.statement_status_badge",
+                                                               {"line": line})
+                line["badge"] = badges[badge_key]
                 move = line["move"]
                 due = move.invoice_date_due
                 if due not in dates:

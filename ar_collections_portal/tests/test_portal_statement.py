@@ -94,6 +94,9 @@ class TestPortalStatement(ArPortalHttpCommon):
             self.assertEqual(cells[6].text_content(), format_amount(self.env, residual, move.currency_id))
             checked += 1
         self.assertEqual(checked, 4)
+        badges = {move: " ".join(tree.xpath(f"//tr[@data-move-id='{move.id}']/td")[2].text_content().split())
+                  for move in (big, refund)}
+        self.assertEqual(badges, {big: "Overdue", refund: "Credit note"})
         self.assertEqual(tree.xpath(f"//tr[@data-move-id='{foreign.id}']/td")[6].text_content(),
                          "2,500.50\N{NO-BREAK SPACE}€")
         self.assertEqual(tree.xpath(f"//tr[@data-move-id='{refund.id}']/td")[6].text_content(),
