@@ -7,3 +7,8 @@ from . import wizard
 def _post_init_hook(env):
     """Give every existing company its default dunning policy."""
     env["res.company"].search([])._ar_ensure_default_policy()
+
+
+def _uninstall_hook(env):
+    """Drop the index we added to Odoo's own account_move table (our tables go with the models)."""
+    env.cr.execute("DROP INDEX IF EXISTS ar_account_move_open_invoice_idx")

@@ -76,6 +76,7 @@ Chase unpaid customer invoices without doing it by hand.
         ],
     },
     "post_init_hook": "_post_init_hook",
+    "uninstall_hook": "_uninstall_hook",
     "application": True,
     "installable": True,
 }

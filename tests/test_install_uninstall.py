@@ -59,6 +59,8 @@ def assert_clean(db, removed):
                 WHERE table_name = '{table}' AND column_name IN {columns!r}
             """)
             assert not rows, f"columns remain on {table}: {rows}"
+        indexes = psql(db, "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ar\\_%'")
+        assert not indexes, f"indexes remain: {indexes}"
         models = psql(db, "SELECT model FROM ir_model WHERE model LIKE 'ar.%'")
         assert not models, f"models remain: {models}"
         menus = psql(db, "SELECT id FROM ir_ui_menu WHERE name->>'en_US' = 'Collections'")

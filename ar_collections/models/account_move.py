@@ -48,6 +48,19 @@ class AccountMove(models.Model):
         help="Predicted payment date minus due date (negative: expected before the due date).",
     )
 
+    def init(self):
+        res = super().init()
+        # The dunning run walks the open customer invoices of a company in customer order,
+        # one batch per call: without this index each call scanned every customer invoice
+        # (88 ms per call on setup/bench.py's 100k invoices, 0.3 ms with it).
+        self.env.cr.execute(SQL(
+            """CREATE INDEX IF NOT EXISTS ar_account_move_open_invoice_idx
+                   ON account_move (company_id, commercial_partner_id, invoice_date_due)
+                WHERE move_type = 'out_invoice' AND state = 'posted' AND payment_state IN %s""",
+            OPEN_PAYMENT_STATES,
+        ))
+        return res
+
     @api.depends("invoice_date_due", "payment_state", "move_type")
     @api.depends_context("date")
     def _compute_ar_days_overdue(self):
