@@ -35,6 +35,17 @@ def statement_groups(page):
 @tagged("post_install", "-at_install")
 class TestPortalStatement(ArPortalHttpCommon):
 
+    def _goodwill_credit_note(self, amount):
+        """A posted credit note of the customer that reverses no invoice: open on the statement."""
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund",
+            "partner_id": self.customer.id,
+            "invoice_date": self.today,
+            "invoice_line_ids": [(0, 0, {"name": "Goodwill", "price_unit": amount, "tax_ids": [(5,)]})],
+        })
+        refund.action_post()
+        return refund
+
     def test_statement_lists_own_open_documents(self):
         refund = self._ar_credit_note(self.inv_not_due, 300.0)  # closes inv_not_due entirely
         self.assertEqual(self.inv_not_due.payment_state, "reversed")
@@ -53,13 +64,7 @@ class TestPortalStatement(ArPortalHttpCommon):
 
     def test_statement_open_credit_note_reduces_total(self):
         self._ar_credit_note(self.inv_overdue, 100.0)
-        refund = self.env["account.move"].create({
-            "move_type": "out_refund",
-            "partner_id": self.customer.id,
-            "invoice_date": self.today,
-            "invoice_line_ids": [(0, 0, {"name": "Goodwill", "price_unit": 50.0, "tax_ids": [(5,)]})],
-        })
-        refund.action_post()
+        refund = self._goodwill_credit_note(50.0)
         self.authenticate("ar_portal", "ar_portal")
         html = self.url_open("/my/statement").text
         self.assertIn(refund.name, html)
@@ -76,13 +81,7 @@ class TestPortalStatement(ArPortalHttpCommon):
         eur.position = "after"
         big = self._ar_invoice(self.customer, 12345.67, days_overdue=3)
         foreign = self._ar_invoice(self.customer, 2500.5, days_overdue=1, currency=eur)
-        refund = self.env["account.move"].create({
-            "move_type": "out_refund",
-            "partner_id": self.customer.id,
-            "invoice_date": self.today,
-            "invoice_line_ids": [(0, 0, {"name": "Goodwill", "price_unit": 1234.5, "tax_ids": [(5,)]})],
-        })
-        refund.action_post()
+        refund = self._goodwill_credit_note(1234.5)
         self.authenticate("ar_portal", "ar_portal")
         tree = lxml_html.fromstring(self.url_open("/my/statement").text)
         checked = 0
