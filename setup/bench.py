@@ -10,6 +10,7 @@ configuration. Every measurement runs in a fresh Odoo process (its peak memory i
 that process's); the table is printed and written as JSON.
 """
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cli_common import REPO, echo, load_addon_module  # setup/ is the script's folder
 
@@ -129,8 +130,9 @@ def _big_customer(env, name, count, products, journal):
             "move_type": "out_invoice",
             "partner_id": partner.id,
             "journal_id": journal.id,
-            "invoice_date": min(today, today.fromordinal(today.toordinal() - 75 + (i % 90))),
-            "invoice_date_due": today.fromordinal(today.toordinal() - 45 + (i % 90)),
+            # due dates spread from 45 days ago to 44 days ahead: half of them overdue
+            "invoice_date": min(today, today - timedelta(days=75 - i % 90)),
+            "invoice_date_due": today - timedelta(days=45 - i % 90),
             "invoice_line_ids": [(0, 0, {"product_id": products[i % len(products)].id, "quantity": 1 + i % 3,
                                          "price_unit": 100 + (i * 37) % 900})],
         } for i in range(start, min(count, start + 250))])
@@ -599,7 +601,7 @@ def _peer_versions(args):
             manifest = os.path.join(path, module, "__manifest__.py")
             if os.path.exists(manifest):
                 with open(manifest, encoding="utf-8") as text:
-                    versions[module] = eval(text.read())["version"]  # pylint: disable=eval-used
+                    versions[module] = ast.literal_eval(text.read())["version"]
     return versions
 
 
