@@ -7,8 +7,17 @@ A test class mixes ``ArHostileCatalogue`` in before its Odoo test case, sets
 by its tests), and implements ``_read_counts(env)``: what a hostile input must not change.
 """
 import json
+from datetime import date
 
 from odoo.addons.ar_collections.tests.run_summary import record
+
+# Hostile values every catalogue tries, and what a refusal of them says or shows.
+SCRIPT = "<script>alert('ar')</script>"
+SCRIPT_ESCAPED = "&lt;script&gt;alert("
+NAN = float("nan")
+INF = float("inf")
+NOT_A_NUMBER = "must be a number"
+FAR_FUTURE = date(9999, 12, 31)
 
 
 def same(before, after):

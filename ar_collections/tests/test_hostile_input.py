@@ -22,14 +22,15 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.ar_collections.tests.common import ArCollectionsCommon
-from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogue
-
-SCRIPT = "<script>alert('ar')</script>"
-SCRIPT_ESCAPED = "&lt;script&gt;alert("
-NAN = float("nan")
-INF = float("inf")
-NOT_A_NUMBER = "must be a number"
-FAR_FUTURE = date(9999, 12, 31)
+from odoo.addons.ar_collections.tests.hostile_catalogue import (
+    FAR_FUTURE,
+    INF,
+    NAN,
+    NOT_A_NUMBER,
+    SCRIPT,
+    SCRIPT_ESCAPED,
+    ArHostileCatalogue,
+)
 
 
 def invoices(*names):

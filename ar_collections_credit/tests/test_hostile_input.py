@@ -11,7 +11,7 @@ could touch are compared before and after. ``HOSTILE_CASES`` lists every case by
 accepted-bad) when the class ends.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from freezegun import freeze_time
 
@@ -20,15 +20,16 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogue
+from odoo.addons.ar_collections.tests.hostile_catalogue import (
+    FAR_FUTURE,
+    INF,
+    NAN,
+    NOT_A_NUMBER,
+    SCRIPT,
+    SCRIPT_ESCAPED,
+    ArHostileCatalogue,
+)
 from odoo.addons.ar_collections_credit.tests.common import ArCreditCommon
-
-SCRIPT = "<script>alert('ar')</script>"
-SCRIPT_ESCAPED = "&lt;script&gt;alert("
-NAN = float("nan")
-INF = float("inf")
-NOT_A_NUMBER = "must be a number"
-FAR_FUTURE = date(9999, 12, 31)
 
 
 def days(offset):

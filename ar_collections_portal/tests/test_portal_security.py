@@ -18,6 +18,7 @@ from odoo import Command, fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.ar_collections.tests.hostile_catalogue import SCRIPT, SCRIPT_ESCAPED
 from odoo.addons.ar_collections.tests.run_summary import record
 from odoo.addons.ar_collections_portal.tests.common import ArPortalHttpCommon
 
@@ -25,8 +26,6 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 20
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + \
     b"This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 64
-SCRIPT = "<script>alert('ar')</script>"
-SCRIPT_ESCAPED = "&lt;script&gt;alert("
 
 # Invoice ids an attacker may try, resolved against the test's records.
 IDOR_TARGETS = [
