@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ArDunningPolicy(models.Model):
@@ -33,3 +34,11 @@ class ArDunningPolicy(models.Model):
         past its due date (negative before it), lowest offset first."""
         self.ensure_one()
         return self.level_ids.filtered(lambda level: level.offset_days <= days_overdue).sorted("offset_days")
+
+    def _ar_check_company_of(self, company):
+        """Refuse this policy as the policy of something of ``company`` when it belongs to another."""
+        policy = self.sudo()
+        if policy and policy.company_id != company:
+            raise ValidationError(self.env._(
+                "The dunning policy “%(policy)s” is a policy of another company (%(other)s): choose one of "
+                "%(company)s.", policy=policy.name, other=policy.company_id.name, company=company.name))

@@ -138,11 +138,7 @@ class ResCompany(models.Model):
     @api.constrains("ar_dunning_policy_id")
     def _check_ar_dunning_policy_id(self):
         for company in self:
-            policy = company.sudo().ar_dunning_policy_id
-            if policy and policy.company_id != company:
-                raise ValidationError(self.env._(
-                    "The dunning policy “%(policy)s” is a policy of another company (%(other)s): choose one of "
-                    "%(company)s.", policy=policy.name, other=policy.company_id.name, company=company.name))
+            company.sudo().ar_dunning_policy_id._ar_check_company_of(company)
 
     @api.constrains("ar_manager_user_id", "ar_dispute_escalation_user_id")
     def _check_ar_escalation_users(self):

@@ -1,7 +1,6 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 from .account_move import OPEN_PAYMENT_STATES
 
@@ -65,11 +64,7 @@ class ResPartner(models.Model):
         # company-dependent: the value checked is the one of the company being written
         company = self.env.company
         for partner in self:
-            policy = partner.sudo().ar_dunning_policy_id
-            if policy and policy.company_id != company:
-                raise ValidationError(self.env._(
-                    "The dunning policy “%(policy)s” is a policy of another company (%(other)s): choose one of "
-                    "%(company)s.", policy=policy.name, other=policy.company_id.name, company=company.name))
+            partner.sudo().ar_dunning_policy_id._ar_check_company_of(company)
 
     @api.depends_context("company", "date")
     def _compute_ar_pause_reason(self):
