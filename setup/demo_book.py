@@ -77,6 +77,7 @@ def main(argv=None):
         at_risk = _refresh_predictions(env)
         credit = _credit_demo(env)
         portal = _portal_demo(env)
+        cash = load_addon_module(odoo, "ar_collections.tools.demo_cash").generate_cash_demo(env(context={}))
         # a standalone script owns its transaction
         cr.commit()  # pylint: disable=invalid-commit
 
@@ -85,6 +86,8 @@ def main(argv=None):
         print_table([("credit control", args.database)] + list(credit.items()))
     if portal:
         print_table([("customer portal", args.database)] + list(portal.items()))
+    if cash:
+        print_table([("cash application", args.database)] + list(cash.items()))
     if not summary:
         echo(f"AR demo book already generated in {args.database} (seed {seed}); nothing to do.")
         return 0

@@ -172,12 +172,41 @@ class AccountMove(models.Model):
             for move_id in set(plan.invoice_ids.ids) & ids:
                 reasons.setdefault(move_id, self.env._(
                     "Payment plan until %(date)s", date=fields.Date.to_string(plan.date_end)))
+        for move_id, reason in self._ar_being_matched().items():
+            reasons.setdefault(move_id, reason)
         replied = self._ar_customer_replies(today)
         for move in self:
             if move.id not in reasons and move.commercial_partner_id.id in replied:
                 reasons[move.id] = self.env._(
                     "Customer replied on %(date)s", date=fields.Date.to_string(replied[move.commercial_partner_id.id]))
         return reasons
+
+    def _ar_being_matched(self):
+        """{invoice id: reason} for invoices of ``self`` that an unmatched incoming bank line
+        probably pays (a suggestion at least as sure as the company's pause confidence)."""
+        found = {}
+        if not self.ids:
+            return found
+        items = self.env["ar.cash.match.line"].sudo().search_fetch([
+            ("move_id", "in", self.ids),
+            ("match_id.state", "=", "proposed"),
+            ("match_id.statement_line_id.is_reconciled", "=", False),
+        ], ["move_id", "match_id", "company_id"])
+        for item in items:
+            match = item.match_id
+            if match.confidence >= match.company_id.ar_cash_pause_confidence:
+                found.setdefault(item.move_id.id, self.env._(
+                    "Payment received, being matched (%(date)s, %(amount)s)",
+                    date=fields.Date.to_string(match.date), amount=match.currency_id.format(match.amount)))
+        return found
+
+    def _ar_disputed_ids(self):
+        """Ids of the invoices of ``self`` with an open dispute."""
+        if not self.ids:
+            return set()
+        disputes = self.env["ar.dispute"].sudo().search_fetch(
+            [("is_open", "=", True), ("invoice_ids", "in", self.ids)], ["invoice_ids"])
+        return set(disputes.invoice_ids.ids) & set(self.ids)
 
     def _ar_customer_replies(self, today):
         """{customer id: date of their latest email} for customers of ``self`` who wrote

@@ -22,3 +22,6 @@ from . import test_cash_forecast
 from . import test_backtest
 from . import test_mail_retry
 from . import test_hostile_input
+from . import test_cash_matching_signals
+from . import test_cash_matching_amounts
+from . import test_cash_matching_workflow

@@ -1,0 +1,170 @@
+import time
+from datetime import timedelta
+
+from odoo import Command
+from odoo.tests import tagged
+
+from ..tools import cash_matching
+from .cash_common import ArCashCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCashMatchingAmounts(ArCashCommon):
+    """Exact, combined, short, over, discounted and foreign-currency payments."""
+
+    def test_one_payment_for_the_oldest_invoices(self):
+        oldest = self._ar_invoice(self.payer, 200.0, days_overdue=30)
+        middle = self._ar_invoice(self.payer, 350.0, days_overdue=10)
+        newest = self._ar_invoice(self.payer, 90.0, days_overdue=-5)
+        st_line = self._ar_bank_line(550.0, "PAYMENT", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.rule, "combination")
+        self.assertEqual(match.invoice_ids, oldest | middle)
+        self.assertEqual(newest.amount_residual, 90.0)
+
+    def test_combination_that_is_not_the_oldest(self):
+        self._ar_invoice(self.payer, 1000.0, days_overdue=40)
+        b = self._ar_invoice(self.payer, 260.0, days_overdue=20)
+        c = self._ar_invoice(self.payer, 145.5, days_overdue=8)
+        self._ar_invoice(self.payer, 999.0, days_overdue=2)
+        st_line = self._ar_bank_line(405.5, "PAYMENT", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).invoice_ids, b | c)
+
+    def test_ambiguous_combination_waits_for_a_person(self):
+        for amount in (100.0, 150.0, 200.0, 250.0):
+            self._ar_invoice(self.payer, amount, days_overdue=int(amount / 10))
+        # 350 = 100 + 250 = 150 + 200, and no run of oldest invoices adds up to it
+        st_line = self._ar_bank_line(350.0, "PAYMENT", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled)
+        suggestion = st_line.ar_suggestion_ids[:1]
+        self.assertEqual(suggestion.rule, "combination")
+        self.assertIn("other combinations add up too", suggestion.signals)
+
+    def test_one_invoice_of_the_exact_amount_beats_a_combination(self):
+        single = self._ar_invoice(self.payer, 300.0, days_overdue=5)
+        self._ar_invoice(self.payer, 100.0, days_overdue=30)
+        self._ar_invoice(self.payer, 200.0, days_overdue=20)
+        st_line = self._ar_bank_line(300.0, "PAYMENT", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).invoice_ids, single)
+
+    def test_combination_search_is_bounded_in_time(self):
+        invoices = [cash_matching.Invoice(i, 1, f"INV/{i}", "", 1, 1.0 + (i % 7) / 100.0, None)
+                    for i in range(1, 41)]
+        matcher = cash_matching.CashMatcher(invoices, {1: ("Payer", "")}, {}, lambda a, *args: a, {1: 0.01},
+                                            time_budget=0.05)
+        line = cash_matching.Line(1, 23.456, 1, None, "")  # no subset reaches it: the full tree
+        started = time.perf_counter()
+        found = matcher._combination(line, [inv.id for inv in invoices], 23.45)
+        elapsed = time.perf_counter() - started
+        self.assertLess(elapsed, 0.5, "the search stops at its budget")
+        # a combination found before the deadline is reported as unconfirmed, never as unique
+        self.assertNotEqual(len(found), 1)
+
+    def test_short_payment_within_tolerance_leaves_the_rest_open(self):
+        invoice = self._ar_invoice(self.payer, 1000.0, days_overdue=5)
+        st_line = self._ar_bank_line(985.0, invoice.name)  # bank charges: 1.5%
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.difference_kind, "short_open")
+        self.assertEqual(invoice.amount_residual, 15.0)
+        self.assertEqual(invoice.payment_state, "partial")
+
+    def test_short_payment_within_tolerance_written_off_when_configured(self):
+        account = self._ar_set_writeoff_account()
+        invoice = self._ar_invoice(self.payer, 1000.0, days_overdue=5)
+        st_line = self._ar_bank_line(985.0, invoice.name)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.difference_kind, "short_writeoff")
+        self.assertEqual(invoice.amount_residual, 0.0)
+        writeoff = st_line.move_id.line_ids.filtered(lambda line: line.account_id == account)
+        self.assertEqual(writeoff.balance, 15.0)
+
+    def test_short_payment_beyond_tolerance_is_a_partial_payment_suggested(self):
+        invoice = self._ar_invoice(self.payer, 1000.0, days_overdue=5)
+        st_line = self._ar_bank_line(600.0, invoice.name)
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled, "a large short payment is a person's decision")
+        suggestion = st_line.ar_suggestion_ids[:1]
+        suggestion.with_user(self.user_collector).action_accept()
+        self.assertEqual(invoice.amount_residual, 400.0)
+
+    def test_overpayment_stays_as_customer_credit(self):
+        invoice = self._ar_invoice(self.payer, 400.0, days_overdue=5)
+        st_line = self._ar_bank_line(450.0, invoice.name, account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.difference_kind, "overpayment")
+        self.assertEqual(invoice.amount_residual, 0.0)
+        credit = st_line.move_id.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable" and not line.reconciled)
+        self.assertEqual(credit.partner_id, self.payer)
+        self.assertEqual(credit.amount_residual, -50.0)
+
+    def test_early_payment_discount_of_the_payment_terms(self):
+        terms = self.env["account.payment.term"].create({
+            "name": "2/10 net 30", "early_discount": True, "discount_percentage": 2.0, "discount_days": 10,
+            "early_pay_discount_computation": "excluded",
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
+        })
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.payer.id, "invoice_date": self.today - timedelta(days=3),
+            "invoice_payment_term_id": terms.id,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 500.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        invoice.action_post()
+        st_line = self._ar_bank_line(490.0, invoice.name)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.difference_kind, "discount")
+        self.assertEqual(invoice.amount_residual, 0.0)
+        discount = st_line.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.company.account_journal_early_pay_discount_loss_account_id)
+        self.assertEqual(sum(discount.mapped("balance")), 10.0)
+
+    def test_discount_is_not_granted_after_its_date(self):
+        terms = self.env["account.payment.term"].create({
+            "name": "2/10 net 30", "early_discount": True, "discount_percentage": 2.0, "discount_days": 10,
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
+        })
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.payer.id, "invoice_date": self.today - timedelta(days=20),
+            "invoice_payment_term_id": terms.id,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 500.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        invoice.action_post()
+        st_line = self._ar_bank_line(490.0, invoice.name)
+        self._ar_match(st_line)
+        self.assertNotEqual(st_line.ar_match_ids[:1].difference_kind, "discount")
+        self.assertFalse(st_line.ar_match_ids.filtered(lambda m: m.difference_kind == "discount"))
+
+    def test_foreign_currency_line_pays_invoice_in_that_currency(self):
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create({"currency_id": eur.id, "company_id": self.company.id,
+                                              "name": self.today - timedelta(days=60), "rate": 0.9})
+        invoice = self._ar_invoice(self.payer, 900.0, days_overdue=3, currency=eur)
+        # a USD account receiving EUR: the bank converted at its own rate
+        st_line = self._ar_bank_line(1003.5, invoice.name, foreign_currency_id=eur.id, amount_currency=900.0)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.currency_id, eur)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertTrue(st_line.is_reconciled)
+
+    def test_line_in_company_currency_pays_a_foreign_invoice(self):
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create({"currency_id": eur.id, "company_id": self.company.id,
+                                              "name": self.today - timedelta(days=60), "rate": 0.8})
+        invoice = self._ar_invoice(self.payer, 800.0, days_overdue=3, currency=eur)
+        st_line = self._ar_bank_line(1005.0, invoice.name)  # 800 EUR = 1000 USD at our rate; the bank took 0.5%
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).invoice_ids, invoice)
+        self.assertEqual(invoice.amount_residual, 0.0, "settled: the gap is an exchange difference")

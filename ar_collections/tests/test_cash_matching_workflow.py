@@ -1,0 +1,229 @@
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import tagged
+
+from .cash_common import ArCashCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCashMatchingWorkflow(ArCashCommon):
+    """The exceptions queue, disputes, reversal, the scheduled action and the dunning pause."""
+
+    def _ar_dispute(self, invoice):
+        return self.env["ar.dispute"].create({
+            "partner_id": invoice.partner_id.id, "invoice_ids": [(6, 0, invoice.ids)], "reason": "pricing",
+        })
+
+    def test_disputed_invoice_is_never_applied_without_a_manager(self):
+        invoice = self._ar_invoice(self.payer, 510.0, days_overdue=5)
+        self._ar_dispute(invoice)
+        st_line = self._ar_bank_line(510.0, invoice.name)
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled, "an exact reference does not override the dispute")
+        suggestion = st_line.ar_suggestion_ids[:1]
+        self.assertTrue(suggestion.needs_manager)
+        self.assertTrue(suggestion.line_ids.disputed)
+        with self.assertRaises(AccessError):
+            suggestion.with_user(self.user_collector).action_accept()
+        self.assertFalse(st_line.is_reconciled)
+        suggestion.with_user(self.user_ar_manager).action_accept()
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual(suggestion.applied_by_id, self.user_ar_manager)
+
+    def test_dispute_opened_after_the_suggestion_still_needs_a_manager(self):
+        invoice = self._ar_invoice(self.payer, 512.0, days_overdue=5)
+        st_line = self._ar_bank_line(300.0, invoice.name)  # short by a lot: suggested only
+        self._ar_match(st_line)
+        suggestion = st_line.ar_suggestion_ids[:1]
+        self.assertFalse(suggestion.needs_manager)
+        self._ar_dispute(invoice)
+        with self.assertRaises(AccessError):
+            suggestion.with_user(self.user_collector).action_accept()
+
+    def test_collector_accepts_a_suggestion_and_the_others_are_superseded(self):
+        first = self._ar_invoice(self.payer, 250.0, days_overdue=8)
+        second = self._ar_invoice(self.payer, 250.0, days_overdue=3)
+        st_line = self._ar_bank_line(250.0, "PAYMENT", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled, "two invoices of that amount")
+        suggestion = st_line.ar_suggestion_ids[:1]
+        self.assertEqual(suggestion.invoice_ids, first, "the oldest first")
+        suggestion.with_user(self.user_collector).action_accept()
+        self.assertRecordValues(suggestion, [{"state": "applied", "applied_auto": False,
+                                              "applied_by_id": self.user_collector.id}])
+        self.assertFalse(st_line.ar_suggestion_ids)
+        self.assertEqual(st_line.ar_match_status, "matched")
+        self.assertEqual(second.amount_residual, 250.0)
+        with self.assertRaises(UserError):
+            suggestion.action_accept()
+
+    def test_accepted_match_teaches_the_payers_bank_account(self):
+        invoice = self._ar_invoice(self.payer, 333.0, days_overdue=2)
+        st_line = self._ar_bank_line(333.0, "NORTHWIND TRADERS", account_number="GB29 NWBK 6016 1331 9268 19")
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled, "by name only")
+        st_line.ar_suggestion_ids[:1].with_user(self.user_collector).action_accept()
+        self.assertIn("GB29NWBK60161331926819", self.payer.bank_ids.mapped("sanitized_acc_number"))
+        # the next payment from that account is recognised without the name
+        second = self._ar_invoice(self.payer, 444.0, days_overdue=1)
+        next_line = self._ar_bank_line(444.0, "TRF", account_number="GB29NWBK60161331926819")
+        self._ar_match(next_line)
+        self.assertEqual(self._ar_applied(next_line).invoice_ids, second)
+        self.assertEqual(invoice.amount_residual, 0.0)
+
+    def test_suggestion_for_an_invoice_paid_meanwhile_is_refused_not_forced(self):
+        invoice = self._ar_invoice(self.payer, 333.0, days_overdue=2)
+        st_line = self._ar_bank_line(333.0, "NORTHWIND TRADERS")
+        self._ar_match(st_line)
+        suggestion = st_line.ar_suggestion_ids[:1]
+        self._ar_pay(invoice, 333.0)
+        with self.assertRaisesRegex(UserError, "nothing left to pay"):
+            suggestion.action_accept()
+        # the scheduled path keeps the batch going and tells why
+        self.assertFalse(suggestion._ar_apply(auto=True, skip_errors=True))
+        self.assertEqual(suggestion.state, "proposed")
+        self.assertIn("nothing left to pay", suggestion.signals)
+        self.assertFalse(st_line.is_reconciled)
+
+    def test_rejected_suggestion_is_not_proposed_again(self):
+        invoice = self._ar_invoice(self.payer, 333.0, days_overdue=2)
+        st_line = self._ar_bank_line(333.0, "NORTHWIND TRADERS")
+        self._ar_match(st_line)
+        suggestion = st_line.ar_suggestion_ids[:1]
+        self.assertEqual(suggestion.invoice_ids, invoice)
+        suggestion.with_user(self.user_collector).action_reject()
+        st_line.with_user(self.user_collector).action_ar_match_again()
+        self.assertNotIn(invoice, st_line.ar_suggestion_ids.invoice_ids)
+
+    def test_manual_split(self):
+        first = self._ar_invoice(self.payer, 300.0, days_overdue=8)
+        second = self._ar_invoice(self.payer, 500.0, days_overdue=3)
+        st_line = self._ar_bank_line(700.0, "ACME MULTI PAYMENT")
+        match = self.env["ar.cash.match"].with_user(self.user_collector)._ar_create_manual(
+            st_line, [(first, 300.0), (second, 350.0)])
+        self.assertRecordValues(match, [{"rule": "manual", "state": "applied", "difference_kind": "overpayment",
+                                         "difference_amount": 50.0}])
+        self.assertEqual(first.amount_residual, 0.0)
+        self.assertEqual(second.amount_residual, 150.0)
+        self.assertTrue(st_line.is_reconciled)
+        with self.assertRaises(UserError):
+            self.env["ar.cash.match"]._ar_create_manual(st_line, [(second, 10.0)])
+
+    def test_manual_split_refuses_more_than_received(self):
+        invoice = self._ar_invoice(self.payer, 300.0, days_overdue=8)
+        st_line = self._ar_bank_line(100.0, "PART")
+        with self.assertRaises(UserError):
+            self.env["ar.cash.match"]._ar_create_manual(st_line, [(invoice, 150.0)])
+        self.assertFalse(st_line.is_reconciled)
+        self.assertFalse(st_line.ar_match_ids)
+
+    def test_manager_reverses_an_automatic_match(self):
+        invoice = self._ar_invoice(self.payer, 420.0, days_overdue=3)
+        st_line = self._ar_bank_line(420.0, invoice.name)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        with self.assertRaises(AccessError):
+            match.with_user(self.user_collector).action_reverse()
+        match.with_user(self.user_ar_manager).action_reverse()
+        self.assertRecordValues(match, [{"state": "reversed", "reversed_by_id": self.user_ar_manager.id}])
+        self.assertFalse(st_line.is_reconciled)
+        self.assertEqual(st_line.ar_match_status, "queued")
+        self.assertEqual(invoice.amount_residual, 420.0)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        # the scheduled matcher does not apply the same thing again
+        self.env["account.bank.statement.line"]._cron_ar_cash_match()
+        self.assertFalse(st_line.is_reconciled)
+        st_line.action_ar_match_again()
+        self.assertFalse(st_line.is_reconciled, "a reversed match is not proposed again")
+
+    def test_scheduled_matcher_batches_and_never_applies_twice(self):
+        invoices = [self._ar_invoice(self.payer, 100.0 + i, days_overdue=i) for i in range(3)]
+        lines = [self._ar_bank_line(inv.amount_total, inv.name) for inv in invoices]
+        Line = self.env["account.bank.statement.line"]
+        pending = Line.search([("ar_match_status", "in", ("pending", False)), ("amount", ">", 0),
+                               ("is_reconciled", "=", False)])
+        self.assertGreaterEqual(len(pending), 3)
+        first = Line._cron_ar_cash_match(batch_size=2)
+        self.assertEqual(first["done"], 2)
+        self.assertEqual(first["remaining"], len(pending) - 2)
+        for _guard in range(20):
+            if not Line._cron_ar_cash_match(batch_size=2)["remaining"]:
+                break
+        for st_line, invoice in zip(lines, invoices, strict=True):
+            self.assertEqual(len(self._ar_applied(st_line)), 1)
+            self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual(Line._cron_ar_cash_match()["done"], 0)
+        self.assertEqual(len(self.env["ar.cash.match"].search([("statement_line_id", "in", [s.id for s in lines]),
+                                                              ("state", "=", "applied")])), 3)
+
+    def test_later_lines_of_a_batch_see_what_earlier_ones_paid(self):
+        invoice = self._ar_invoice(self.payer, 700.0, days_overdue=3)
+        first = self._ar_bank_line(700.0, invoice.name)
+        second = self._ar_bank_line(700.0, invoice.name)
+        self._ar_match(first, second)
+        self.assertTrue(first.is_reconciled)
+        self.assertFalse(second.is_reconciled, "the invoice is paid: the second payment is not applied to it")
+
+    def test_dunning_pauses_invoices_being_matched(self):
+        invoice = self._ar_invoice(self.payer, 333.0, days_overdue=20)
+        st_line = self._ar_bank_line(333.0, "NORTHWIND TRADERS")
+        self._ar_match(st_line)
+        suggestion = st_line.ar_suggestion_ids[:1]
+        self.assertGreaterEqual(suggestion.confidence, self.company.ar_cash_pause_confidence)
+        self.assertIn("Payment received, being matched", invoice._ar_get_pause_reasons().get(invoice.id, ""))
+        self._ar_run()
+        self.assertFalse(self._ar_logs(invoice), "no reminder for an invoice whose payment is on the bank line")
+        # a weak guess does not stop the chase
+        self.company.ar_cash_pause_confidence = suggestion.confidence + 1
+        self.assertNotIn(invoice.id, invoice._ar_get_pause_reasons())
+        # nor does a rejected one
+        self.company.ar_cash_pause_confidence = 70
+        suggestion.action_reject()
+        self.assertNotIn(invoice.id, invoice._ar_get_pause_reasons())
+
+    def test_settings_are_validated(self):
+        for vals in ({"ar_cash_auto_confidence": 0}, {"ar_cash_auto_confidence": 101},
+                     {"ar_cash_pause_confidence": 95, "ar_cash_auto_confidence": 90},
+                     {"ar_cash_short_tolerance": -1}, {"ar_cash_short_tolerance": 80},
+                     {"ar_cash_search_ms": 0}, {"ar_cash_short_tolerance_max": -5},
+                     {"ar_cash_writeoff_account_id": self.company_data["default_account_receivable"].id}):
+            with self.subTest(vals=vals), self.assertRaises(ValidationError), self.cr.savepoint():
+                self.company.write(vals)
+                self.company.flush_recordset()
+
+
+@tagged("post_install", "-at_install")
+class TestCashMatchingMultiCompany(ArCashCommon):
+    """Matching never crosses companies."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_b = cls.setup_other_company()["company"]
+        cls.bank_b = cls.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", cls.company_b.id)], limit=1)
+
+    def test_reference_to_an_invoice_of_another_company_is_ignored(self):
+        invoice_b = self._ar_invoice(self.payer, 640.0, days_overdue=3, company=self.company_b)
+        st_line = self._ar_bank_line(640.0, invoice_b.name)
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled)
+        self.assertNotIn(invoice_b, st_line.ar_match_ids.invoice_ids)
+        self.assertEqual(invoice_b.amount_residual, 640.0)
+
+    def test_each_company_matches_its_own_lines(self):
+        invoice_a = self._ar_invoice(self.payer, 640.0, days_overdue=3)
+        invoice_b = self._ar_invoice(self.payer, 640.0, days_overdue=3, company=self.company_b)
+        line_a = self._ar_bank_line(640.0, "PAYMENT", account_number=self.payer_bank.acc_number)
+        line_b = self._ar_bank_line(640.0, "PAYMENT", account_number=self.payer_bank.acc_number, journal=self.bank_b)
+        self._ar_match(line_a, line_b)
+        self.assertEqual(self._ar_applied(line_a).invoice_ids, invoice_a)
+        self.assertEqual(self._ar_applied(line_b).invoice_ids, invoice_b)
+        self.assertEqual(self._ar_applied(line_b).company_id, self.company_b)
+
+    def test_manual_split_refuses_an_invoice_of_another_company(self):
+        invoice_b = self._ar_invoice(self.payer, 640.0, days_overdue=3, company=self.company_b)
+        st_line = self._ar_bank_line(640.0, "PAYMENT")
+        with self.assertRaises(UserError):
+            self.env["ar.cash.match"]._ar_create_manual(st_line, [(invoice_b, 640.0)])
+        self.assertEqual(invoice_b.amount_residual, 640.0)
+        self.assertFalse(st_line.is_reconciled)

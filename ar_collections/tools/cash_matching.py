@@ -1,0 +1,571 @@
+"""Cash application: which open invoices an incoming bank line pays, and how sure we are.
+
+Pure Python on plain values, so that the scheduled matcher, the exceptions queue and the
+evaluation command (``setup/cashmatch.sh``) share one decision procedure. The ORM layer
+(``account.bank.statement.line._ar_cash_match``) loads a company's open invoices and customers
+once per batch, asks :class:`CashMatcher` for suggestions, and applies the confident ones.
+
+Amounts are compared in the bank line's currency: the caller converts each invoice's open
+amount with ``convert`` (company rates of the line's date). An invoice in another currency than
+the line matches "exactly" within ``FX_TOLERANCE`` since the bank's rate is never the company's.
+"""
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+
+# Words of a label: what separates them (anything but letters, digits and the separators of a number).
+SPLIT_RE = re.compile(r"[^0-9A-Za-z/_.#-]+")
+NON_ALNUM_RE = re.compile(r"[^0-9A-Z]+")
+PARTS_RE = re.compile(r"[0-9]+|[A-Z]+")
+# Relative tolerance between the bank's and the company's exchange rates.
+FX_TOLERANCE = 0.02
+# Words of a label searched together for a reference: "INV 2026 00012" is three words.
+MAX_WINDOW = 4
+# Shortest normalised token worth a near-match (shorter ones collide with amounts and dates).
+MIN_FUZZY_LENGTH = 6
+# Longest customer name (in significant words) recognised in a label.
+MAX_NAME_WORDS = 6
+# Customer invoices looked at by the combination search (oldest first) and largest combination.
+MAX_COMBINATION_INVOICES = 40
+MAX_COMBINATION_SIZE = 10
+
+# Confidence of each finding, 0-100. The company's threshold (90 by default) decides what is
+# applied without a person; the spread below is what the evaluation command was tuned on.
+CONF_REMITTANCE = 99
+CONF_REMITTANCE_MISMATCH = 70
+CONF_REF_EXACT = 98
+CONF_REF_DISCOUNT = 96
+CONF_REF_SUBSET = 92
+CONF_REF_PLUS_OLDEST = 91
+CONF_REF_SHORT_TOLERATED = 93
+CONF_REF_OVERPAID = 92
+CONF_REF_PARTIAL = 86
+CONF_FUZZY_EXACT = 94
+CONF_FUZZY_OTHER = 80
+CONF_AMOUNT_UNIQUE = 93
+CONF_AMOUNT_DISCOUNT = 90
+CONF_OLDEST_PREFIX = 93
+CONF_COMBINATION_UNIQUE = 91
+CONF_AMOUNT_AMBIGUOUS = 70
+CONF_COMBINATION_AMBIGUOUS = 68
+CONF_ALL_OPEN_OVERPAID = 88
+CONF_SHORT_ONE = 78
+CONF_CREDIT_ONLY = 40
+CONF_COMPANY_AMOUNT_UNIQUE = 62
+CONF_COMPANY_AMOUNT_MANY = 35
+# A reference whose invoice belongs to another customer than the payer we identified.
+CONF_CONFLICT_CAP = 55
+# Customer identified by name only: weaker than by bank account, VAT or the line's partner.
+NAME_ONLY_PENALTY = 5
+
+
+def normalize(text):
+    """Upper-case alphanumerics only: ``"inv/2026-00012"`` -> ``"INV202600012"``."""
+    return NON_ALNUM_RE.sub("", (text or "").upper())
+
+
+def canonical(text):
+    """Reference parts without the letters before the first digit and without leading zeros:
+    ``"INV/2026/00012"`` and ``"inv 2026 12"`` -> ``"2026#12"``."""
+    parts = PARTS_RE.findall((text or "").upper())
+    while parts and not parts[0].isdigit():
+        parts.pop(0)
+    if len(parts) < 2:
+        return None
+    return "#".join(str(int(p)) if p.isdigit() else p for p in parts)
+
+
+def within_one_edit(a, b):
+    """True when ``a`` becomes ``b`` by one substitution, insertion, deletion or swap of two
+    neighbouring characters (the typos of a reference typed by hand)."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1:]
+
+
+@dataclass
+class Invoice:
+    """An open customer invoice as the matcher sees it."""
+
+    id: int
+    partner_id: int
+    name: str
+    payment_reference: str
+    currency_id: int
+    residual: float  # in the invoice's currency
+    date_due: object
+    discount_residual: float = None  # what settles it under its early-payment discount
+    discount_date: object = None
+    disputed: bool = False
+
+
+@dataclass
+class Line:
+    """An incoming bank line."""
+
+    id: int
+    amount: float  # in the transaction currency, positive
+    currency_id: int
+    date: object
+    label: str
+    partner_id: int = None  # set on the bank line (by an import module or a person)
+    account_number: str = None
+    remittance: list = None  # [(invoice id, amount)] of a remittance advice for this line
+
+
+@dataclass
+class Suggestion:
+    rule: str
+    confidence: int
+    partner_id: int
+    allocations: list  # [(invoice id, amount in line currency, discount in invoice currency)]
+    difference_kind: str = "exact"
+    difference: float = 0.0  # received minus applied, line currency
+    signals: list = field(default_factory=list)
+    needs_manager: bool = False
+
+    @property
+    def invoice_ids(self):
+        return [a[0] for a in self.allocations]
+
+
+class CashMatcher:
+    """Suggestions for the bank lines of one company.
+
+    :param invoices: open customer invoices (:class:`Invoice`) of the company
+    :param partners: {commercial partner id: (name, vat)} of the customers that have open invoices
+    :param bank_accounts: {normalised account number: commercial partner id}
+    :param convert: ``convert(amount, from currency id, to currency id, date)``
+    :param rounding: {currency id: smallest unit}
+    :param short_tolerance: ``(fraction, max amount)``: a short payment within
+        ``min(fraction * open, max amount)`` settles the invoice
+    :param time_budget: seconds the combination search may spend on one line
+    :param writeoff: tolerated short payments are written off (else the rest stays open)
+    """
+
+    def __init__(self, invoices, partners, bank_accounts, convert, rounding,
+                 short_tolerance=(0.02, 50.0), time_budget=0.25, writeoff=False):
+        self.invoices = {inv.id: inv for inv in invoices}
+        self.open = {inv.id: inv.residual for inv in invoices}
+        self.partners = partners
+        self.bank_accounts = bank_accounts
+        self.convert = convert
+        self.rounding = rounding
+        self.short_tolerance = short_tolerance
+        self.time_budget = time_budget
+        # tolerated short payments settle the invoice (write-off) or leave the rest open
+        self.short_kind = "short_writeoff" if writeoff else "short_open"
+        self.by_partner = {}
+        self.ref_index = {}
+        self.canonical_index = {}
+        for inv in sorted(invoices, key=lambda i: (i.date_due or date.max, i.id)):
+            self.by_partner.setdefault(inv.partner_id, []).append(inv.id)
+            for ref in {inv.name, inv.payment_reference} - {None, "", False}:
+                key = normalize(ref)
+                if len(key) >= 3:
+                    self.ref_index.setdefault(key, set()).add(inv.id)
+                    stripped = key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                    if len(stripped) >= MIN_FUZZY_LENGTH and stripped != key:
+                        self.ref_index.setdefault(stripped, set()).add(inv.id)
+                canon = canonical(ref)
+                if canon:
+                    self.canonical_index.setdefault(canon, set()).add(inv.id)
+        # amount-only lookups: invoices by (currency, amount in smallest units)
+        self.amount_index = {}
+        for inv in invoices:
+            self.amount_index.setdefault((inv.currency_id, round(inv.residual / self.unit(inv.currency_id))),
+                                         []).append(inv.id)
+        self.vat_index = {}
+        self.name_index = {}
+        for partner_id, (name, vat) in partners.items():
+            vat_key = normalize(vat)
+            if len(vat_key) >= 5:
+                self.vat_index.setdefault(vat_key, set()).add(partner_id)
+                if vat_key[:2].isalpha() and len(vat_key) >= 7:
+                    self.vat_index.setdefault(vat_key[2:], set()).add(partner_id)
+            words = tuple(normalize_words(name))
+            if words and len(words) <= MAX_NAME_WORDS:
+                self.name_index.setdefault(words, set()).add(partner_id)
+
+    # ------------------------------------------------------------------
+    # Amounts
+    # ------------------------------------------------------------------
+    def unit(self, currency_id):
+        return self.rounding.get(currency_id, 0.01)
+
+    def open_in(self, inv_id, line):
+        """What is left to pay on the invoice, in the line's currency (None when settled)."""
+        inv = self.invoices[inv_id]
+        residual = self.open[inv_id]
+        if residual <= self.unit(inv.currency_id) / 2:
+            return None
+        if inv.currency_id == line.currency_id:
+            return residual
+        return self.convert(residual, inv.currency_id, line.currency_id, line.date)
+
+    def same(self, a, b, line, inv_ids=()):
+        """Two amounts in the line's currency are equal (within the FX tolerance when one of the
+        invoices is in another currency)."""
+        if any(self.invoices[i].currency_id != line.currency_id for i in inv_ids):
+            return abs(a - b) <= max(self.unit(line.currency_id), FX_TOLERANCE * max(abs(a), abs(b)))
+        return abs(a - b) < self.unit(line.currency_id) / 2
+
+    def discounted_in(self, inv_id, line):
+        """What settles the invoice under its early-payment discount on the line's date."""
+        inv = self.invoices[inv_id]
+        if (inv.discount_residual is None or inv.currency_id != line.currency_id
+                or not inv.discount_date or line.date > inv.discount_date
+                or abs(self.open[inv_id] - inv.residual) > self.unit(inv.currency_id) / 2):
+            return None
+        return inv.discount_residual
+
+    def tolerated_short(self, amount, open_amount):
+        fraction, cap = self.short_tolerance
+        return 0 < open_amount - amount <= min(fraction * open_amount, cap or float("inf"))
+
+    # ------------------------------------------------------------------
+    # Signals
+    # ------------------------------------------------------------------
+    def windows(self, label):
+        words = [w for w in SPLIT_RE.split((label or "").upper()) if w]
+        for i in range(len(words)):
+            for n in range(1, MAX_WINDOW + 1):
+                if i + n > len(words):
+                    break
+                yield " ".join(words[i:i + n])
+
+    def references(self, line):
+        """Invoices named in the label: [(invoice id, signal)], in order of appearance."""
+        found, seen = [], set()
+        for window in self.windows(line.label):
+            key = normalize(window)
+            hits = self.ref_index.get(key)
+            how = f"reference {window}"
+            if not hits and not window.split(" ", 1)[0].isalpha():
+                # a leading word ("INV", "PAYMENT") adds nothing: the window after it has the same parts
+                canon = canonical(window)
+                hits = self.canonical_index.get(canon) if canon else None
+            for inv_id in sorted(hits or ()):
+                if inv_id not in seen and self.open_in(inv_id, line) is not None:
+                    seen.add(inv_id)
+                    found.append((inv_id, how))
+        return found
+
+    def fuzzy_references(self, line, partner_ids):
+        """Invoices of ``partner_ids`` whose number is one typo away from a word of the label."""
+        keys = {normalize(w) for w in self.windows(line.label)}
+        keys = {k for k in keys if len(k) >= MIN_FUZZY_LENGTH and any(c.isdigit() for c in k)}
+        found = []
+        for partner_id in partner_ids:
+            for inv_id in self.by_partner.get(partner_id, ()):
+                if self.open_in(inv_id, line) is None:
+                    continue
+                inv = self.invoices[inv_id]
+                refs = {normalize(inv.name), normalize(inv.payment_reference)} - {""}
+                refs |= {r.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for r in refs}
+                for key in keys:
+                    if any(len(r) >= MIN_FUZZY_LENGTH and within_one_edit(key, r) for r in refs):
+                        found.append((inv_id, f"reference {key} near {inv.name}"))
+                        break
+        return found
+
+    def payers(self, line):
+        """Customers the line comes from: {partner id: signal}, and whether only by name."""
+        strong = {}
+        if line.partner_id and line.partner_id in self.partners:
+            strong[line.partner_id] = "customer set on the bank line"
+        if line.account_number:
+            partner_id = self.bank_accounts.get(normalize(line.account_number))
+            if partner_id:
+                strong.setdefault(partner_id, f"bank account {line.account_number}")
+        for window in self.windows(line.label):
+            for partner_id in self.vat_index.get(normalize(window), ()):
+                strong.setdefault(partner_id, f"VAT {window}")
+        if strong:
+            return strong, False
+        by_name = {}
+        words = normalize_words(line.label)
+        for i in range(len(words)):
+            for n in range(1, MAX_NAME_WORDS + 1):
+                for partner_id in self.name_index.get(tuple(words[i:i + n]), ()) if i + n <= len(words) else ():
+                    by_name[partner_id] = "name " + " ".join(words[i:i + n]).title()
+        return by_name, True
+
+    # ------------------------------------------------------------------
+    # Decisions
+    # ------------------------------------------------------------------
+    def suggest(self, line, limit=3):
+        """The best suggestions for ``line``, best first (at most ``limit``)."""
+        suggestions = []
+        if line.remittance:
+            suggestions.append(self._from_remittance(line))
+        payers, name_only = self.payers(line)
+        refs = self.references(line)
+        if refs:
+            suggestions.extend(self._from_references(line, refs, payers, name_only, "reference"))
+        elif payers:
+            fuzzy = self.fuzzy_references(line, payers)
+            if fuzzy:
+                suggestions.extend(self._from_references(line, fuzzy, payers, name_only, "reference_fuzzy"))
+        for partner_id, signal in payers.items():
+            suggestions.extend(self._from_partner(line, partner_id, signal, name_only, refs))
+        if not payers and not refs:
+            suggestions.extend(self._from_amount_only(line))
+        best = {}
+        for sug in suggestions:
+            if sug is None:
+                continue
+            sug.needs_manager = any(self.invoices[i].disputed for i in sug.invoice_ids)
+            key = tuple(sorted(sug.invoice_ids)) + (sug.difference_kind,)
+            if key not in best or best[key].confidence < sug.confidence:
+                best[key] = sug
+        ranked = sorted(best.values(), key=lambda s: (-s.confidence, len(s.allocations)))
+        # Two different answers almost as likely: nobody should apply either without a look.
+        if len(ranked) > 1 and ranked[0].confidence - ranked[1].confidence < 5 \
+                and set(ranked[0].invoice_ids) != set(ranked[1].invoice_ids):
+            for sug in ranked[:2]:
+                sug.confidence = min(sug.confidence, CONF_AMOUNT_AMBIGUOUS)
+                sug.signals.append("another answer is as likely")
+        return ranked[:limit]
+
+    def consume(self, suggestion, line):
+        """Book an applied suggestion so that later lines of the batch see what is left."""
+        for inv_id, amount, discount in suggestion.allocations:
+            inv = self.invoices[inv_id]
+            open_line = self.open_in(inv_id, line) or 0.0
+            if discount or (open_line and self.same(amount, open_line, line, [inv_id])) \
+                    or suggestion.difference_kind == "short_writeoff":
+                self.open[inv_id] = 0.0
+            elif inv.currency_id == line.currency_id:
+                self.open[inv_id] -= amount
+            else:
+                self.open[inv_id] -= self.convert(amount, line.currency_id, inv.currency_id, line.date)
+
+    def _allocate(self, line, inv_ids, amount):
+        """Apply ``amount`` to ``inv_ids`` oldest first: [(id, applied)], amount left over."""
+        allocations = []
+        for inv_id in inv_ids:
+            if amount <= self.unit(line.currency_id) / 2:
+                break
+            open_amount = self.open_in(inv_id, line)
+            applied = min(open_amount, amount)
+            allocations.append((inv_id, round(applied, 6), 0.0))
+            amount -= applied
+        return allocations, amount
+
+    def _from_remittance(self, line):
+        allocations = [(inv_id, amount, 0.0) for inv_id, amount in line.remittance if inv_id in self.invoices]
+        total = sum(a[1] for a in allocations)
+        ok = len(allocations) == len(line.remittance) and self.same(total, line.amount, line)
+        partner_ids = {self.invoices[a[0]].partner_id for a in allocations}
+        return Suggestion(
+            "remittance", CONF_REMITTANCE if ok and len(partner_ids) == 1 else CONF_REMITTANCE_MISMATCH,
+            next(iter(partner_ids)) if len(partner_ids) == 1 else None, allocations,
+            difference=line.amount - total, difference_kind="exact" if ok else "overpayment",
+            signals=["remittance advice" if ok else "remittance advice does not add up to the amount received"])
+
+    def _settle(self, line, inv_ids, base_conf, rule, partner_id, signals):
+        """Amount logic on a set of invoices the customer designated."""
+        opens = {i: self.open_in(i, line) for i in inv_ids}
+        total = sum(opens.values())
+        if self.same(line.amount, total, line, inv_ids):
+            return Suggestion(rule, base_conf, partner_id, [(i, opens[i], 0.0) for i in inv_ids],
+                              signals=signals + ["exact amount"])
+        discounted = {i: self.discounted_in(i, line) for i in inv_ids}
+        if all(v is not None for v in discounted.values()) \
+                and self.same(line.amount, sum(discounted.values()), line):
+            return Suggestion(rule, base_conf - (CONF_REF_EXACT - CONF_REF_DISCOUNT), partner_id,
+                              [(i, discounted[i], opens[i] - discounted[i]) for i in inv_ids],
+                              difference_kind="discount",
+                              signals=signals + ["amount after the early-payment discount"])
+        if line.amount > total:
+            return Suggestion(rule, base_conf - (CONF_REF_EXACT - CONF_REF_OVERPAID), partner_id,
+                              [(i, opens[i], 0.0) for i in inv_ids], difference_kind="overpayment",
+                              difference=line.amount - total,
+                              signals=signals + ["paid more than due: the rest stays as customer credit"])
+        if len(inv_ids) == 1 and self.tolerated_short(line.amount, total):
+            return Suggestion(rule, base_conf - (CONF_REF_EXACT - CONF_REF_SHORT_TOLERATED), partner_id,
+                              [(inv_ids[0], line.amount, 0.0)], difference_kind=self.short_kind,
+                              difference=line.amount - total, signals=signals + ["short payment within tolerance"])
+        allocations, _left = self._allocate(line, inv_ids, line.amount)
+        return Suggestion(rule, base_conf - (CONF_REF_EXACT - CONF_REF_PARTIAL), partner_id, allocations,
+                          difference_kind="short_open", difference=line.amount - total,
+                          signals=signals + ["partial payment: the rest stays open"])
+
+    def _from_references(self, line, refs, payers, name_only, rule):
+        inv_ids = [i for i, _signal in refs]
+        signals = [s for _i, s in refs]
+        partner_ids = {self.invoices[i].partner_id for i in inv_ids}
+        conflicting = payers and not name_only and not partner_ids & set(payers)
+        if len(partner_ids) > 1:
+            # The label names invoices of several customers: keep those of the payer.
+            kept = [i for i in inv_ids if self.invoices[i].partner_id in payers]
+            if kept:
+                inv_ids, partner_ids = kept, {self.invoices[kept[0]].partner_id}
+        base = CONF_REF_EXACT if rule == "reference" else CONF_FUZZY_EXACT
+        if len(partner_ids) > 1:
+            base = CONF_CONFLICT_CAP
+            signals = signals + ["the references belong to several customers"]
+        partner_id = self.invoices[inv_ids[0]].partner_id
+        if partner_id in payers:
+            signals = signals + [payers[partner_id]]
+        out = [self._settle(line, inv_ids, base, rule, partner_id, signals)]
+        if rule == "reference_fuzzy" and out[0].difference_kind != "exact":
+            out[0].confidence = min(out[0].confidence, CONF_FUZZY_OTHER)
+        first = out[0]
+        if first.difference_kind in ("short_open", "overpayment") and len(partner_ids) == 1:
+            # Several references and a different amount: which of them were paid, or which
+            # other invoices of the customer were paid with them.
+            subset = self._combination(line, inv_ids, line.amount)
+            if subset and len(subset[0]) < len(inv_ids):
+                out.append(Suggestion(rule, CONF_REF_SUBSET, partner_id,
+                                      [(i, self.open_in(i, line), 0.0) for i in subset[0]],
+                                      signals=signals + ["exact amount of some of the invoices named"]))
+            elif first.difference_kind == "overpayment":
+                others = [i for i in self.by_partner.get(partner_id, ()) if i not in inv_ids
+                          and self.open_in(i, line) is not None]
+                extra = self._combination(line, others, line.amount - sum(a[1] for a in first.allocations))
+                if extra and len(extra) == 1:
+                    chosen = inv_ids + extra[0]
+                    out.append(Suggestion("combination", CONF_REF_PLUS_OLDEST, partner_id,
+                                          [(i, self.open_in(i, line), 0.0) for i in chosen],
+                                          signals=signals + ["with other open invoices of the customer: exact amount"]))
+        if conflicting:
+            for sug in out:
+                sug.confidence = min(sug.confidence, CONF_CONFLICT_CAP)
+                sug.signals.append("the invoice belongs to another customer than the payer ({})".format(", ".join(payers.values())))
+        elif name_only and partner_id not in payers and rule == "reference_fuzzy":
+            for sug in out:
+                sug.confidence -= NAME_ONLY_PENALTY
+        return out
+
+    def _from_partner(self, line, partner_id, signal, name_only, refs):
+        """The customer is known but no reference settles it: amounts of their open invoices."""
+        penalty = NAME_ONLY_PENALTY if name_only else 0
+        inv_ids = [i for i in self.by_partner.get(partner_id, ()) if self.open_in(i, line) is not None]
+        if not inv_ids:
+            return [Suggestion("amount", CONF_CREDIT_ONLY, partner_id, [], difference_kind="overpayment",
+                               difference=line.amount, signals=[signal, "no open invoice: customer credit"])]
+        out = []
+        opens = {i: self.open_in(i, line) for i in inv_ids}
+        exact = [i for i in inv_ids if self.same(opens[i], line.amount, line, [i])]
+        if exact:
+            conf = CONF_AMOUNT_UNIQUE if len(exact) == 1 else CONF_AMOUNT_AMBIGUOUS
+            out.append(Suggestion("amount", conf - penalty, partner_id, [(exact[0], opens[exact[0]], 0.0)],
+                                  signals=[signal, f"exact amount of {self.invoices[exact[0]].name}"]
+                                  + ([f"{len(exact)} invoices of that amount: oldest first"] if len(exact) > 1 else [])))
+        discounted = [i for i in inv_ids if self.discounted_in(i, line) is not None
+                      and self.same(self.discounted_in(i, line), line.amount, line)]
+        if discounted and not exact:
+            i = discounted[0]
+            out.append(Suggestion("amount", CONF_AMOUNT_DISCOUNT - penalty - (5 if len(discounted) > 1 else 0),
+                                  partner_id, [(i, self.discounted_in(i, line), opens[i] - self.discounted_in(i, line))],
+                                  difference_kind="discount",
+                                  signals=[signal, f"amount of {self.invoices[i].name} after its early-payment discount"]))
+        if not exact and not discounted:
+            prefix, running = [], 0.0
+            for i in inv_ids:
+                prefix.append(i)
+                running += opens[i]
+                if self.same(running, line.amount, line, prefix) or running > line.amount:
+                    break
+            if len(prefix) > 1 and self.same(running, line.amount, line, prefix):
+                out.append(Suggestion("combination", CONF_OLDEST_PREFIX - penalty, partner_id,
+                                      [(i, opens[i], 0.0) for i in prefix],
+                                      signals=[signal, f"exact amount of the {len(prefix)} oldest open invoices"]))
+            else:
+                combos = self._combination(line, inv_ids, line.amount)
+                if combos:
+                    conf = CONF_COMBINATION_UNIQUE if len(combos) == 1 else CONF_COMBINATION_AMBIGUOUS
+                    out.append(Suggestion("combination", conf - penalty, partner_id,
+                                          [(i, opens[i], 0.0) for i in combos[0]],
+                                          signals=[signal, f"exact amount of {len(combos[0])} open invoices"]
+                                          + ([] if len(combos) == 1 else ["other combinations add up too"])))
+        total = sum(opens.values())
+        if not out and line.amount > total:
+            out.append(Suggestion("amount", CONF_ALL_OPEN_OVERPAID - penalty, partner_id,
+                                  [(i, opens[i], 0.0) for i in inv_ids], difference_kind="overpayment",
+                                  difference=line.amount - total,
+                                  signals=[signal, "more than all open invoices: the rest stays as customer credit"]))
+        if not out:
+            short = [i for i in inv_ids if self.tolerated_short(line.amount, opens[i])]
+            if len(short) == 1:
+                out.append(Suggestion("amount", CONF_SHORT_ONE - penalty, partner_id, [(short[0], line.amount, 0.0)],
+                                      difference_kind=self.short_kind, difference=line.amount - opens[short[0]],
+                                      signals=[signal, f"a little less than {self.invoices[short[0]].name}"]))
+        if not out:
+            allocations, left = self._allocate(line, inv_ids, line.amount)
+            out.append(Suggestion("amount", CONF_CREDIT_ONLY, partner_id, allocations,
+                                  difference_kind="short_open" if left <= 0 else "overpayment",
+                                  difference=max(left, 0.0), signals=[signal, "oldest invoices first"]))
+        return out
+
+    def _from_amount_only(self, line):
+        """Nothing identifies the customer: invoices of the company with exactly this amount."""
+        key = (line.currency_id, round(line.amount / self.unit(line.currency_id)))
+        hits = [i for i in self.amount_index.get(key, ())
+                if self.open_in(i, line) is not None and self.same(self.open_in(i, line), line.amount, line)]
+        conf = CONF_COMPANY_AMOUNT_UNIQUE if len(hits) == 1 else CONF_COMPANY_AMOUNT_MANY
+        return [Suggestion("amount", conf, self.invoices[i].partner_id, [(i, self.open_in(i, line), 0.0)],
+                           signals=[f"only the amount: {self.invoices[i].name}"]) for i in hits[:3]]
+
+    def _combination(self, line, inv_ids, target):
+        """Combinations of ``inv_ids`` (oldest first) whose open amounts add up to ``target``:
+        at most two (a second one means the answer is ambiguous), within the time budget."""
+        unit = self.unit(line.currency_id)
+        ids = inv_ids[:MAX_COMBINATION_INVOICES]
+        if any(self.invoices[i].currency_id != line.currency_id for i in ids):
+            return []  # FX tolerance makes subset sums meaningless
+        cents = [round(self.open_in(i, line) / unit) for i in ids]
+        goal = round(target / unit)
+        suffix = [0] * (len(cents) + 1)
+        for k in range(len(cents) - 1, -1, -1):
+            suffix[k] = suffix[k + 1] + cents[k]
+        found, deadline, nodes = [], time.perf_counter() + self.time_budget, [0]
+
+        def walk(k, left, chosen):
+            if left == 0:
+                found.append([ids[j] for j in chosen])
+                return len(found) >= 2
+            if k == len(cents) or left < 0 or left > suffix[k] or len(chosen) >= MAX_COMBINATION_SIZE:
+                return False
+            nodes[0] += 1
+            if nodes[0] % 512 == 0 and time.perf_counter() > deadline:
+                raise TimeoutError
+            if cents[k] <= left:
+                chosen.append(k)
+                if walk(k + 1, left - cents[k], chosen):
+                    return True
+                chosen.pop()
+            return walk(k + 1, left, chosen)
+
+        try:
+            walk(0, goal, [])
+        except TimeoutError:
+            # Out of time: one answer found is unconfirmed, treat it as ambiguous.
+            return found + [None] if found else []
+        return found
+
+
+def normalize_words(text):
+    """Significant words of a name or label, upper-case, legal forms dropped."""
+    words = [w for w in NON_ALNUM_RE.split((text or "").upper()) if w]
+    return [w for w in words if w not in LEGAL_FORMS]
+
+
+LEGAL_FORMS = {"SA", "SAS", "SARL", "LTD", "LLC", "INC", "GMBH", "AG", "BV", "NV", "SPA", "SRL", "PLC", "CO",
+               "CORP", "THE", "AND", "OF"}
