@@ -93,6 +93,16 @@ class TestCashMatchingAmounts(ArCashCommon):
         suggestion.with_user(self.user_collector).action_accept()
         self.assertEqual(invoice.amount_residual, 400.0)
 
+    def test_reference_plus_other_open_invoices_that_add_up(self):
+        named = self._ar_invoice(self.payer, 400.0, days_overdue=5)
+        other = self._ar_invoice(self.payer, 125.0, days_overdue=15)
+        self._ar_invoice(self.payer, 980.0, days_overdue=1)
+        st_line = self._ar_bank_line(525.0, named.name, account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.invoice_ids, named | other, "not 400 paid and 125 left as credit")
+        self.assertEqual(match.difference_kind, "exact")
+
     def test_overpayment_stays_as_customer_credit(self):
         invoice = self._ar_invoice(self.payer, 400.0, days_overdue=5)
         st_line = self._ar_bank_line(450.0, invoice.name, account_number=self.payer_bank.acc_number)

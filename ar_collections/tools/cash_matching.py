@@ -37,7 +37,7 @@ CONF_REMITTANCE_MISMATCH = 70
 CONF_REF_EXACT = 98
 CONF_REF_DISCOUNT = 96
 CONF_REF_SUBSET = 92
-CONF_REF_PLUS_OLDEST = 91
+CONF_REF_PLUS_OLDEST = 94
 CONF_REF_SHORT_TOLERATED = 93
 CONF_REF_OVERPAID = 92
 CONF_REF_PARTIAL = 86
@@ -440,6 +440,8 @@ class CashMatcher:
                           and self.open_in(i, line) is not None]
                 extra = self._combination(line, others, line.amount - sum(a[1] for a in first.allocations))
                 if extra and len(extra) == 1:
+                    # exactly the named invoices plus others of the customer: not a coincidence
+                    first.confidence = min(first.confidence, CONF_REF_PARTIAL - 6)
                     chosen = inv_ids + extra[0]
                     out.append(Suggestion("combination", CONF_REF_PLUS_OLDEST, partner_id,
                                           [(i, self.open_in(i, line), 0.0) for i in chosen],
