@@ -137,6 +137,29 @@ class TestCashMatchingAmounts(ArCashCommon):
             lambda line: line.account_id == self.company.account_journal_early_pay_discount_loss_account_id)
         self.assertEqual(sum(discount.mapped("balance")), 10.0)
 
+    def test_early_payment_discount_reduces_the_tax_when_the_terms_say_so(self):
+        terms = self.env["account.payment.term"].create({
+            "name": "2/10 net 30, tax reduced", "early_discount": True, "discount_percentage": 2.0,
+            "discount_days": 10, "early_pay_discount_computation": "included",
+            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
+        })
+        tax = self.company_data["default_tax_sale"]
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.payer.id, "invoice_date": self.today - timedelta(days=3),
+            "invoice_payment_term_id": terms.id,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 1000.0,
+                                                 "tax_ids": [Command.set(tax.ids)]})],
+        })
+        invoice.action_post()
+        discounted = invoice.currency_id.round(invoice.amount_total * 0.98)
+        st_line = self._ar_bank_line(discounted, invoice.name)
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).difference_kind, "discount")
+        self.assertEqual(invoice.amount_residual, 0.0)
+        tax_lines = st_line.move_id.line_ids.filtered("tax_repartition_line_id")
+        self.assertEqual(tax_lines.tax_line_id, tax, "the discount takes its share of tax back")
+        self.assertAlmostEqual(sum(tax_lines.mapped("balance")), 0.02 * (invoice.amount_tax), places=2)
+
     def test_discount_is_not_granted_after_its_date(self):
         terms = self.env["account.payment.term"].create({
             "name": "2/10 net 30", "early_discount": True, "discount_percentage": 2.0, "discount_days": 10,
