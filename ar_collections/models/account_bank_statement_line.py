@@ -108,7 +108,7 @@ class AccountBankStatementLine(models.Model):
                 st_line.ar_remittance_id = remittances["by_line"][st_line.id]
         matches = Match.create(to_create)
         to_apply = Match.browse([m.id for m, (_st, auto) in zip(matches, plans, strict=True) if auto])
-        applied_lines = to_apply._ar_apply(auto=True, skip_errors=True).statement_line_id
+        applied_lines = to_apply._ar_apply_isolated().statement_line_id
         applied_lines.ar_match_status = "matched"
         (self - applied_lines).ar_match_status = "queued"
         _logger.info("cash matching: %s bank lines of %s, %s applied, in %.2fs",

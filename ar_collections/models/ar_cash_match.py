@@ -1,9 +1,12 @@
+import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import cash_matching
+
+_logger = logging.getLogger(__name__)
 
 # How a match was found, strongest first.
 RULES = [
@@ -240,6 +243,24 @@ class ArCashMatch(models.Model):
                 remittance.write({"state": "matched", "statement_line_id": match.statement_line_id.id})
         return applied
 
+    def _ar_apply_isolated(self):
+        """Apply these matches for the scheduled matcher: all at once, and if the ledger refuses
+        the batch, one by one, so that one bad match waits for a person instead of stopping
+        every later batch. :return: the matches applied"""
+        try:
+            with self.env.cr.savepoint():
+                return self._ar_apply(auto=True, skip_errors=True)
+        except (UserError, ValidationError) as error:
+            _logger.warning("cash matching: batch of %s matches refused (%s), applying one by one", len(self), error)
+        applied = self.browse()
+        for match in self:
+            try:
+                with self.env.cr.savepoint():
+                    applied |= match._ar_apply(auto=True, skip_errors=True)
+            except (UserError, ValidationError) as error:
+                match.signals = "\n".join(filter(None, [match.signals, str(error)]))
+        return applied
+
     def _ar_learn_bank_accounts(self):
         """A person said who paid: remember the payer's bank account for the next payments."""
         Bank = self.env["res.partner.bank"].with_context(active_test=False)
@@ -308,7 +329,20 @@ class ArCashMatch(models.Model):
             elif inv_currency == trans_currency:
                 amount_currency = -item.amount
             elif self._ar_settles(item, residual):
-                amount_currency = -residual  # paid in another currency: settled, the rest is exchange difference
+                # paid in another currency, within the bank's margin: settled
+                amount_currency = -residual
+                if inv_currency == company_currency:
+                    # an item in company currency carries its balance: the margin is booked here
+                    margin = company_currency.round(-balance - residual)  # received minus due
+                    balance = -residual
+                    if not company_currency.is_zero(margin):
+                        extra.append({
+                            "name": self.env._("Exchange difference on %(invoice)s", invoice=invoice.name),
+                            "account_id": (company.income_currency_exchange_account_id if margin > 0
+                                           else company.expense_currency_exchange_account_id).id,
+                            "partner_id": invoice.commercial_partner_id.id, "currency_id": company_currency.id,
+                            "amount_currency": -margin, "balance": -margin,
+                        })
             else:
                 amount_currency = -inv_currency.round(
                     trans_currency._convert(item.amount, inv_currency, company, st_line.date))
@@ -342,6 +376,9 @@ class ArCashMatch(models.Model):
             target["balance"] += gap
         for vals in vals_list:
             vals["move_id"] = st_line.move_id.id
+            if vals.get("currency_id") == company_currency.id:
+                # Odoo keeps amount_currency = balance on company-currency items (else: unbalanced)
+                vals["amount_currency"] = vals["balance"]
         return vals_list, suspense, pairs
 
     def _ar_settles(self, item, residual):

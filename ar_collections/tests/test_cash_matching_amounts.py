@@ -201,3 +201,19 @@ class TestCashMatchingAmounts(ArCashCommon):
         self._ar_match(st_line)
         self.assertEqual(self._ar_applied(st_line).invoice_ids, invoice)
         self.assertEqual(invoice.amount_residual, 0.0, "settled: the gap is an exchange difference")
+
+    def test_foreign_currency_line_pays_invoice_in_company_currency(self):
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create({"currency_id": eur.id, "company_id": self.company.id,
+                                              "name": self.today - timedelta(days=60), "rate": 0.9})
+        invoice = self._ar_invoice(self.payer, 1000.0, days_overdue=3)
+        # the customer paid 900 EUR (1,000 USD at our rate); our bank credited 1,003 USD
+        st_line = self._ar_bank_line(1003.0, invoice.name, foreign_currency_id=eur.id, amount_currency=900.0)
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).invoice_ids, invoice)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        gain = st_line.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.company.income_currency_exchange_account_id)
+        self.assertEqual(gain.balance, -3.0, "the bank's margin is an exchange gain, not customer credit")
+        self.assertTrue(st_line.is_reconciled)

@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
@@ -154,6 +156,28 @@ class TestCashMatchingWorkflow(ArCashCommon):
         self.assertEqual(Line._cron_ar_cash_match()["done"], 0)
         self.assertEqual(len(self.env["ar.cash.match"].search([("statement_line_id", "in", [s.id for s in lines]),
                                                               ("state", "=", "applied")])), 3)
+
+    def test_one_match_the_ledger_refuses_does_not_stop_the_batch(self):
+        good, bad = (self._ar_invoice(self.payer, amount, days_overdue=3) for amount in (210.0, 220.0))
+        good_line, bad_line = self._ar_bank_line(210.0, good.name), self._ar_bank_line(220.0, bad.name)
+        Match = type(self.env["ar.cash.match"])
+        original = Match._ar_counterpart_vals
+
+        def unbalanced(match):
+            vals_list, suspense, pairs = original(match)
+            if match.statement_line_id == bad_line:
+                vals_list[0]["balance"] -= 1.0  # as if a conversion went wrong
+                vals_list[0]["amount_currency"] -= 1.0
+            return vals_list, suspense, pairs
+
+        with patch.object(Match, "_ar_counterpart_vals", unbalanced):
+            stats = self._ar_match(good_line, bad_line)
+        self.assertEqual(stats["applied"], 1)
+        self.assertTrue(good_line.is_reconciled)
+        self.assertFalse(bad_line.is_reconciled)
+        self.assertEqual(bad_line.ar_match_status, "queued")
+        self.assertIn("not balanced", bad_line.ar_match_ids.signals)
+        self.assertEqual(bad.amount_residual, 220.0)
 
     def test_later_lines_of_a_batch_see_what_earlier_ones_paid(self):
         invoice = self._ar_invoice(self.payer, 700.0, days_overdue=3)
