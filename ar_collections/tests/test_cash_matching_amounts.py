@@ -217,3 +217,41 @@ class TestCashMatchingAmounts(ArCashCommon):
             lambda line: line.account_id == self.company.income_currency_exchange_account_id)
         self.assertEqual(gain.balance, -3.0, "the bank's margin is an exchange gain, not customer credit")
         self.assertTrue(st_line.is_reconciled)
+
+    def test_typo_naming_another_open_invoice_of_the_payer(self):
+        meant = self._ar_invoice(self.payer, 500.0, days_overdue=6)
+        named = self._ar_invoice(self.payer, 300.0, days_overdue=2)
+        self.assertEqual(len(meant.name), len(named.name))
+        st_line = self._ar_bank_line(500.0, named.name)  # a digit off: the other invoice's number
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.invoice_ids, meant, "the exact amount of the invoice one typo away")
+        self.assertEqual(match.rule, "reference_fuzzy")
+        self.assertEqual(named.amount_residual, 300.0)
+
+    def test_overpayment_that_could_pay_other_invoices_waits_for_a_person(self):
+        named = self._ar_invoice(self.payer, 400.0, days_overdue=6)
+        self._ar_invoice(self.payer, 300.0, days_overdue=2)
+        st_line = self._ar_bank_line(750.0, named.name, account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled, "350 more than named: another invoice, or credit?")
+        self.assertIn("could pay other open invoices", "\n".join(st_line.ar_suggestion_ids.mapped("signals")))
+
+    def test_partial_payment_of_the_invoice_named_by_a_known_payer_is_applied(self):
+        invoice = self._ar_invoice(self.payer, 1000.0, days_overdue=5)
+        st_line = self._ar_bank_line(600.0, invoice.name, account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).difference_kind, "short_open")
+        self.assertEqual(invoice.amount_residual, 400.0)
+
+    def test_combination_ignores_invoices_in_another_currency(self):
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create({"currency_id": eur.id, "company_id": self.company.id,
+                                              "name": self.today - timedelta(days=60), "rate": 0.9})
+        self._ar_invoice(self.payer, 450.0, days_overdue=40, currency=eur)  # 500 USD: would "fit" 2 % margins
+        first = self._ar_invoice(self.payer, 120.0, days_overdue=20)
+        second = self._ar_invoice(self.payer, 380.0, days_overdue=10)
+        st_line = self._ar_bank_line(500.0, "PAYMENT", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).invoice_ids, first | second)

@@ -41,6 +41,10 @@ CONF_REF_PLUS_OLDEST = 94
 CONF_REF_SHORT_TOLERATED = 93
 CONF_REF_OVERPAID = 92
 CONF_REF_PARTIAL = 86
+# A partial payment of the one invoice named, by a payer identified otherwise too.
+CONF_REF_PARTIAL_CONFIRMED = 91
+# Paid more than the invoices named, and the rest could pay other open invoices of the customer.
+CONF_REF_OVERPAID_UNSURE = 84
 CONF_FUZZY_EXACT = 94
 CONF_FUZZY_OTHER = 80
 CONF_AMOUNT_UNIQUE = 93
@@ -446,6 +450,26 @@ class CashMatcher:
                     out.append(Suggestion("combination", CONF_REF_PLUS_OLDEST, partner_id,
                                           [(i, self.open_in(i, line), 0.0) for i in chosen],
                                           signals=signals + ["with other open invoices of the customer: exact amount"]))
+                elif others and line.amount - sum(a[1] for a in first.allocations) >= min(
+                        self.open_in(i, line) for i in others) - self.unit(line.currency_id):
+                    # the rest could pay other invoices of the customer: credit is only a guess
+                    first.confidence = min(first.confidence, CONF_REF_OVERPAID_UNSURE)
+                    first.signals.append("the rest could pay other open invoices of the customer")
+        if rule == "reference" and first.difference_kind != "exact" and len(partner_ids) == 1:
+            # A typo can name another open invoice of the same customer: one typo away from the
+            # number written, an invoice of exactly the amount is what was meant.
+            neighbours = [(i, sig) for i, sig in self.fuzzy_references(line, [partner_id])
+                          if i not in inv_ids and self.same(self.open_in(i, line), line.amount, line, [i])]
+            if len(neighbours) == 1:
+                i, sig = neighbours[0]
+                first.confidence = min(first.confidence, CONF_REF_OVERPAID_UNSURE)
+                out.append(Suggestion("reference_fuzzy", CONF_FUZZY_EXACT, partner_id,
+                                      [(i, self.open_in(i, line), 0.0)],
+                                      signals=[sig, "exact amount", "the invoice named does not fit the amount"]))
+            elif (first.difference_kind == "short_open" and len(inv_ids) == 1 and partner_id in payers
+                  and not name_only and first.confidence < CONF_REF_PARTIAL_CONFIRMED):
+                # the payer and the invoice agree: a partial payment of it
+                first.confidence = CONF_REF_PARTIAL_CONFIRMED
         if conflicting:
             for sug in out:
                 sug.confidence = min(sug.confidence, CONF_CONFLICT_CAP)
@@ -458,7 +482,9 @@ class CashMatcher:
     def _from_partner(self, line, partner_id, signal, name_only, refs):
         """The customer is known but no reference settles it: amounts of their open invoices."""
         penalty = NAME_ONLY_PENALTY if name_only else 0
-        inv_ids = [i for i in self.by_partner.get(partner_id, ()) if self.open_in(i, line) is not None]
+        all_open = [i for i in self.by_partner.get(partner_id, ()) if self.open_in(i, line) is not None]
+        # without a reference, an amount in another currency "fits" within the FX margin too often
+        inv_ids = [i for i in all_open if self.invoices[i].currency_id == line.currency_id]
         if not inv_ids:
             return [Suggestion("amount", CONF_CREDIT_ONLY, partner_id, [], difference_kind="overpayment",
                                difference=line.amount, signals=[signal, "no open invoice: customer credit"])]
@@ -498,7 +524,7 @@ class CashMatcher:
                                           signals=[signal, f"exact amount of {len(combos[0])} open invoices"]
                                           + ([] if len(combos) == 1 else ["other combinations add up too"])))
         total = sum(opens.values())
-        if not out and line.amount > total:
+        if not out and line.amount > total and len(inv_ids) == len(all_open):
             out.append(Suggestion("amount", CONF_ALL_OPEN_OVERPAID - penalty, partner_id,
                                   [(i, opens[i], 0.0) for i in inv_ids], difference_kind="overpayment",
                                   difference=line.amount - total,
@@ -529,9 +555,8 @@ class CashMatcher:
         """Combinations of ``inv_ids`` (oldest first) whose open amounts add up to ``target``:
         at most two (a second one means the answer is ambiguous), within the time budget."""
         unit = self.unit(line.currency_id)
-        ids = inv_ids[:MAX_COMBINATION_INVOICES]
-        if any(self.invoices[i].currency_id != line.currency_id for i in ids):
-            return []  # FX tolerance makes subset sums meaningless
+        # only invoices in the line's currency: the FX tolerance would make any sum "fit"
+        ids = [i for i in inv_ids if self.invoices[i].currency_id == line.currency_id][:MAX_COMBINATION_INVOICES]
         cents = [round(self.open_in(i, line) / unit) for i in ids]
         goal = round(target / unit)
         suffix = [0] * (len(cents) + 1)
