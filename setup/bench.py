@@ -632,6 +632,13 @@ def main(argv=None):
         result = STEPS[args.step](args)
         sys.stdout.write(RESULT_PREFIX + json.dumps(result, default=str) + "\n")
         return 0
+    read_db_options(args)
+    return orchestrate(args)
+
+
+def read_db_options(args):
+    """Copy the database connection and data_dir of the Odoo conf ``args.config`` onto ``args``
+    (the orchestrating process runs psql and createdb itself)."""
     import configparser  # pylint: disable=import-outside-toplevel
 
     conf = configparser.ConfigParser()
@@ -640,7 +647,6 @@ def main(argv=None):
     args.db_host, args.db_port = options.get("db_host", "127.0.0.1"), options.get("db_port", "5432")
     args.db_user, args.db_password = options.get("db_user", "odoo"), options.get("db_password", "odoo")
     args.data_dir = options.get("data_dir", os.path.join(REPO, ".odoo", "data"))
-    return orchestrate(args)
 
 
 if __name__ == "__main__":

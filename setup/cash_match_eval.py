@@ -37,7 +37,6 @@ automatic + queued + unprocessed = lines. The goal's wrong-match rate is counted
 automatic matches (wrong / automatic); the share of all lines is printed too.
 """
 import argparse
-import configparser
 import hashlib
 import json
 import os
@@ -788,12 +787,7 @@ def main(argv=None):
         result = STEPS[args.step](args)
         sys.stdout.write(RESULT_PREFIX + json.dumps(result, default=str) + "\n")
         return 0
-    conf = configparser.ConfigParser()
-    conf.read(args.config)
-    options = conf["options"]
-    args.db_host, args.db_port = options.get("db_host", "127.0.0.1"), options.get("db_port", "5432")
-    args.db_user, args.db_password = options.get("db_user", "odoo"), options.get("db_password", "odoo")
-    args.data_dir = options.get("data_dir", os.path.join(REPO, ".odoo", "data"))
+    bench.read_db_options(args)
     return orchestrate(args)
 
 

@@ -418,14 +418,19 @@ def _keys(ref):
     return {SEPARATORS_RE.sub("", ref).upper(), "#".join(str(int(p)) if p.isdigit() else p for p in parts)}
 
 
-def _make_multi(rng, pool, customers, _book, _index, _names):
-    size = rng.choices((2, 3, 4, 5, 6), (35, 25, 18, 12, 10))[0]
+def _customer_with_up_to(rng, pool, size):
+    """A customer with ``size`` free invoices, else one with at least two: (partner, free, size)."""
     partner, free = pool.customer_with(rng, size)
     if not partner:
         partner, free = pool.customer_with(rng, 2)
-        if not partner:
-            return None
-        size = min(size, len(free))
+        size = min(size, len(free or ()))
+    return partner, free, size
+
+
+def _make_multi(rng, pool, customers, _book, _index, _names):
+    partner, free, size = _customer_with_up_to(rng, pool, rng.choices((2, 3, 4, 5, 6), (35, 25, 18, 12, 10))[0])
+    if not partner:
+        return None
     oldest = rng.random() < 0.6
     chosen = free[:size] if oldest else sorted(rng.sample(free, size), key=free.index)
     invs = pool.take(chosen)
@@ -527,13 +532,9 @@ def _make_wrong_partner(rng, pool, customers, _book, index, _names):
 
 
 def _make_remittance(rng, pool, customers, _book, index, _names):
-    size = rng.choices((2, 3, 4, 5, 6), (30, 25, 20, 15, 10))[0]
-    partner, free = pool.customer_with(rng, size)
+    partner, free, size = _customer_with_up_to(rng, pool, rng.choices((2, 3, 4, 5, 6), (30, 25, 20, 15, 10))[0])
     if not partner:
-        partner, free = pool.customer_with(rng, 2)
-        if not partner:
-            return None
-        size = min(size, len(free))
+        return None
     chosen = sorted(rng.sample(free, size), key=free.index)
     invs = pool.take(chosen)
     amounts = [inv["residual"] for inv in invs]

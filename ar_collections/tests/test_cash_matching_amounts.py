@@ -115,19 +115,24 @@ class TestCashMatchingAmounts(ArCashCommon):
         self.assertEqual(credit.partner_id, self.payer)
         self.assertEqual(credit.amount_residual, -50.0)
 
-    def test_early_payment_discount_of_the_payment_terms(self):
+    def _ar_discount_invoice(self, computation="excluded", days_ago=3, amount=500.0, taxes=None):
+        """A customer invoice of ``amount`` under 2 % early-payment discount within 10 days."""
         terms = self.env["account.payment.term"].create({
             "name": "2/10 net 30", "early_discount": True, "discount_percentage": 2.0, "discount_days": 10,
-            "early_pay_discount_computation": "excluded",
+            "early_pay_discount_computation": computation,
             "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
         })
         invoice = self.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": self.payer.id, "invoice_date": self.today - timedelta(days=3),
-            "invoice_payment_term_id": terms.id,
-            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 500.0,
-                                                 "tax_ids": [Command.clear()]})],
+            "move_type": "out_invoice", "partner_id": self.payer.id,
+            "invoice_date": self.today - timedelta(days=days_ago), "invoice_payment_term_id": terms.id,
+            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": amount,
+                                                 "tax_ids": [Command.set((taxes or self.env["account.tax"]).ids)]})],
         })
         invoice.action_post()
+        return invoice
+
+    def test_early_payment_discount_of_the_payment_terms(self):
+        invoice = self._ar_discount_invoice()
         st_line = self._ar_bank_line(490.0, invoice.name)
         self._ar_match(st_line)
         match = self._ar_applied(st_line)
@@ -138,19 +143,8 @@ class TestCashMatchingAmounts(ArCashCommon):
         self.assertEqual(sum(discount.mapped("balance")), 10.0)
 
     def test_early_payment_discount_reduces_the_tax_when_the_terms_say_so(self):
-        terms = self.env["account.payment.term"].create({
-            "name": "2/10 net 30, tax reduced", "early_discount": True, "discount_percentage": 2.0,
-            "discount_days": 10, "early_pay_discount_computation": "included",
-            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
-        })
         tax = self.company_data["default_tax_sale"]
-        invoice = self.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": self.payer.id, "invoice_date": self.today - timedelta(days=3),
-            "invoice_payment_term_id": terms.id,
-            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 1000.0,
-                                                 "tax_ids": [Command.set(tax.ids)]})],
-        })
-        invoice.action_post()
+        invoice = self._ar_discount_invoice("included", amount=1000.0, taxes=tax)
         discounted = invoice.currency_id.round(invoice.amount_total * 0.98)
         st_line = self._ar_bank_line(discounted, invoice.name)
         self._ar_match(st_line)
@@ -161,17 +155,7 @@ class TestCashMatchingAmounts(ArCashCommon):
         self.assertAlmostEqual(sum(tax_lines.mapped("balance")), 0.02 * (invoice.amount_tax), places=2)
 
     def test_discount_is_not_granted_after_its_date(self):
-        terms = self.env["account.payment.term"].create({
-            "name": "2/10 net 30", "early_discount": True, "discount_percentage": 2.0, "discount_days": 10,
-            "line_ids": [Command.create({"value": "percent", "value_amount": 100.0, "nb_days": 30})],
-        })
-        invoice = self.env["account.move"].create({
-            "move_type": "out_invoice", "partner_id": self.payer.id, "invoice_date": self.today - timedelta(days=20),
-            "invoice_payment_term_id": terms.id,
-            "invoice_line_ids": [Command.create({"name": "Goods", "quantity": 1, "price_unit": 500.0,
-                                                 "tax_ids": [Command.clear()]})],
-        })
-        invoice.action_post()
+        invoice = self._ar_discount_invoice(days_ago=20)
         st_line = self._ar_bank_line(490.0, invoice.name)
         self._ar_match(st_line)
         self.assertNotEqual(st_line.ar_match_ids[:1].difference_kind, "discount")
