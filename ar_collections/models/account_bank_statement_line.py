@@ -89,7 +89,7 @@ class AccountBankStatementLine(models.Model):
         refused = defaultdict(set)
         for match in self.ar_match_ids.filtered(lambda m: m.state in ("rejected", "reversed")):
             refused[match.statement_line_id.id].add(frozenset(match.line_ids.move_id.ids))
-        to_create, plans = [], []
+        to_create, auto_flags = [], []
         for st_line in self:
             line = st_line._ar_cash_line(matcher, remittances)
             suggestions = [s for s in matcher.suggest(line)
@@ -102,12 +102,12 @@ class AccountBankStatementLine(models.Model):
             # an applied line keeps only its match: the runners-up would be noise in the log
             for rank, sug in enumerate(suggestions[:1] if auto else suggestions, start=1):
                 to_create.append(st_line._ar_cash_match_vals(sug, line, rank, company, matcher))
-                plans.append((st_line, auto and rank == 1))
+                auto_flags.append(auto and rank == 1)
             st_line.ar_best_confidence = best.confidence if best else 0
             if line.remittance:
                 st_line.ar_remittance_id = remittances["by_line"][st_line.id]
         matches = Match.create(to_create)
-        to_apply = Match.browse([m.id for m, (_st, auto) in zip(matches, plans, strict=True) if auto])
+        to_apply = Match.browse([m.id for m, auto in zip(matches, auto_flags, strict=True) if auto])
         applied_lines = to_apply._ar_apply_isolated().statement_line_id
         applied_lines.ar_match_status = "matched"
         (self - applied_lines).ar_match_status = "queued"
@@ -115,11 +115,17 @@ class AccountBankStatementLine(models.Model):
                      len(self), company.name, len(applied_lines), time.perf_counter() - started)
         return {"lines": len(self), "applied": len(applied_lines), "queued": len(self) - len(applied_lines)}
 
+    def _ar_received(self):
+        """(currency, amount) of the transaction: what the payer sent, in the currency the bank
+        gave when it converted, else the journal's."""
+        self.ensure_one()
+        currency = self.foreign_currency_id or self.journal_id.currency_id or self.company_id.currency_id
+        return currency, self.amount_currency if self.foreign_currency_id else self.amount
+
     def _ar_cash_line(self, matcher, remittances):
         """This bank line as the matcher sees it."""
         self.ensure_one()
-        currency = self.foreign_currency_id or self.journal_id.currency_id or self.company_id.currency_id
-        amount = self.amount_currency if self.foreign_currency_id else self.amount
+        currency, amount = self._ar_received()
         label = " ".join(filter(None, [self.payment_ref, self.move_id.ref, self.partner_name, self.narration and
                                        str(self.narration)]))
         remittance = remittances["by_line"].get(self.id)

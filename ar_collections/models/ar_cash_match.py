@@ -141,9 +141,7 @@ class ArCashMatch(models.Model):
         """
         statement_line.ensure_one()
         statement_line._ar_check_can_match()
-        currency = statement_line.foreign_currency_id or statement_line.journal_id.currency_id \
-            or statement_line.company_id.currency_id
-        received = statement_line.amount_currency if statement_line.foreign_currency_id else statement_line.amount
+        currency, received = statement_line._ar_received()
         moves = self.env["account.move"].browse([move.id for move, _amount in allocations])
         if not allocations:
             raise UserError(self.env._("Choose at least one invoice."))

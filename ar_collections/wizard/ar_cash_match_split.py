@@ -30,11 +30,9 @@ class ArCashMatchSplit(models.TransientModel):
     @api.depends("statement_line_id")
     def _compute_received(self):
         for wizard in self:
-            st_line = wizard.statement_line_id
             # as the matcher sees it: the transaction currency when the bank gave one
-            wizard.currency_id = st_line.foreign_currency_id or st_line.journal_id.currency_id \
-                or st_line.company_id.currency_id
-            wizard.amount = st_line.amount_currency if st_line.foreign_currency_id else st_line.amount
+            wizard.currency_id, wizard.amount = wizard.statement_line_id._ar_received() \
+                if wizard.statement_line_id else (False, 0.0)
 
     @api.depends("amount", "line_ids.amount")
     def _compute_remainder(self):
