@@ -423,10 +423,10 @@ def _prepare_database(args):
 SOURCE_HASH_PARAM = "ar_collections.bench_source_hash"
 
 
-def _source_hash():
+def _source_hash(modules=OUR_MODULES):
     """Hash of our add-ons' files: the seed database is updated when they change."""
     digest = hashlib.sha1()
-    for module in OUR_MODULES:
+    for module in modules:
         for folder, dirs, files in sorted(os.walk(os.path.join(REPO, module))):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
             for name in sorted(files):

@@ -525,15 +525,7 @@ def _param_or_none(args, database, key):
 
 def _source_hash():
     """Hash of the add-on's files: a kept database is updated when they change."""
-    digest = hashlib.sha1()
-    for folder, dirs, files in sorted(os.walk(os.path.join(REPO, MODULE))):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            digest.update(os.path.relpath(path, REPO).encode())
-            with open(path, "rb") as content:
-                digest.update(content.read())
-    return digest.hexdigest()
+    return bench._source_hash((MODULE,))
 
 
 def _generator_hash():
