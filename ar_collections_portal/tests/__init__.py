@@ -12,3 +12,4 @@ from . import test_pay_overdue
 from . import test_statement_pdf
 from . import test_multi_company
 from . import test_portal_tour
+from . import test_stripe_intent_binding
