@@ -5,6 +5,7 @@ import psycopg2
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
@@ -54,6 +55,11 @@ SEND_RETRY_DELAYS = (
     timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
 )
 MAX_SEND_ERRORS = len(SEND_RETRY_DELAYS) + 1
+# PaymentIntent statuses Stripe still lets us cancel before any money moves
+# (https://docs.stripe.com/api/payment_intents/cancel).
+CANCELLABLE_INTENT_STATUSES = ("requires_payment_method", "requires_confirmation", "requires_action")
+# PaymentIntents of the customer read when looking for an unanswered charge (newest first).
+INTENT_LOOKUP_PAGES = 3
 
 
 def classify_decline(code):
@@ -369,6 +375,13 @@ class ArAutopayAttempt(models.Model):
         tx = self.transaction_id.sudo()
         if self.state == "queued":
             self.write({"state": "sending", "date_sent": now})
+        elif self.send_errors and tx.state == "draft":
+            # Sent before without an answer: the invoices may have been paid by hand since.
+            # Never charge them again; find out what the first request did instead.
+            reason = self._ar_cancel_reason(self.invoice_ids._ar_get_pause_reasons(today))
+            if reason:
+                self._ar_settle_unanswered(reason, now, today)
+                return
         errors = []
         if tx.state == "draft":
             # The Stripe layer appends the error objects it receives to this list. Read it back
@@ -399,6 +412,8 @@ class ArAutopayAttempt(models.Model):
         or give it to a collector after too many tries."""
         self.ensure_one()
         count = self.send_errors + 1
+        if count >= MAX_SEND_ERRORS and self._ar_apply_found_intent(fields.Date.context_today(self, now)):
+            return
         if count >= MAX_SEND_ERRORS:
             self.write({
                 "state": "failed", "send_errors": count, "send_after": False, "decline_category": "error",
@@ -411,6 +426,82 @@ class ArAutopayAttempt(models.Model):
         send_after = now + SEND_RETRY_DELAYS[count - 1]
         self.write({"send_errors": count, "send_after": send_after, "message": message})
         self.env.ref("ar_collections_portal.ir_cron_autopay_send")._trigger(at=send_after)
+
+    def _ar_stripe_intent(self):
+        """The PaymentIntent Stripe holds for this attempt's transaction, or None if it has none.
+
+        Looked up among the customer's intents by the transaction reference (the intent's
+        description). Raises ``ValidationError`` when Stripe cannot be asked.
+        """
+        self.ensure_one()
+        tx = self.transaction_id.sudo()
+        payload = {
+            "customer": tx.token_id.provider_ref,
+            "limit": 100,
+            "created[gte]": int(tx.create_date.timestamp()) - 3600,
+        }
+        for _page in range(INTENT_LOOKUP_PAGES):
+            answer = tx.provider_id._stripe_make_request("payment_intents", payload=payload, method="GET")
+            intents = answer.get("data") or []
+            for intent in intents:
+                if isinstance(intent, dict) and intent.get("description") == tx.reference:
+                    return intent
+            if not answer.get("has_more") or not intents:
+                return None
+            payload["starting_after"] = intents[-1]["id"]
+        raise ValidationError(self.env._("Stripe: too many payments of this customer to find %(reference)s.",
+                                         reference=tx.reference))
+
+    def _ar_apply_found_intent(self, today):
+        """Apply what Stripe did with this charge if it has an intent for it; True if settled."""
+        self.ensure_one()
+        try:
+            intent = self._ar_stripe_intent()
+        except ValidationError as error:
+            _logger.warning("autopay: could not look up charge %s at Stripe: %s", self.reference, error)
+            return False
+        return bool(intent) and self._ar_apply_intent(intent, today)
+
+    def _ar_apply_intent(self, intent, today):
+        """Settle this attempt from its Stripe ``intent``; True unless Stripe is still at it."""
+        self.ensure_one()
+        tx = self.transaction_id.sudo()
+        tx._handle_notification_data("stripe", {
+            "reference": tx.reference, "payment_intent": intent, "payment_method": intent.get("payment_method"),
+        })
+        if tx.state == "done":
+            self._ar_done()
+        elif tx.state in ("error", "cancel"):
+            self._ar_declined([intent["last_payment_error"]] if intent.get("last_payment_error") else [], today)
+        else:
+            return False  # still processing at Stripe: its webhook tells the outcome
+        return True
+
+    def _ar_settle_unanswered(self, reason, now, today):
+        """Stop a charge sent without answer whose invoices no longer need it (``reason``).
+
+        The first request may have reached Stripe: an intent still waiting is cancelled there,
+        a charge already made is recorded (the collector decides on the refund), and only when
+        Stripe has nothing is the attempt simply cancelled.
+        """
+        self.ensure_one()
+        tx = self.transaction_id.sudo()
+        try:
+            intent = self._ar_stripe_intent()
+            if intent and intent.get("status") in CANCELLABLE_INTENT_STATUSES:
+                intent = tx.provider_id._stripe_make_request(f"payment_intents/{intent['id']}/cancel")
+        except ValidationError as error:
+            # Stripe cannot say whether it charged: ask again later, never charge.
+            self._ar_no_answer(str(error), now)
+            return
+        if intent and intent.get("status") not in ("canceled", "requires_payment_method"):
+            if self._ar_apply_intent(intent, today) and self.state == "done":
+                self.message = self.env._(
+                    "Charged by an earlier request although %(reason)s: refund it or keep it as credit.",
+                    reason=reason)
+                self._ar_collector_activity()
+            return
+        self._ar_cancel(self.env._("Not charged: %(reason)s", reason=reason), states=("sending",))
 
     def _ar_done(self):
         self.ensure_one()

@@ -308,6 +308,8 @@ class FakeStripe:
             return 200, customer
         if method == "POST" and path == "payment_intents":
             return self._create_payment_intent(params, headers)
+        if method == "GET" and path == "payment_intents":
+            return self._list_payment_intents(params)
         if parts[0] == "payment_intents" and len(parts) >= 2:
             intent = self.payment_intents.get(parts[1])
             if not intent:
@@ -347,6 +349,23 @@ class FakeStripe:
             return (200, self._render_intent(intent, params)) if intent else (404, _missing("setup_intent", parts[1]))
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({method}: /v1/{path})"}}
 
+    def _list_payment_intents(self, params):
+        """Stripe's list: newest first, filtered by customer and creation time, paginated."""
+        try:
+            limit = min(max(int(params.get("limit", 10)), 1), 100)
+            since = int(params.get("created[gte]", 0))
+        except ValueError:
+            return 400, {"error": {"type": "invalid_request_error", "message": "Invalid integer."}}
+        intents = [intent for intent in reversed(list(self.payment_intents.values()))
+                   if intent["created"] >= since and params.get("customer") in (None, intent["customer"])]
+        if params.get("starting_after"):
+            ids = [intent["id"] for intent in intents]
+            if params["starting_after"] not in ids:
+                return 404, _missing("payment_intent", params["starting_after"])
+            intents = intents[ids.index(params["starting_after"]) + 1:]
+        page = [self._render_intent(intent, {}) for intent in intents[:limit]]
+        return 200, {"object": "list", "url": "/v1/payment_intents", "data": page, "has_more": len(intents) > limit}
+
     def _create_payment_intent(self, params, headers):
         try:
             amount = int(params.get("amount", ""))
@@ -363,7 +382,7 @@ class FakeStripe:
             "capture_method": params.get("capture_method", "automatic"), "payment_method": None,
             "setup_future_usage": params.get("setup_future_usage"), "last_payment_error": None,
             "charges": {"object": "list", "data": [], "has_more": False}, "amount_received": 0,
-            "off_session": params.get("off_session") in ("True", "true"),
+            "off_session": params.get("off_session") in ("True", "true"), "created": int(time.time()),
         }
         intent["client_secret"] = f"{intent['id']}_secret_fake"
         self.payment_intents[intent["id"]] = intent
