@@ -6,6 +6,7 @@ from . import ar_dunning_log
 from . import ar_dunning_message
 from . import ar_dunning_run
 from . import ar_customer_invoices_mixin
+from . import ar_system_fields_mixin
 from . import ar_dispute
 from . import ar_promise
 from . import ar_payment_plan

@@ -30,8 +30,10 @@ class ArDispute(models.Model):
 
     _name = "ar.dispute"
     _description = "Invoice Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin", "ar.system.fields.mixin"]
     _order = "id desc"
+    _ar_system_fields = ("stage", "is_open", "date_opened", "sla_deadline", "sla_breached", "sla_escalation",
+                         "credit_note_id")
     reason = fields.Selection([
         ("pricing", "Wrong price or quantity"),
         ("quality", "Goods or service not as agreed"),
@@ -119,6 +121,7 @@ class ArDispute(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._ar_check_system_create(vals_list)
         today = fields.Date.context_today(self)
         for vals in vals_list:
             if not vals.get("sla_deadline"):
@@ -139,7 +142,7 @@ class ArDispute(models.Model):
         """Start reviewing new disputes."""
         if self.filtered(lambda dispute: dispute.stage != "new"):
             raise UserError(self.env._("Only a new dispute can be put under review."))
-        self.write({"stage": "review"})
+        self._ar_system_write({"stage": "review"})
 
     def action_resolve_credit_note(self):
         """Resolve with a credit note: draft one for the disputed amount and open it."""
@@ -147,7 +150,7 @@ class ArDispute(models.Model):
         refunds = self.env["account.move"]
         for dispute in self:
             refund = dispute._ar_create_credit_note()
-            dispute.write({"stage": "resolved_credit", "credit_note_id": refund.id})
+            dispute._ar_system_write({"stage": "resolved_credit", "credit_note_id": refund.id})
             dispute.message_post(body=self.env._("Credit note drafted: %(refund)s", refund=refund._get_html_link()))
             refunds |= refund
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_refund_type")
@@ -193,18 +196,18 @@ class ArDispute(models.Model):
     def action_reject(self):
         """Resolve by rejecting the customer's claim: reminders resume."""
         self._ar_check_open()
-        self.write({"stage": "resolved_rejected"})
+        self._ar_system_write({"stage": "resolved_rejected"})
 
     def action_cancel(self):
         """Cancel (opened by mistake, withdrawn): reminders resume."""
         self._ar_check_open()
-        self.write({"stage": "cancelled"})
+        self._ar_system_write({"stage": "cancelled"})
 
     def action_reopen(self):
         """Reopen a rejected or cancelled dispute."""
         if self.filtered(lambda dispute: dispute.stage not in ("resolved_rejected", "cancelled")):
             raise UserError(self.env._("Only a rejected or cancelled dispute can be reopened."))
-        self.write({"stage": "new"})
+        self._ar_system_write({"stage": "new"})
 
     # Former names of the resolution buttons, kept for callers outside this module.
     def action_resolve_credit(self):
@@ -248,7 +251,7 @@ class ArDispute(models.Model):
                 values["sla_escalation"] = "second"
                 dispute._ar_escalation_activity(company._ar_dispute_escalation_user(), self.env._(
                     "Dispute open for more than %(days)s days", days=company.ar_dispute_escalation_days))
-            dispute.write(values)
+            dispute.sudo().write(values)
 
     def _ar_escalation_activity(self, user, summary):
         self.ensure_one()

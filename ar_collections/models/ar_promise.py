@@ -29,8 +29,9 @@ class ArPromise(models.Model):
 
     _name = "ar.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin", "ar.system.fields.mixin"]
     _order = "promised_date desc, id desc"
+    _ar_system_fields = ("state", "kept_date", "broken_date", "amount_residual_start", "checked_date")
     amount = fields.Monetary(required=True, tracking=True, currency_field="currency_id")
     currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
     promised_date = fields.Date(required=True, tracking=True)
@@ -101,17 +102,18 @@ class ArPromise(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._ar_check_system_create(vals_list)
         promises = super().create(vals_list)
         for promise in promises:
             # the baseline "received since the promise" is measured against
-            promise.amount_residual_start = promise._ar_open_residual()
+            promise.sudo().amount_residual_start = promise._ar_open_residual()
         return promises
 
     def action_cancel(self):
         """Cancel open promises: their invoices are chased again."""
         if self.filtered(lambda promise: promise.state != "open"):
             raise UserError(self.env._("Only an open promise can be cancelled: a kept or broken one is history."))
-        self.write({"state": "cancelled"})
+        self._ar_system_write({"state": "cancelled"})
 
     # ------------------------------------------------------------------
     # Kept / broken detection
@@ -168,9 +170,9 @@ class ArPromise(models.Model):
             elif not kept_only and promise.pause_until < today:
                 broken |= promise
         for promise in kept:
-            promise.write({"state": "kept", "kept_date": min(today, promise.pause_until)})
+            promise.sudo().write({"state": "kept", "kept_date": min(today, promise.pause_until)})
         for promise in broken:
-            promise.write({"state": "broken", "broken_date": promise.pause_until + timedelta(days=1)})
+            promise.sudo().write({"state": "broken", "broken_date": promise.pause_until + timedelta(days=1)})
         recent = today - timedelta(days=ESCALATION_MAX_AGE_DAYS)
         broken.filtered(lambda promise: promise.broken_date >= recent)._ar_escalate_broken(today)
         return kept, broken
@@ -211,5 +213,5 @@ class ArPromise(models.Model):
         domain = [("state", "=", "open"), "|", ("checked_date", "=", False), ("checked_date", "<", today)]
         promises = self.search(domain, limit=batch_size, order="id")
         promises._ar_evaluate(today)
-        promises.write({"checked_date": today})
+        promises.sudo().write({"checked_date": today})
         self.env["ir.cron"]._notify_progress(done=len(promises), remaining=self.search_count(domain))
