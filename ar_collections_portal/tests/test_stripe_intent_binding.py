@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.ar_collections.tests.run_summary import record
 from odoo.addons.ar_collections_portal.tests.common import ArPortalHttpCommon
 
 PAID = ("paid", "in_payment")
@@ -182,3 +183,55 @@ class TestStripeIntentBinding(ArPortalHttpCommon):
         self.assertNotEqual(validation.state, "done")
         self.assertFalse(validation.token_id)
         self.assertIn("S00099-1", validation.state_message)
+
+    # ------------------------------------------------------------------
+    # Catalogue: every mismatch through every route
+    # ------------------------------------------------------------------
+
+    def test_intent_swap_catalogue(self):
+        """Each forged intent, through the return route, the signed webhook and the transaction,
+        must leave the large invoice unpaid."""
+        paid = self._tx(self.small_invoice)
+        paid_intent = self._intent(paid)
+        self._return(paid, paid_intent["id"])
+        self.assertEqual(paid.state, "done")
+        currency = self.large_invoice.currency_id.name.lower()
+        minor = 50000
+        variants = {
+            "smaller amount": {"amount": 500},
+            "larger amount": {"amount": minor * 10},
+            "one cent less": {"amount": minor - 1},
+            "other currency": {"currency": "jpy" if currency != "jpy" else "eur"},
+            "upper-case other currency": {"currency": "JPY" if currency != "jpy" else "EUR"},
+            "other reference": {"description": paid.reference},
+            "no reference": {"description": None},
+            "empty reference": {"description": ""},
+            "reference only in metadata, wrong": {"description": None, "metadata": {"reference": paid.reference}},
+            "id of a done transaction": {"id": paid_intent["id"]},
+        }
+        results = []
+        for label, change in variants.items():
+            for route in ("return", "webhook", "transaction"):
+                tx = self._tx(self.large_invoice)
+                intent = {**paid_intent, "id": f"pi_forged_{len(results):04d}", "amount": minor, "currency": currency,
+                          "description": tx.reference, **change}
+                if route == "return":
+                    self.fake_stripe.payment_intents[intent["id"]] = intent
+                    status = self._return(tx, intent["id"]).status_code
+                elif route == "webhook":
+                    body, headers = self.fake_stripe.signed_webhook("payment_intent.succeeded", intent)
+                    status = self.url_open("/payment/stripe/webhook", data=body, headers=headers).status_code
+                else:
+                    tx._handle_notification_data("stripe", {"reference": tx.reference, "payment_intent": intent})
+                    status = 200
+                tx.invalidate_recordset()
+                results.append((label, route, status, tx.state))
+        accepted = [row for row in results if row[3] in ("done", "authorized")]
+        errors = [row for row in results if row[2] >= 500]
+        record("stripe intent swap catalogue", inputs=len(results), accepted_bad=len(accepted))
+        self.assertFalse(accepted, f"forged intents accepted: {accepted}")
+        self.assertFalse(errors, f"server errors: {errors}")
+        self.assertEqual(len(results), 30)
+        self.large_invoice.invalidate_recordset()
+        self.assertNotIn(self.large_invoice.payment_state, PAID)
+        self.assertEqual(len(self.fake_stripe.charges), 1)
