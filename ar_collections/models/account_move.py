@@ -13,38 +13,45 @@ class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ["account.move", "ar.no.chase.mixin"]
 
+    # Collections fields are internal: the portal shows what its pages choose to show (read with sudo()).
+    ar_no_chase = fields.Boolean(groups="base.group_user")
+    ar_no_chase_reason = fields.Char(groups="base.group_user")
+    ar_no_chase_until = fields.Date(groups="base.group_user")
     ar_dunning_policy_id = fields.Many2one(
         "ar.dunning.policy",
         string="Dunning policy",
         copy=False,
         check_company=True,
+        groups="base.group_user",
         help="Overrides the customer's and the company's dunning policy for this invoice.",
     )
-    ar_dunning_log_ids = fields.One2many("ar.dunning.log", "invoice_id", string="Reminders sent", readonly=True)
+    ar_dunning_log_ids = fields.One2many("ar.dunning.log", "invoice_id", string="Reminders sent", readonly=True,
+                                         groups="base.group_user")
     ar_last_level_id = fields.Many2one(
-        "ar.dunning.level", string="Last reminder level", compute="_compute_ar_last_level",
+        "ar.dunning.level", string="Last reminder level", compute="_compute_ar_last_level", groups="base.group_user",
         help="Highest level of reminder queued or sent for this invoice.",
     )
     ar_pause_reason = fields.Char(
-        string="Reminders paused", compute="_compute_ar_pause_reason",
+        string="Reminders paused", compute="_compute_ar_pause_reason", groups="base.group_user",
         help="Why the reminder engine does not chase this invoice today.",
     )
     ar_days_overdue = fields.Integer(
         string="Days overdue",
         compute="_compute_ar_days_overdue",
+        groups="base.group_user",
         help="Days since the due date (negative before it); 0 once nothing is left to pay.",
     )
     ar_escalate_level = fields.Boolean(
-        string="Escalate next reminder", copy=False,
+        string="Escalate next reminder", copy=False, groups="base.group_user",
         help="Set when a promise to pay on this invoice is broken: the next dunning run sends the "
              "policy's next level right away instead of waiting for its offset. Cleared once used.",
     )
     ar_predicted_pay_date = fields.Date(
-        string="Predicted payment date", readonly=True, copy=False,
+        string="Predicted payment date", readonly=True, copy=False, groups="base.group_user",
         help="When the customer is expected to pay, from its payment history; refreshed daily.",
     )
     ar_predicted_days_late = fields.Integer(
-        string="Predicted days late", readonly=True, copy=False,
+        string="Predicted days late", readonly=True, copy=False, groups="base.group_user",
         help="Predicted payment date minus due date (negative: expected before the due date).",
     )
 

@@ -9,10 +9,16 @@ class ResPartner(models.Model):
     _name = "res.partner"
     _inherit = ["res.partner", "ar.no.chase.mixin"]
 
+    # Collections fields are the company's own assessment of the customer: internal users only,
+    # the portal shows what its pages choose to show (read with sudo()).
+    ar_no_chase = fields.Boolean(groups="base.group_user")
+    ar_no_chase_reason = fields.Char(groups="base.group_user")
+    ar_no_chase_until = fields.Date(groups="base.group_user")
     ar_dunning_policy_id = fields.Many2one(
         "ar.dunning.policy",
         string="Dunning policy",
         company_dependent=True,
+        groups="base.group_user",
         help="Overrides the company's default dunning policy for this customer.",
     )
     ar_collector_id = fields.Many2one(
@@ -20,42 +26,48 @@ class ResPartner(models.Model):
         string="Collector",
         company_dependent=True,
         domain="[('share', '=', False)]",
+        groups="base.group_user",
         help="Person responsible for collecting this customer's invoices.",
     )
     ar_dunning_hold = fields.Boolean(
-        string="Credit hold suggested", tracking=True, copy=False,
+        string="Credit hold suggested", tracking=True, copy=False, groups="base.group_user",
         help="Set by the reminder engine when a level with the 'credit hold' escalation is reached.",
     )
-    ar_dunning_hold_reason = fields.Char(string="Why a hold is suggested", copy=False)
-    ar_dunning_log_ids = fields.One2many("ar.dunning.log", "partner_id", string="Reminder log", readonly=True)
-    ar_dunning_message_ids = fields.One2many("ar.dunning.message", "partner_id", string="Reminders", readonly=True)
+    ar_dunning_hold_reason = fields.Char(string="Why a hold is suggested", copy=False, groups="base.group_user")
+    ar_dunning_log_ids = fields.One2many("ar.dunning.log", "partner_id", string="Reminder log", readonly=True,
+                                         groups="base.group_user")
+    ar_dunning_message_ids = fields.One2many("ar.dunning.message", "partner_id", string="Reminders", readonly=True,
+                                             groups="base.group_user")
     ar_pause_reason = fields.Char(
-        string="Reminders paused", compute="_compute_ar_pause_reason",
+        string="Reminders paused", compute="_compute_ar_pause_reason", groups="base.group_user",
         help="Why the customer's invoices are not chased today.",
     )
     ar_overdue_amount = fields.Monetary(
         string="Overdue amount",
         compute="_compute_ar_amounts",
         currency_field="ar_currency_id",
+        groups="base.group_user",
         help="Open receivable past its due date, in the current company's currency.",
     )
     ar_open_amount = fields.Monetary(
         string="Open receivable",
         compute="_compute_ar_amounts",
         currency_field="ar_currency_id",
+        groups="base.group_user",
     )
-    ar_currency_id = fields.Many2one("res.currency", compute="_compute_ar_amounts")
+    ar_currency_id = fields.Many2one("res.currency", compute="_compute_ar_amounts", groups="base.group_user")
     ar_has_overdue = fields.Boolean(
-        string="Has overdue invoices", compute="_compute_ar_amounts", search="_search_ar_has_overdue"
+        string="Has overdue invoices", compute="_compute_ar_amounts", search="_search_ar_has_overdue",
+        groups="base.group_user",
     )
     ar_at_risk = fields.Boolean(
-        string="At risk", readonly=True, copy=False, index=True,
+        string="At risk", readonly=True, copy=False, index=True, groups="base.group_user",
         help="The customer pays clearly later than its own usual pattern, or has an invoice "
              "more overdue than any it paid in the last year.",
     )
-    ar_at_risk_reason = fields.Char(string="Why at risk", readonly=True, copy=False)
+    ar_at_risk_reason = fields.Char(string="Why at risk", readonly=True, copy=False, groups="base.group_user")
     ar_prediction_date = fields.Date(
-        string="Payment predictions refreshed on", readonly=True, copy=False,
+        string="Payment predictions refreshed on", readonly=True, copy=False, groups="base.group_user",
         help="Day the predicted payment dates of this customer's invoices and its at-risk flag were computed.",
     )
 

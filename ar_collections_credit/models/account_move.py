@@ -8,10 +8,12 @@ class AccountMove(models.Model):
 
     ar_credit_available = fields.Monetary(
         string="Available credit", compute="_compute_ar_credit_available", currency_field="ar_credit_currency_id",
+        groups="base.group_user",
         help="The customer's credit limit less its exposure (company currency). Empty: no limit.",
     )
-    ar_credit_currency_id = fields.Many2one("res.currency", compute="_compute_ar_credit_available")
-    ar_credit_has_limit = fields.Boolean(compute="_compute_ar_credit_available")
+    ar_credit_currency_id = fields.Many2one("res.currency", compute="_compute_ar_credit_available",
+                                            groups="base.group_user")
+    ar_credit_has_limit = fields.Boolean(compute="_compute_ar_credit_available", groups="base.group_user")
 
     @api.depends("partner_id", "state", "amount_total")
     def _compute_ar_credit_available(self):

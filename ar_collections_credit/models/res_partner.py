@@ -18,9 +18,11 @@ class ResPartner(models.Model):
         string="Credit hold",
         tracking=True,
         copy=False,
+        groups="base.group_user",
         help="New sale orders of this customer cannot be confirmed until a Credit Manager lifts the hold.",
     )
-    ar_credit_hold_reason = fields.Char(string="Credit hold reason", tracking=True, copy=False)
+    ar_credit_hold_reason = fields.Char(string="Credit hold reason", tracking=True, copy=False,
+                                        groups="base.group_user")
     # Odoo's own limit, tracked: who raised a customer's limit, and when, is part of the audit trail.
     credit_limit = fields.Float(tracking=True)
 
@@ -51,16 +53,19 @@ class ResPartner(models.Model):
         string="Available credit", compute="_compute_ar_credit_exposure", currency_field="ar_credit_currency_id",
         groups=CREDIT_READERS)
     ar_credit_limit_date = fields.Date(
-        string="Limit reviewed on", company_dependent=True, copy=False, readonly=True,
+        string="Limit reviewed on", company_dependent=True, copy=False, readonly=True, groups="base.group_user",
         help="When the credit limit was last set or confirmed in a credit review.")
 
     # Payment-behaviour score, computed from the customer's history by ar.credit.score.
-    ar_credit_score = fields.Integer(string="Payment score", readonly=True, copy=False,
+    ar_credit_score = fields.Integer(string="Payment score", readonly=True, copy=False, groups="base.group_user",
                                      help="0 (pays very badly) to 100 (pays on time), from the customer's history.")
-    ar_credit_score_id = fields.Many2one("ar.credit.score", string="Latest score", readonly=True, copy=False)
-    ar_credit_score_date = fields.Date(string="Scored on", readonly=True, copy=False)
-    ar_credit_review_date = fields.Date(string="Last credit review", readonly=True, copy=False)
-    ar_credit_review_score = fields.Integer(string="Score at last review", readonly=True, copy=False)
+    ar_credit_score_id = fields.Many2one("ar.credit.score", string="Latest score", readonly=True, copy=False,
+                                         groups="base.group_user")
+    ar_credit_score_date = fields.Date(string="Scored on", readonly=True, copy=False, groups="base.group_user")
+    ar_credit_review_date = fields.Date(string="Last credit review", readonly=True, copy=False,
+                                        groups="base.group_user")
+    ar_credit_review_score = fields.Integer(string="Score at last review", readonly=True, copy=False,
+                                            groups="base.group_user")
     ar_credit_suggested_limit = fields.Monetary(
         string="Suggested credit limit", compute="_compute_ar_credit_suggested_limit",
         currency_field="ar_credit_currency_id", groups=CREDIT_READERS,
