@@ -13,4 +13,5 @@ from . import test_statement_pdf
 from . import test_multi_company
 from . import test_portal_tour
 from . import test_stripe_intent_binding
+from . import test_portal_field_access
 from . import test_autopay_lookup
