@@ -55,3 +55,11 @@ class AccountMove(models.Model):
             }
             moves.commercial_partner_id._ar_credit_enforce(company, dict(amounts), labels, moves, exclude_moves=moves)
         return super()._post(soft=soft)
+
+    def _ar_credit_orders(self):
+        """The sale orders these invoices were created from, for the credit releases tied to an order."""
+        return self.sudo().invoice_line_ids.sale_line_ids.order_id.with_env(self.env)
+
+    def _ar_credit_action(self):
+        """What the credit check stops, for its messages."""
+        return self.env._("posting the invoice")

@@ -64,11 +64,22 @@ class ArCreditRelease(models.Model):
                                       default=lambda self: self.env.user, tracking=True)
     approved_by_id = fields.Many2one("res.users", string="Approved by", readonly=True, copy=False, tracking=True)
     approved_date = fields.Datetime(readonly=True, copy=False)
+    can_approve = fields.Boolean(
+        compute="_compute_can_approve",
+        help="The current user is a Credit Manager who did not request it: segregation of duties.",
+    )
 
     @api.depends("amount", "amount_used")
     def _compute_amount_remaining(self):
         for release in self:
             release.amount_remaining = max(release.amount - release.amount_used, 0.0)
+
+    @api.depends("requested_by_id")
+    @api.depends_context("uid")
+    def _compute_can_approve(self):
+        is_manager = self.env.user.has_group("ar_collections_credit.group_ar_credit_manager")
+        for release in self:
+            release.can_approve = is_manager and release.requested_by_id != self.env.user
 
     @api.constrains("amount")
     def _check_amount(self):
@@ -263,15 +274,22 @@ class ArCreditRelease(models.Model):
     def _ar_pass_or_raise(self, blocks, company, amounts, documents):
         """Let blocked documents through on an approved release, else refuse with every reason.
 
-        ``blocks``: ``{partner_id: {"manual": [...], "automatic": [...]}}`` from
-        ``res.partner._ar_credit_blocks``; ``amounts``: exposure added per partner.
+        ``blocks``: ``{partner_id: {"manual": [...], "automatic": [...], "overdue": amount}}`` from
+        ``res.partner._ar_credit_blocks``; ``amounts``: exposure added per partner; ``documents``:
+        the orders, deliveries or invoices being checked.
+
+        A release tied to an order is spent once, on that order, and is then used up: it covers
+        the deliveries and invoices of that order without spending anything more. A release for
+        any document of the customer is spent by each document that needs it.
         """
         today = fields.Date.context_today(self)
         partners = self.env["res.partner"].browse(list(blocks))
+        confirming = documents._name == "sale.order"
         releases = self.sudo().search([
             ("company_id", "=", company.id),
             ("partner_id", "in", partners.ids),
-            ("state", "in", ("approved", "expired")),
+            "|", ("state", "in", ("requested", "approved", "expired")),
+            "&", ("state", "=", "used"), ("sale_order_id", "in", documents._ar_credit_orders().ids),
         ], order="expiry_date, id")
         errors = []
         for partner in partners:
@@ -281,35 +299,84 @@ class ArCreditRelease(models.Model):
                 errors += reasons["manual"] + reasons["automatic"]
                 continue
             amount = max(amounts.get(partner.id, 0.0), 0.0)
-            candidates = releases.filtered(
-                lambda rel, p=partner, docs=partner_docs: rel.partner_id == p and (
-                    not rel.sale_order_id or rel.sale_order_id in docs))
-            usable = candidates.filtered(
-                lambda rel, a=amount: rel.state == "approved" and rel.expiry_date >= today
-                and rel.currency_id.compare_amounts(rel.amount_remaining, a) >= 0)
+            order = self._ar_document_order(partner_docs)
+            tied = releases.filtered(
+                lambda rel, p=partner, o=order: o and rel.partner_id == p and rel.sale_order_id == o)
+            covering = tied.filtered(lambda rel: rel.state == "used")
+            if covering and not confirming:
+                covering[0]._ar_cover(partner_docs, reasons["automatic"])
+                continue
+            # the release of this very order first: it can serve nothing else
+            candidates = tied | releases.filtered(lambda rel, p=partner: rel.partner_id == p and not rel.sale_order_id)
+            valid = candidates.filtered(lambda rel: rel.state == "approved" and rel.expiry_date >= today)
+            usable = valid.filtered(
+                lambda rel, a=amount: rel.currency_id.compare_amounts(rel.amount_remaining, a) >= 0)
             if usable and usable[0]._ar_consume(amount, partner_docs, reasons["automatic"]):
                 continue
             errors += reasons["automatic"]
-            expired = candidates.filtered(lambda rel: rel.state == "expired" or rel.expiry_date < today)
-            short = candidates.filtered(lambda rel: rel.state == "approved" and rel.expiry_date >= today)
-            if short:
+            pending = candidates.filtered(lambda rel: rel.state == "requested" and rel.expiry_date >= today)
+            expired = candidates.filtered(
+                lambda rel: rel.state == "expired" or (rel.state != "used" and rel.expiry_date < today))
+            if valid:
                 errors.append(self.env._(
                     "Credit release %(release)s has %(left)s left, less than the %(amount)s needed.",
-                    release=short[0].name, amount=formatLang(self.env, amount, currency_obj=company.currency_id),
-                    left=formatLang(self.env, short[0].amount_remaining, currency_obj=company.currency_id),
+                    release=valid[0].name, amount=formatLang(self.env, amount, currency_obj=company.currency_id),
+                    left=formatLang(self.env, valid[0].amount_remaining, currency_obj=company.currency_id),
+                ))
+            elif pending:
+                errors.append(self.env._(
+                    "Credit release %(release)s is still waiting for the approval of a Credit Manager.",
+                    release=pending[0].name,
                 ))
             elif expired:
                 errors.append(self.env._(
                     "Credit release %(release)s expired on %(date)s.",
                     release=expired[-1].name, date=format_date(self.env, expired[-1].expiry_date),
                 ))
+            elif covering:
+                errors.append(self.env._(
+                    "Credit release %(release)s was used up when %(order)s was first confirmed.",
+                    release=covering[0].name, order=order.name,
+                ))
+            errors.append(self._ar_advice(partner, reasons.get("overdue", 0.0), pending[:1], company))
         if errors:
-            errors.append(self.env._(
-                "Ask a Credit Manager to lift the hold, or request a credit release from the customer or the order."))
             raise UserError("\n".join(errors))
 
+    @api.model
+    def _ar_document_order(self, documents):
+        """The one sale order all ``documents`` come from (themselves, for orders), else no order."""
+        orders = documents._ar_credit_orders()
+        if len(orders) == 1 and all(document._ar_credit_orders() for document in documents):
+            return orders
+        return orders.browse()
+
+    @api.model
+    def _ar_advice(self, partner, overdue, pending, company):
+        """What the user can do about an automatic block: there is no hold to lift."""
+        if company.currency_id.compare_amounts(overdue, 0.0) > 0:
+            overdue = formatLang(self.env, overdue, currency_obj=company.currency_id)
+            if pending:
+                return self.env._(
+                    "To go ahead, ask a Credit Manager to approve credit release %(release)s, "
+                    "or have %(partner)s pay its overdue invoices (%(overdue)s).",
+                    release=pending.name, partner=partner.display_name, overdue=overdue,
+                )
+            return self.env._(
+                "To go ahead, request a credit release (Sales > Orders > Credit Releases), "
+                "or have %(partner)s pay its overdue invoices (%(overdue)s).",
+                partner=partner.display_name, overdue=overdue,
+            )
+        if pending:
+            return self.env._(
+                "To go ahead, ask a Credit Manager to approve credit release %(release)s.", release=pending.name)
+        return self.env._(
+            "To go ahead, request a credit release (Sales > Orders > Credit Releases).")
+
     def _ar_consume(self, amount, documents, reasons):
-        """Use ``amount`` of this release for ``documents``; False if another user used it first."""
+        """Use ``amount`` of this release for ``documents``; False if another user used it first.
+
+        A release tied to an order is used up by it: it then covers that order's deliveries and invoices.
+        """
         self.ensure_one()
         # Two confirmations at once must not both spend the same remainder: lock, then re-read.
         self.env.cr.execute(SQL("SELECT id FROM ar_credit_release WHERE id = %s FOR UPDATE", self.id))
@@ -318,19 +385,36 @@ class ArCreditRelease(models.Model):
         if release.state != "approved" or release.currency_id.compare_amounts(release.amount_remaining, amount) < 0:
             return False
         used = release.amount_used + amount
-        release.write({
-            "amount_used": used,
-            "state": "used" if release.currency_id.compare_amounts(used, release.amount) >= 0 else "approved",
-        })
+        used_up = release.sale_order_id or release.currency_id.compare_amounts(used, release.amount) >= 0
+        release.write({"amount_used": used, "state": "used" if used_up else "approved"})
         names = ", ".join(documents.mapped("display_name"))
         release.message_post(body=self.env._(
             "%(documents)s went through on this release (%(amount)s) despite: %(reasons)s",
             documents=names, amount=formatLang(self.env, amount, currency_obj=release.currency_id),
             reasons=" ".join(reasons),
         ))
-        for document in documents:
-            document.sudo().message_post(body=self.env._(
-                "Confirmed under credit release %(release)s approved by %(user)s.",
-                release=release.name, user=release.approved_by_id.name,
-            ))
+        release._ar_note_on(documents)
         return True
+
+    def _ar_cover(self, documents, reasons):
+        """Let the deliveries or invoices of this release's order through: the order spent it already."""
+        self.ensure_one()
+        release = self.sudo()
+        release.message_post(body=self.env._(
+            "%(documents)s of %(order)s went through on this release, which covers its order, despite: %(reasons)s",
+            documents=", ".join(documents.mapped("display_name")), order=release.sale_order_id.name,
+            reasons=" ".join(reasons),
+        ))
+        release._ar_note_on(documents)
+        return True
+
+    def _ar_note_on(self, documents):
+        self.ensure_one()
+        for document in documents:
+            if document._name == "sale.order":
+                body = self.env._("Confirmed under credit release %(release)s approved by %(user)s.",
+                                  release=self.name, user=self.approved_by_id.name)
+            else:
+                body = self.env._("Let through the credit check under credit release %(release)s approved by %(user)s.",
+                                  release=self.name, user=self.approved_by_id.name)
+            document.sudo().message_post(body=body)

@@ -260,31 +260,39 @@ class ResPartner(models.Model):
         partner = self.commercial_partner_id
         return partner.ar_credit_hold or partner.ar_dunning_hold
 
-    def _ar_credit_hold_message(self):
-        """One sentence that tells a salesperson why this customer is blocked."""
+    def _ar_credit_hold_message(self, action=None):
+        """One sentence that tells a salesperson why this customer is blocked.
+
+        ``action``: what the hold stops, e.g. "validating the delivery" (default: confirming the order).
+        """
         self.ensure_one()
         partner = self.commercial_partner_id
+        action = action or self.env._("confirming the order")
         if partner.ar_credit_hold:
             return self.env._(
-                "%(partner)s is on credit hold (%(reason)s): ask a Credit Manager to lift the hold before confirming.",
+                "%(partner)s is on credit hold (%(reason)s): ask a Credit Manager to lift the hold before %(action)s.",
                 partner=partner.display_name,
                 reason=partner.ar_credit_hold_reason,
+                action=action,
             )
         return self.env._(
             "%(partner)s was flagged for credit hold by the payment reminders (%(reason)s): "
-            "ask a Credit Manager to lift the hold before confirming.",
+            "ask a Credit Manager to lift the hold before %(action)s.",
             partner=partner.display_name,
             reason=partner.ar_dunning_hold_reason,
+            action=action,
         )
 
-    def _ar_credit_blocks(self, company, amounts, labels, exclude_moves=None):
+    def _ar_credit_blocks(self, company, amounts, labels, exclude_moves=None, action=None):
         """Why new exposure for these commercial partners must be refused.
 
         ``amounts``: ``{partner_id: amount added by the document(s), in company currency}``;
         ``labels``: ``{partner_id: the documents' names, e.g. "Order S00012"}``.
-        Returns ``{partner_id: {"manual": [sentences], "automatic": [sentences]}}`` for blocked
-        partners only: a manual hold needs a Credit Manager to lift it, automatic holds can be
-        passed with an approved credit release. Query count does not depend on invoice count.
+        ``action``: what is being done, for the hold messages (default: confirming the order).
+        Returns ``{partner_id: {"manual": [sentences], "automatic": [sentences], "overdue": amount}}``
+        for blocked partners only: a manual hold needs a Credit Manager to lift it, automatic holds
+        can be passed with an approved credit release (or by paying what is overdue). Query count
+        does not depend on invoice count.
         """
         partners = self.sudo()
         result = {}
@@ -317,7 +325,7 @@ class ResPartner(models.Model):
         for partner in partners:
             manual, automatic = [], []
             if partner.ar_credit_hold or partner.ar_dunning_hold:
-                (manual if partner.ar_credit_hold else automatic).append(partner._ar_credit_hold_message())
+                (manual if partner.ar_credit_hold else automatic).append(partner._ar_credit_hold_message(action))
             if partner.id in late:
                 count, amount, oldest = late[partner.id]
                 automatic.append(self.env._(
@@ -349,7 +357,7 @@ class ResPartner(models.Model):
                     draft=money(figures["draft"]), orders=money(figures["orders"]),
                 ))
             if manual or automatic:
-                result[partner.id] = {"manual": manual, "automatic": automatic}
+                result[partner.id] = {"manual": manual, "automatic": automatic, "overdue": figures["overdue"]}
         return result
 
     def _ar_credit_enforce(self, company, amounts, labels, documents, exclude_moves=None):
@@ -357,7 +365,8 @@ class ResPartner(models.Model):
 
         ``documents``: the records being confirmed, noted on the release they use.
         """
-        blocks = self._ar_credit_blocks(company, amounts, labels, exclude_moves=exclude_moves)
+        blocks = self._ar_credit_blocks(
+            company, amounts, labels, exclude_moves=exclude_moves, action=documents._ar_credit_action())
         if not blocks:
             return
         self.env["ar.credit.release"]._ar_pass_or_raise(blocks, company, amounts, documents)

@@ -18,6 +18,14 @@ class SaleOrder(models.Model):
         string="Credit check", compute="_compute_ar_credit_check",
         help="Why confirming this order will be refused, if it will.",
     )
+    ar_credit_release_id = fields.Many2one(
+        "ar.credit.release", string="Pending credit release", compute="_compute_ar_credit_release_id",
+        help="The credit release requested for this quotation, still waiting for a Credit Manager.",
+    )
+    ar_credit_release_state = fields.Selection(
+        [("draft", "a draft, still to send to the Credit Managers"), ("requested", "waiting for approval")],
+        string="Release status", compute="_compute_ar_credit_release_id",
+    )
 
     @api.depends("partner_id", "amount_total", "currency_id", "state", "company_id")
     def _compute_ar_credit_check(self):
@@ -38,6 +46,23 @@ class SaleOrder(models.Model):
                 if order in pending and partner.id in blocks:
                     reasons = blocks[partner.id]
                     order.ar_credit_warning = "\n".join(reasons["manual"] + reasons["automatic"])
+
+    def _compute_ar_credit_release_id(self):
+        # a request per quotation is enough: the form offers to request one only while none is pending
+        releases = self.env["ar.credit.release"].sudo().search(
+            [("sale_order_id", "in", self._origin.ids), ("state", "in", ("draft", "requested"))], order="id desc")
+        for order in self:
+            release = releases.filtered(lambda rel, o=order: rel.sale_order_id == o._origin)[:1]
+            order.ar_credit_release_id = release
+            order.ar_credit_release_state = release.state
+
+    def _ar_credit_orders(self):
+        """The orders these documents come from, for the credit releases tied to an order."""
+        return self
+
+    def _ar_credit_action(self):
+        """What the credit check stops, for its messages."""
+        return self.env._("confirming the order")
 
     def _ar_credit_amounts(self, company):
         """Exposure these orders add per commercial partner (company currency), and their names."""

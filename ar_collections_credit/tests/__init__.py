@@ -6,3 +6,6 @@ from . import test_credit_review
 from . import test_credit_multi_company
 from . import test_credit_ui_tour
 from . import test_hostile_input
+from . import test_credit_release_matrix
+from . import test_credit_release_order
+from . import test_credit_messages

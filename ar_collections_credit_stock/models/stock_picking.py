@@ -29,3 +29,11 @@ class StockPicking(models.Model):
             amounts = dict.fromkeys(names, 0.0)
             pickings.partner_id.commercial_partner_id._ar_credit_enforce(company, amounts, labels, pickings)
         return super().button_validate()
+
+    def _ar_credit_orders(self):
+        """The sale orders these deliveries ship, for the credit releases tied to an order."""
+        return self.sudo().sale_id.with_env(self.env)
+
+    def _ar_credit_action(self):
+        """What the credit check stops, for its messages."""
+        return self.env._("validating the delivery")
