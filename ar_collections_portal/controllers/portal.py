@@ -1,27 +1,38 @@
 import ast
-import math
 import re
 from urllib.parse import quote, urlencode
 
 from odoo import Command, http
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.http import content_disposition, request
+from odoo.tools.lru import LRU
 from odoo.tools.misc import format_date, get_lang
 
+from odoo.addons.account_payment.controllers.payment import PaymentPortal
 from odoo.addons.account_payment.controllers.portal import PortalAccount
 from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
 from odoo.addons.base.models.res_lang import intersperse
 
 from ..models.res_partner import STATEMENT_FILTERS
+from ..utils import (
+    MAX_AMOUNT,
+    MAX_RECORD_ID,
+    amount_problem,
+    format_amount,
+    parse_amount,
+    parse_record_id,
+    protect_token_page,
+)
 
 # Invoices one online payment may cover; a selection is a GET parameter, keep it short.
 MAX_PAYMENT_INVOICES = 200
 INVOICE_ID_RE = re.compile(r"[0-9]{1,12}")
-# An amount as typed: ASCII digits only (float() also reads "1_000" and the digits of other scripts).
-AMOUNT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 STATEMENT_REPORT = "ar_collections_portal.action_report_ar_statement"
 # Transactions whose outcome is known or coming and whose payment is not booked yet.
 TX_IN_FLIGHT_STATES = ("pending", "authorized", "done")
+# Statement PDFs of this process by (database, statement state): a render takes seconds and
+# a link may be opened again and again; a changed statement has another key.
+STATEMENT_PDF_CACHE = LRU(16)
 
 
 def _record_id(value):
@@ -163,7 +174,7 @@ class ArStatementPortal(PortalAccount):
         values = self._prepare_portal_layout_values()
         filterby = filterby if filterby in STATEMENT_FILTERS else "all"
         values.update(self._ar_statement_values(partner, access_token=access_token, filterby=filterby))
-        return request.render("ar_collections_portal.portal_my_statement", values)
+        return protect_token_page(request.render("ar_collections_portal.portal_my_statement", values))
 
     @http.route("/my/statement/pdf", type="http", auth="public", website=True, methods=["GET"], sitemap=False)
     def portal_my_statement_pdf(self, access_token=None, download=None, **kw):
@@ -171,16 +182,32 @@ class ArStatementPortal(PortalAccount):
         partner, error = self._ar_statement_partner(access_token)
         if error:
             return self._ar_statement_denied(error)
-        report = request.env["ir.actions.report"].sudo()
-        content, _report_type = report._render_qweb_pdf(STATEMENT_REPORT, partner.ids)
-        if isinstance(content, str):  # the HTML Odoo renders instead of a PDF in test mode
-            content = content.encode()
+        content = self._ar_statement_pdf(partner)
         filename = request.env._("Statement - %(name)s.pdf", name=re.sub(r"[^\w -]+", "_", partner.name or ""))
-        return request.make_response(content, headers=[
+        return protect_token_page(request.make_response(content, headers=[
             ("Content-Type", "application/pdf"),
             ("Content-Length", len(content)),
             ("Content-Disposition", content_disposition(filename, "attachment" if download else "inline")),
-        ])
+        ]))
+
+    def _ar_statement_pdf(self, partner):
+        """The statement PDF of ``partner`` (sudo), rendered once per state of the statement."""
+        key = (request.env.cr.dbname, partner._ar_statement_state_key())
+        content = STATEMENT_PDF_CACHE.get(key)
+        if content is None:
+            content, _report_type = request.env["ir.actions.report"].sudo()._render_qweb_pdf(
+                STATEMENT_REPORT, partner.ids)
+            if isinstance(content, str):  # the HTML Odoo renders instead of a PDF in test mode
+                content = content.encode()
+            STATEMENT_PDF_CACHE[key] = content
+        return content
+
+    @http.route()
+    def portal_my_invoice_detail(self, invoice_id, access_token=None, report_type=None, download=False, **kw):
+        """Odoo's invoice page; opened by its link, it is neither stored nor framed."""
+        response = super().portal_my_invoice_detail(
+            invoice_id, access_token=access_token, report_type=report_type, download=download, **kw)
+        return protect_token_page(response) if access_token else response
 
     # ------------------------------------------------------------------
     # Paying invoices of the statement
@@ -209,23 +236,6 @@ class ArStatementPortal(PortalAccount):
             raise ValidationError(env._("Select at most %(count)s invoices for one payment.", count=MAX_PAYMENT_INVOICES))
         return ids
 
-    @staticmethod
-    def _ar_parse_amount(value):
-        """The amount as a float, None when not given."""
-        if value is None or value == "":
-            return None
-        amount = None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            try:
-                amount = float(value)
-            except OverflowError:  # a JSON integer beyond the range of floats
-                amount = None
-        elif isinstance(value, str) and len(value) <= 32 and AMOUNT_RE.fullmatch(value.strip()):
-            amount = float(value.strip())
-        if amount is None or not math.isfinite(amount):
-            raise ValidationError(request.env._("The amount to pay is not a number."))
-        return amount
-
     def _ar_check_statement_payment(self, partner, invoice_ids, amount=None):
         """Validate a payment of the statement of ``partner``: the invoices are open posted
         customer invoices of that partner, in one company and one currency, and
@@ -238,7 +248,7 @@ class ArStatementPortal(PortalAccount):
         """
         env = request.env
         ids = self._ar_parse_invoice_ids(invoice_ids)
-        amount = self._ar_parse_amount(amount)
+        amount = parse_amount(env, amount)
         invoices = env["account.move"].sudo().search([
             ("id", "in", ids),
             ("commercial_partner_id", "=", partner.id),
@@ -267,13 +277,15 @@ class ArStatementPortal(PortalAccount):
                 "before paying them again."))
         currency, company = invoices.currency_id, invoices.company_id
         open_total = currency.round(sum(invoices.mapped("amount_residual")))
-        amount = open_total if amount is None else currency.round(amount)
-        if currency.compare_amounts(amount, 0.0) <= 0:
+        amount = open_total if amount is None else amount
+        problem = amount_problem(amount, currency, open_total)
+        if problem == "not_positive":
             raise ValidationError(env._("The amount to pay must be more than zero."))
-        if currency.compare_amounts(amount, open_total) > 0:
+        if problem == "above":
             raise ValidationError(env._(
                 "The amount %(amount)s is more than the selected invoices have open (%(open)s).",
-                amount=currency.format(amount), open=currency.format(open_total)))
+                amount=format_amount(currency, amount), open=currency.format(open_total)))
+        amount = currency.round(amount)
         if currency.compare_amounts(amount, open_total) and not company.ar_portal_allow_partial:
             raise ValidationError(env._(
                 "Pay the full open amount of the selected invoices (%(open)s): partial payments are not "
@@ -299,9 +311,10 @@ class ArStatementPortal(PortalAccount):
                 partner, request.httprequest.args.getlist("invoice_ids"), amount)
         except ValidationError as exc:
             values["error"] = exc.args[0]
-            return request.render("ar_collections_portal.portal_my_statement_pay", values, status=400)
+            return protect_token_page(
+                request.render("ar_collections_portal.portal_my_statement_pay", values, status=400))
         values.update(self._ar_statement_pay_values(partner, invoices, amount, access_token))
-        return request.render("ar_collections_portal.portal_my_statement_pay", values)
+        return protect_token_page(request.render("ar_collections_portal.portal_my_statement_pay", values))
 
     def _ar_statement_pay_values(self, partner, invoices, amount, access_token):
         """Values of the pay page: the invoices and Odoo's payment form context."""
@@ -415,3 +428,49 @@ class ArStatementPortal(PortalAccount):
             raise invalid
         values.update(provider_id=provider_id, payment_method_id=method_id)
         return values
+
+
+class ArInvoicePaymentPortal(PaymentPortal):
+    """Odoo's payment routes of an invoice link, with the amounts and ids the browser sends
+    checked first: Odoo passes them on as they come (an amount of 1e308 or NaN ended in a
+    server error, more than the invoice has open or ``true`` made a transaction)."""
+
+    @http.route()
+    def invoice_transaction(self, invoice_id, access_token=None, **kwargs):
+        """Pay an invoice of a logged-in customer or of an invoice link: 0 < amount <= what is open."""
+        env = request.env
+        invalid = ValidationError(env._("The access token is invalid."))
+        if not parse_record_id(invoice_id, text=False) or not isinstance(access_token, str | None):
+            raise invalid
+        try:
+            invoice = self._document_check_access("account.move", invoice_id, access_token)
+        except (AccessError, MissingError):
+            raise invalid from None
+        amount = parse_amount(env, kwargs.get("amount"))
+        if amount is None:
+            raise ValidationError(env._("The amount to pay is missing."))
+        currency = invoice.currency_id
+        problem = amount_problem(amount, currency, invoice.amount_residual)
+        if problem == "not_positive":
+            raise ValidationError(env._("The amount to pay must be more than zero."))
+        if problem == "above":
+            raise ValidationError(env._(
+                "The amount %(amount)s is more than the invoice has open (%(open)s).",
+                amount=format_amount(currency, amount), open=currency.format(invoice.amount_residual)))
+        kwargs["amount"] = currency.round(amount)
+        return super().invoice_transaction(invoice_id, access_token, **kwargs)
+
+    @http.route()
+    def payment_pay(self, *args, amount=None, **kwargs):
+        """Odoo's payment page: an amount that is not money and ids beyond PostgreSQL's integer
+        are refused (400); other malformed values are left to Odoo, which ignores them."""
+        env = request.env
+        number = parse_amount(env, amount)
+        if number is not None and not 0 <= number <= MAX_AMOUNT:
+            raise ValidationError(env._("The amount to pay is not valid."))
+        for name in ("invoice_id", "currency_id", "company_id", "partner_id"):
+            value = kwargs.get(name)
+            if isinstance(value, str) and value.isascii() and value.isdigit() \
+                    and (len(value) > 10 or int(value) > MAX_RECORD_ID):
+                raise ValidationError(env._("The provided parameters are invalid."))
+        return super().payment_pay(*args, amount=amount, **kwargs)

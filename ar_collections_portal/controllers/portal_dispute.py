@@ -12,7 +12,7 @@ from odoo.tools import consteq, plaintext2html
 from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-from ..utils import parse_record_id
+from ..utils import parse_record_id, protect_token_page
 
 MAX_DESCRIPTION = 2000
 MAX_NOTE = 500
@@ -224,7 +224,12 @@ class ArDisputePortal(CustomerPortal):
             if invoice.move_type != "out_invoice" or invoice.state != "posted":
                 raise MissingError(request.env._("This document does not exist."))
         # The request user's environment in sudo: records are created by the customer's user.
-        return request.env["account.move"].sudo().browse(invoice_ids)
+        invoices = request.env["account.move"].sudo().browse(invoice_ids)
+        # One request acts for one customer: an invoice link of another customer's invoice
+        # does not join it to the requester's own (a dispute or promise has one customer).
+        if len(invoices.commercial_partner_id) > 1:
+            raise AccessError(request.env._("These invoices are not all of one customer."))
+        return invoices
 
     def _ar_refuse(self):
         """Response to a request on invoices the requester may not use: the login page for
@@ -255,7 +260,8 @@ class ArDisputePortal(CustomerPortal):
             except ArPortalInputError as error:
                 values["errors"] = error.errors
                 values["blocked"] = True
-        return request.render(f"ar_collections_portal.portal_{kind}_form", values)
+        response = request.render(f"ar_collections_portal.portal_{kind}_form", values)
+        return protect_token_page(response) if access_token else response
 
     def _ar_form_values(self, kind, invoices, access_token, form=None, errors=None):
         """Values of the dispute or promise form; ``form``: the values the customer sent."""

@@ -1,3 +1,5 @@
+import hashlib
+import json
 import re
 import secrets
 import time
@@ -79,13 +81,22 @@ class ResPartner(models.Model):
         return partner
 
     def action_ar_revoke_statement_links(self):
-        """Revoke every statement link sent to these customers (new links work)."""
+        """Revoke every statement link sent to these customers and every link the statements
+        handed out: the invoice and credit note links carry the documents' own access tokens,
+        which are cleared (Odoo sets new ones when a link is next built). New links work."""
         if not self.env.su and not self.env.user.has_group("ar_collections.group_ar_collections_manager"):
             raise AccessError(self.env._("Only a collections manager can revoke statement links."))
-        for partner in self.commercial_partner_id.sudo():
+        partners = self.commercial_partner_id.sudo()
+        self.env["account.move"].sudo().search([
+            ("commercial_partner_id", "in", partners.ids),
+            ("move_type", "in", ("out_invoice", "out_refund")),
+            ("access_token", "!=", False),
+        ]).write({"access_token": False})
+        for partner in partners:
             partner.ar_statement_salt = secrets.token_hex(16)
             partner.message_post(body=self.env._(
-                "Statement links revoked: the links sent so far no longer open the statement."))
+                "Statement links revoked: the links sent so far no longer open the statement, nor the "
+                "invoices and credit notes it listed (their links in earlier emails stop working too)."))
         return True
 
     # ------------------------------------------------------------------
@@ -164,6 +175,22 @@ class ResPartner(models.Model):
             "groups": list(groups.values()),
             "payments": payments,
         }
+
+    def _ar_statement_state_key(self):
+        """A digest of everything the statement of this commercial partner shows: its open
+        documents (ids, open amounts, statuses, last changes), its payments, the day (the days
+        overdue) and the language. Two renderings with the same key are the same document."""
+        self.ensure_one()
+        data = self._ar_statement_data()
+        partner = data["partner"]
+        state = {
+            "partner": [partner.id, str(partner.write_date), partner.lang, self.env.lang],
+            "today": str(data["today"]),
+            "lines": [[line["move"].id, str(line["move"].write_date), line["residual"], line["status"],
+                       str(line["promised_date"])] for group in data["groups"] for line in group["lines"]],
+            "payments": [[payment.id, str(payment.write_date)] for payment in data["payments"]],
+        }
+        return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
     @api.model
     def _ar_statement_line(self, move, today, disputed, promised):

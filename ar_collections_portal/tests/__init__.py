@@ -15,3 +15,4 @@ from . import test_portal_tour
 from . import test_stripe_intent_binding
 from . import test_portal_field_access
 from . import test_autopay_lookup
+from . import test_portal_links

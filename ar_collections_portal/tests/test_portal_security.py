@@ -15,7 +15,7 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from odoo import Command, fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.ar_collections.tests.hostile_catalogue import SCRIPT, SCRIPT_ESCAPED
@@ -350,6 +350,67 @@ WEBHOOK_CASES = [
     "GET",
 ]
 
+# ----------------------------------------------------------------------
+# Amounts beyond the range of money, several customers in one request, Odoo's payment routes
+# ----------------------------------------------------------------------
+
+MORE_THAN_OPEN = "more than the selected invoices have open"
+# Amounts of the statement's pay page and transaction: (label, amount, error)
+HUGE_AMOUNT_CASES = [
+    ("'1e308'", "1e308", MORE_THAN_OPEN),
+    ("'-1e308'", "-1e308", "more than zero"),
+    ("largest float", "1.7976931348623157e308", MORE_THAN_OPEN),
+]
+JSON_HUGE_AMOUNT_CASES = [
+    ("number 1e308", 1e308, MORE_THAN_OPEN),
+    ("number -1e308", -1e308, "more than zero"),
+]
+INVOICE_MORE_THAN_OPEN = "more than the invoice has open"
+# ``amount`` of Odoo's /invoice/transaction/<id> for the customer's 1000.00 overdue invoice,
+# sent by whoever holds the invoice link: (label, amount, error)
+INVOICE_TX_AMOUNT_CASES = [
+    ("'1e308'", "1e308", INVOICE_MORE_THAN_OPEN),
+    ("number 1e308", 1e308, INVOICE_MORE_THAN_OPEN),
+    ("1 cent above the open amount", 1000.01, INVOICE_MORE_THAN_OPEN),
+    ("'NaN'", "NaN", "not a number"),
+    ("NaN literal", float("nan"), "not a number"),
+    ("'inf'", "inf", "not a number"),
+    ("'abc'", "abc", "not a number"),
+    ("of 10,000 digits", "9" * 10_000, "not a number"),
+    ("integer of 400 digits", 10**400, "not a number"),
+    ("true", True, "not a number"),
+    ("list", [1000], "not a number"),
+    ("'-5'", "-5", "more than zero"),
+    ("negative number", -5, "more than zero"),
+    ("zero", 0, "more than zero"),
+    ("null", None, "amount to pay is missing"),
+]
+TOKEN_INVALID = "The access token is invalid"
+# Which invoice and token: (label, invoice id, token, error)
+INVOICE_TX_ACCESS_CASES = [
+    ("no access token", lambda t: t.inv_overdue.id, lambda t: None, TOKEN_INVALID),
+    ("token of another invoice", lambda t: t.inv_other.id, lambda t: t.inv_overdue.access_token, TOKEN_INVALID),
+    ("token as a list", lambda t: t.inv_overdue.id, lambda t: [t.inv_overdue.access_token], TOKEN_INVALID),
+    ("invoice id beyond the integer range", lambda t: 99_999_999_999, lambda t: t.inv_overdue.access_token,
+     TOKEN_INVALID),
+]
+# Query strings of Odoo's /payment/pay as the logged-in customer, answered 400
+PAYMENT_PAY_CASES = [
+    ("amount '1e308'", {"amount": "1e308"}),
+    ("amount '1e400'", {"amount": "1e400"}),
+    ("amount 'nan'", {"amount": "nan"}),
+    ("amount 'inf'", {"amount": "inf"}),
+    ("amount '-5'", {"amount": "-5"}),
+    ("invoice id beyond the integer range", {"invoice_id": "99999999999", "amount": "10"}),
+    ("currency id beyond the integer range", {"currency_id": "99999999999", "amount": "10"}),
+    ("company id beyond the integer range", {"company_id": "99999999999", "amount": "10"}),
+]
+# Logged in as the other customer, with this customer's invoice link: (label, invoice ids)
+FOREIGN_TOKEN_CASES = [
+    ("both customers' invoices", lambda t: [t.inv_overdue.id, t.inv_other.id]),
+    ("both customers' invoices, the other's first", lambda t: [t.inv_other.id, t.inv_overdue.id]),
+]
+
 HOSTILE_CASES = (
     [f"IDOR {route} form: {label}" for route in ROUTES for label, _target in IDOR_TARGETS]
     + [f"IDOR {route} submit: {label}" for route in ROUTES for label, _target in IDOR_TARGETS + IDOR_POST_TARGETS]
@@ -382,6 +443,15 @@ HOSTILE_CASES = (
     + [f"autopay disable: {label}" for label, _value in AUTOPAY_DISABLE_CASES]
     + AUTOPAY_REQUEST_CASES
     + [f"webhook: {label}" for label in WEBHOOK_CASES]
+    + [f"pay page amount {label}" for label, _amount, _error in HUGE_AMOUNT_CASES]
+    + [f"transaction amount {label}" for label, _amount, _error in HUGE_AMOUNT_CASES + JSON_HUGE_AMOUNT_CASES]
+    + [f"statement link transaction amount {label}"
+       for label, _amount, _error in HUGE_AMOUNT_CASES + JSON_HUGE_AMOUNT_CASES]
+    + [f"invoice transaction amount {label}" for label, _amount, _error in INVOICE_TX_AMOUNT_CASES]
+    + [f"invoice transaction: {label}" for label, _id, _token, _error in INVOICE_TX_ACCESS_CASES]
+    + [f"payment page: {label}" for label, _query in PAYMENT_PAY_CASES]
+    + [f"{route} submit with another customer's invoice link: {label}"
+       for route in ROUTES for label, _ids in FOREIGN_TOKEN_CASES]
 )
 # (label, accepted-bad) of every hostile request sent, in order
 RESULTS = []
@@ -400,11 +470,12 @@ class TestPortalSecurity(ArPortalHttpCommon):
         # The customer follows all of them: Odoo's portal rule lets them read the posted ones.
         documents = cls.vendor_bill | cls.refund | cls.draft_invoice | cls.cancelled_invoice | cls.inv_other_followed
         documents.message_subscribe(cls.customer.ids)
-        for move in documents | cls.inv_overdue | cls.inv_partial | cls.inv_other:
-            move._portal_ensure_token()
         # Statement links: the customer's current one, a revoked and an expired one, another customer's
         cls.revoked_link = cls.customer._ar_statement_access_token()
         cls.customer.sudo().action_ar_revoke_statement_links()
+        # after the revocation, which clears the invoice links of the customer
+        for move in documents | cls.inv_overdue | cls.inv_partial | cls.inv_other:
+            move._portal_ensure_token()
         cls.link = cls.customer._ar_statement_access_token()
         partner_id, expiry, signature = cls.link.split("-")
         cls.link_later = f"{partner_id}-{int(expiry) + 86400}-{signature}"
@@ -430,6 +501,11 @@ class TestPortalSecurity(ArPortalHttpCommon):
                                       "token_id": cls.card.id, "consent_user_id": cls.portal_user.id})
         cls.foreign_mandate = Mandate.create({"partner_id": cls.other_customer.id, "company_id": cls.company.id,
                                               "token_id": cls.foreign_card.id})
+        # A portal user of the other customer
+        cls.other_contact = cls.env["res.partner"].create({"name": "Paul Punctual", "parent_id": cls.other_customer.id,
+                                                           "email": "paul@punctual.example.com"})
+        cls.portal_user_b = new_test_user(cls.env, "ar_portal_b", groups="base.group_portal",
+                                          partner_id=cls.other_contact.id)
 
     @classmethod
     def tearDownClass(cls):
@@ -539,6 +615,26 @@ class TestPortalSecurity(ArPortalHttpCommon):
             message = error["data"]["message"] if error else ""
             return bool(error) and expected in message and self._no_raw(message)
         return check
+
+    def _is_rpc_refusal(self, expected):
+        """A JSON-RPC answer that is a ValidationError saying ``expected`` (not a server error)."""
+        def check(response):
+            error = response.json().get("error") if response.status_code == 200 else None
+            data = error["data"] if error else {}
+            return data.get("name") == "odoo.exceptions.ValidationError" and expected in data.get("message", "") \
+                and self._no_raw(data["message"])
+        return check
+
+    def _invoice_tx_params(self, access_token, amount=1000.0):
+        """What the payment form of an invoice page posts to Odoo's /invoice/transaction/<id>."""
+        params = {
+            "amount": amount, "provider_id": self.stripe.id, "payment_method_id": self.card_method.id,
+            "token_id": None, "flow": "direct", "tokenization_requested": False,
+            "landing_route": self.inv_overdue.get_portal_url(), "is_validation": False,
+        }
+        if access_token is not None:
+            params["access_token"] = access_token
+        return params
 
     def _is_autopay_error(self, expected):
         def check(response):
@@ -970,6 +1066,57 @@ class TestPortalSecurity(ArPortalHttpCommon):
         self._attack("webhook: event replayed after it was processed", replay,
                      lambda response: response.status_code == 200)
         self._assert_no_failures()
+
+    # ------------------------------------------------------------------
+    # Amounts beyond the range of money, two customers in one request, Odoo's payment routes
+    # ------------------------------------------------------------------
+
+    @mute_logger("odoo.http")
+    def test_huge_amounts_and_mixed_customers(self):
+        """Each of these answered a server error (500, OverflowError, Expected singleton)."""
+        self.company.ar_portal_allow_partial = True
+        own = self.inv_overdue.ids
+        self._ar_login()
+        for label, amount, error in HUGE_AMOUNT_CASES:
+            self._attack(f"pay page amount {label}", lambda a=amount: self.url_open(self._pay_url(own, amount=a)),
+                         self._is_pay_error(error))
+        for label, amount, error in HUGE_AMOUNT_CASES + JSON_HUGE_AMOUNT_CASES:
+            self._attack(f"transaction amount {label}",
+                         lambda a=amount: self._rpc("/my/statement/transaction", self._tx_params(own, amount=a)),
+                         self._is_rpc_refusal(error))
+        for label, query in PAYMENT_PAY_CASES:
+            self._attack(f"payment page: {label}", lambda q=query: self.url_open("/payment/pay?" + urlencode(q)),
+                         lambda response: response.status_code in (400, 404))
+        self.authenticate("ar_portal_b", "ar_portal_b")
+        for route in ROUTES:
+            for label, ids in FOREIGN_TOKEN_CASES:
+                self._attack(f"{route} submit with another customer's invoice link: {label}",
+                             lambda r=route, i=ids: self._ar_post(f"/my/{r}/submit", {
+                                 **self._valid_data(r), "invoice_ids": i(self),
+                                 "access_token": self.inv_overdue.access_token}),
+                             self._is_not_found)
+        self.authenticate(None, None)
+        for label, amount, error in HUGE_AMOUNT_CASES + JSON_HUGE_AMOUNT_CASES:
+            self._attack(f"statement link transaction amount {label}",
+                         lambda a=amount: self._rpc("/my/statement/transaction",
+                                                    self._tx_params(own, amount=a, access_token=self.link)),
+                         self._is_rpc_refusal(error))
+        token = self.inv_overdue.access_token
+        for label, amount, error in INVOICE_TX_AMOUNT_CASES:
+            self._attack(f"invoice transaction amount {label}",
+                         lambda a=amount: self._rpc(f"/invoice/transaction/{self.inv_overdue.id}",
+                                                    self._invoice_tx_params(token, amount=a)),
+                         self._is_rpc_refusal(error))
+        for label, invoice_id, link_token, error in INVOICE_TX_ACCESS_CASES:
+            self._attack(f"invoice transaction: {label}",
+                         lambda i=invoice_id, t=link_token: self._rpc(f"/invoice/transaction/{i(self)}",
+                                                                      self._invoice_tx_params(t(self))),
+                         self._is_rpc_refusal(error))
+        self._assert_no_failures()
+        # the invoice link with the open amount does pay: the refusals above are not a broken route
+        answer = self._rpc(f"/invoice/transaction/{self.inv_overdue.id}", self._invoice_tx_params(token)).json()
+        self.assertIn("result", answer, answer)
+        self.assertEqual(self.env["payment.transaction"].search([("invoice_ids", "in", own)]).amount, 1000.0)
 
     def test_zz_catalogue_is_complete(self):
         """Every case of HOSTILE_CASES was sent by the tests above (named to run last)."""
