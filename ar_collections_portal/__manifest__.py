@@ -1,6 +1,6 @@
 {
     "name": "AR Collections: Customer Portal",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "summary": "Statement of account, pay everything overdue, autopay with smart retries, "
                "disputes and promises to pay from the customer portal",
@@ -32,7 +32,6 @@ The customer's side of collections, in Odoo's portal.
         "views/portal_dispute_templates.xml",
         "views/ar_autopay_mandate_views.xml",
         "views/ar_autopay_attempt_views.xml",
-        "views/payment_provider_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
         "views/res_partner_views.xml",

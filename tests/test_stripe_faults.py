@@ -24,13 +24,12 @@ SETUP = """
 from datetime import timedelta
 from odoo import Command, fields
 company = env.company
-env["ir.config_parameter"].set_param("ar_collections_portal.stripe_timeout", "2")
 card = env.ref("payment.payment_method_card")
 provider = env.ref("payment.payment_provider_stripe")
 provider.write({
     "state": "test", "is_published": True, "stripe_publishable_key": "pk_test_ar",
     "stripe_secret_key": "sk_test_ar", "stripe_webhook_secret": "whsec_test_ar",
-    "ar_stripe_api_url": %(url)r, "payment_method_ids": [Command.set(card.ids)],
+    "payment_method_ids": [Command.set(card.ids)],
     "journal_id": env["account.journal"].search(
         [("company_id", "=", company.id), ("type", "=", "bank")], limit=1).id,
 })
@@ -58,8 +57,14 @@ print("SETUP-DONE")
 # call. Each loop stands for the scheduler coming back later (`now` moves on), so charges
 # waiting for a resend after a transport error are due again.
 WORKER = """
+import importlib.util
 from datetime import timedelta
 from odoo import fields
+# payment_stripe's API calls go to the fake Stripe, with a short client timeout
+spec = importlib.util.spec_from_file_location("ar_fake_stripe", %(fake)r)
+fake_stripe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fake_stripe)
+fake_stripe.patch_stripe_transport(%(url)r, timeout=2).start()
 Mandate = env["ar.autopay.mandate"]
 Attempt = env["ar.autopay.attempt"]
 start = fields.Datetime.now()
@@ -95,13 +100,14 @@ def _wait_for(predicate, timeout=120):
 
 def test_autopay_survives_kills_and_stripe_faults(ar_db):
     with fake_stripe.FakeStripe(webhook_secret="whsec_test_ar", timeout_seconds=4) as fake:
-        odoo_shell(ar_db, SETUP % {"url": fake.url, "customers": CUSTOMERS})
+        odoo_shell(ar_db, SETUP % {"customers": CUSTOMERS})
+        worker_code = WORKER % {"fake": str(ROOT / "ar_collections_portal" / "tests" / "fake_stripe.py"), "url": fake.url}
         faults = kills = 0
 
         # 1. Stripe makes the charge and holds the answer; the worker dies waiting for it.
         fake.inject("stall_after_charge")
         faults += 1
-        worker = odoo_shell_process(ar_db, WORKER)
+        worker = odoo_shell_process(ar_db, worker_code)
         assert _wait_for(lambda: len(fake.charges) >= 1), "the worker never charged a card"
         time.sleep(0.5)  # well inside the stall: Odoo has not got the answer
         kills += _kill(worker)
@@ -111,7 +117,7 @@ def test_autopay_survives_kills_and_stripe_faults(ar_db):
         # 2. Workers killed at seeded random moments.
         rng = random.Random(86)
         for _trial in range(3):
-            worker = odoo_shell_process(ar_db, WORKER)
+            worker = odoo_shell_process(ar_db, worker_code)
             _wait_for(lambda: len(fake.requests) > 0, timeout=60)
             time.sleep(rng.uniform(1.0, 4.0))
             kills += _kill(worker)
@@ -120,7 +126,7 @@ def test_autopay_survives_kills_and_stripe_faults(ar_db):
         for kind, count in (("500", 2), ("drop_after_charge", 2), ("timeout", 1), ("drop_before", 1)):
             fake.inject(kind, count=count)
             faults += count
-        worker = odoo_shell_process(ar_db, WORKER)
+        worker = odoo_shell_process(ar_db, worker_code)
         out, err = worker.communicate(timeout=900)
         assert worker.returncode == 0, err[-3000:]
         assert "AUTOPAY-WORKER-DONE" in out, (out[-2000:], err[-3000:])

@@ -18,7 +18,7 @@ class ArPortalCommon(ArCollectionsCommon):
         cls.addClassCleanup(cls.fake_stripe.stop)
         # Odoo's test cases raise any requests timeout below 10 s to 10 s: a "timeout" fault
         # therefore costs 10 s; the fake stays silent a bit longer than that.
-        cls.env["ir.config_parameter"].sudo().set_param("ar_collections_portal.stripe_timeout", "10")
+        cls.startClassPatcher(cls.fake_stripe.patch_transport(timeout=10))
         cls.fake_stripe.timeout_seconds = 11
         cls.stripe = cls._ar_stripe_provider(cls.company)
         cls.card_method = cls.env.ref("payment.payment_method_card")
@@ -31,7 +31,7 @@ class ArPortalCommon(ArCollectionsCommon):
 
     @classmethod
     def _ar_stripe_provider(cls, company):
-        """A Stripe provider of ``company`` in test mode, pointing at the fake Stripe."""
+        """A Stripe provider of ``company`` in test mode (its API calls reach the fake Stripe)."""
         Provider = cls.env["payment.provider"].sudo()
         provider = Provider.search([("code", "=", "stripe"), ("company_id", "=", company.id)], limit=1)
         if not provider:
@@ -42,7 +42,6 @@ class ArPortalCommon(ArCollectionsCommon):
             "stripe_publishable_key": "pk_test_ar_fake",
             "stripe_secret_key": "sk_test_ar_fake",
             "stripe_webhook_secret": WEBHOOK_SECRET,
-            "ar_stripe_api_url": cls.fake_stripe.url,
             "payment_method_ids": [Command.set(card.ids)],
             "allow_tokenization": True,
             "is_published": True,  # customers (portal and public users) only see published providers

@@ -1,7 +1,7 @@
 """A fake Stripe API on loopback, for tests.
 
-Stripe is an outside service: the tests do not skip the Stripe code path, they point the
-provider's API URL at this server, which speaks the part of Stripe's v1 API that Odoo's
+Stripe is an outside service: the tests do not skip the Stripe code path, they send
+payment_stripe's API calls to this server (``FakeStripe.patch_transport``), which speaks the part of Stripe's v1 API that Odoo's
 ``payment_stripe`` and the autopay use (form-encoded requests, JSON answers, HTTP 402 card
 errors, idempotency keys, signed webhook events) and can inject transport faults.
 
@@ -89,7 +89,43 @@ STRIPE_JS = """
     };
 })();
 """
-FAULT_KINDS = ("timeout", "500", "drop_after_charge", "stall_after_charge", "drop_before")
+FAULT_KINDS = ("timeout", "500", "html_502", "drop_after_charge", "stall_after_charge", "drop_before")
+STRIPE_API_URL = "https://api.stripe.com/v1/"
+# The module whose ``requests`` reaches Stripe's API (payment_stripe's provider model).
+STRIPE_REQUESTS_TARGET = "odoo.addons.payment_stripe.models.payment_provider.requests"
+
+
+class StripeTransport:
+    """Stands for the ``requests`` module inside payment_stripe: calls to Stripe's API go to
+    the fake (with the test's client timeout), anything else goes out unchanged. Installed by
+    patching, as Odoo's own payment tests patch the request method: production code has no
+    knob for it."""
+
+    def __init__(self, fake_url, timeout=None):
+        import requests  # only the tests that talk to the fake need it
+
+        self._requests = requests
+        self.fake_url = fake_url
+        self.timeout = timeout
+        self.exceptions = requests.exceptions
+
+    def request(self, method, url, **kwargs):
+        if url.startswith(STRIPE_API_URL):
+            url = self.fake_url + url[len(STRIPE_API_URL):]
+            if self.timeout:
+                kwargs["timeout"] = self.timeout
+        return self._requests.request(method, url, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._requests, name)
+
+
+def patch_stripe_transport(fake_url, timeout=None):
+    """A ``unittest.mock.patch`` sending payment_stripe's API calls to the fake at ``fake_url``
+    (also from an Odoo process the tests start, where the fake object is not at hand)."""
+    from unittest.mock import patch
+
+    return patch(STRIPE_REQUESTS_TARGET, StripeTransport(fake_url, timeout=timeout))
 
 
 class _Drop(Exception):
@@ -159,6 +195,10 @@ class FakeStripe:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/v1/"
 
+    def patch_transport(self, timeout=None):
+        """A ``unittest.mock.patch`` sending payment_stripe's API calls to this fake."""
+        return patch_stripe_transport(self.url, timeout=timeout)
+
     @property
     def js_url(self):
         """Where the fake Stripe.js is served (stands for https://js.stripe.com/v3/)."""
@@ -194,6 +234,7 @@ class FakeStripe:
         """Make the next ``count`` requests whose path starts with ``path`` fail with ``kind``:
         ``timeout`` (no answer for ``timeout_seconds``, nothing done), ``500`` (nothing done,
         nothing saved under the idempotency key, as when Stripe fails before executing),
+        ``html_502`` (a proxy's HTML error page, nothing done),
         ``drop_after_charge`` (done and saved under the key, then the connection is closed
         without an answer), ``stall_after_charge`` (done and saved, then no answer for
         ``timeout_seconds``: time for a test to kill the client mid-call), ``drop_before``
@@ -466,6 +507,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._drop()
         if fault == "500":
             return self._answer(500, {"error": {"type": "api_error", "message": "An unknown error occurred"}})
+        if fault == "html_502":  # a proxy in front of Stripe answers with its own page
+            return self._answer(502, b"<html><body>502 Bad Gateway</body></html>", content_type="text/html")
         key = headers.get("idempotency-key") if method == "POST" else None
         fingerprint = json.dumps([path, params], sort_keys=True)
         with stripe.lock:
@@ -490,10 +533,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._drop()
         return self._answer(status, payload)
 
-    def _answer(self, status, data, replayed=False):
+    def _answer(self, status, data, replayed=False, content_type="application/json"):
         payload = data if isinstance(data, bytes) else json.dumps(data).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Request-Id", f"req_{time.time_ns()}")
         self.send_header("Access-Control-Allow-Origin", "*")

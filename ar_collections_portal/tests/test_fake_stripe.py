@@ -79,6 +79,10 @@ class TestStripeThroughFake(ArPortalCommon):
         anonymous = requests.post(url, data={"amount": 100, "currency": "usd"}, timeout=5)
         self.assertEqual(anonymous.status_code, 401)
 
-    def test_api_url_is_validated(self):
-        with self.assertRaisesRegex(ValidationError, "http"):
-            self.stripe.ar_stripe_api_url = "ftp://stripe.example.com"
+    def test_non_json_answer_raises_a_clear_error(self):
+        token = self._ar_stripe_token(self.customer)
+        tx = self._offline_tx(token)
+        self.fake_stripe.inject("html_502")
+        with self.assertRaisesRegex(ValidationError, "no usable answer"):
+            tx._send_payment_request()
+        self.assertEqual(tx.state, "draft", "nothing recorded: the charge is sent again later")

@@ -59,6 +59,11 @@ class TestStripeWebhookSignature(ArPortalHttpCommon):
         old, old_headers = self.fake_stripe.signed_webhook(
             "payment_intent.succeeded", self.intent, timestamp=time.time() - 3600)
         self._assert_refused(old, old_headers)
+        # signed with the secret but dated an hour ahead: payment_stripe alone would take it
+        future, future_headers = self.fake_stripe.signed_webhook(
+            "payment_intent.succeeded", self.intent, timestamp=time.time() + 3600)
+        self._assert_refused(future, future_headers)
+        self._assert_refused(body, {**headers, "Stripe-Signature": headers["Stripe-Signature"] + ",x=a=b"})
 
     def test_provider_without_webhook_secret_refuses_events(self):
         self.stripe.stripe_webhook_secret = False
