@@ -126,8 +126,8 @@ class TestDigest(ArCollectionsCommon):
             "promised_date": cls.today - timedelta(days=5),
             "grace_days": 0,
         })
-        if state != "open":
-            promise.write({"state": state, "broken_date": broken_date})
+        if state != "open":  # history as the promise check writes it
+            promise.sudo().write({"state": state, "broken_date": broken_date})
         return promise
 
     @classmethod
@@ -137,7 +137,8 @@ class TestDigest(ArCollectionsCommon):
             "invoice_ids": [Command.set(invoice.ids)],
             "reason": "pricing",
         })
-        dispute.write({"sla_breached": sla_breached, "sla_deadline": cls.today - timedelta(days=2)})
+        # history as the SLA check writes it
+        dispute.sudo().write({"sla_breached": sla_breached, "sla_deadline": cls.today - timedelta(days=2)})
         return dispute
 
     def setUp(self):
