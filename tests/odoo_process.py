@@ -57,15 +57,28 @@ def scratch_name(prefix):
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
 
 
-def run_odoo(db, *args, command=None, timeout=900, stdin=None):
+def addons_path_with(addons_dir):
+    """The conf's addons path with ``addons_dir`` in place of this working tree
+    (e.g. the add-ons as of an older commit)."""
+    _path, options = odoo_conf()
+    paths = [p.strip() for p in options.get("addons_path", "").split(",") if p.strip()]
+    replaced = [str(addons_dir) if Path(p).resolve() == ROOT else p for p in paths]
+    assert replaced != paths, f"the working tree {ROOT} is not on the addons path {paths}"
+    return ",".join(replaced)
+
+
+def run_odoo(db, *args, command=None, timeout=900, stdin=None, addons_dir=None):
     """Run Odoo's CLI (``command``: a subcommand such as ``shell``) on ``db`` in its
-    own process; fail with Odoo's output on error."""
+    own process, with our add-ons from ``addons_dir`` if given; fail with Odoo's output on error."""
     path, _options = odoo_conf()
+    env = {**os.environ, "TZ": "UTC"}
+    if addons_dir:
+        args = (f"--addons-path={addons_path_with(addons_dir)}", *args)
+        # Odoo reads ODOO_RC's addons path before the command line's, which would put the
+        # working tree first again (we pass the same file with -c anyway)
+        env.pop("ODOO_RC", None)
     cmd = [sys.executable, "-m", "odoo", *([command] if command else []), "-c", path, "-d", db, *args, "--log-level=warn"]
-    proc = subprocess.run(
-        cmd, input=stdin, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "TZ": "UTC"}, cwd=ROOT,
-    )
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     errors = [line for line in proc.stderr.splitlines() if " ERROR " in line or " CRITICAL " in line]
@@ -74,9 +87,9 @@ def run_odoo(db, *args, command=None, timeout=900, stdin=None):
     return proc
 
 
-def odoo_shell(db, code, timeout=900):
+def odoo_shell(db, code, timeout=900, addons_dir=None):
     """Run Python ``code`` in `odoo shell` on ``db`` (``env`` is available; commit yourself)."""
-    return run_odoo(db, "--no-http", command="shell", stdin=code, timeout=timeout)
+    return run_odoo(db, "--no-http", command="shell", stdin=code, timeout=timeout, addons_dir=addons_dir)
 
 
 def odoo_shell_process(db, code):

@@ -1,0 +1,135 @@
+"""An upgrade of the add-ons keeps what an admin configured.
+
+An admin switches the scheduled actions on and reschedules them, rewords templates, renames and
+moves dunning levels and changes settings; `-u` of the add-ons with the working tree's code must
+leave all of it alone: on a database created by the last released code (3c7411a, whose cron data
+was updatable) and on one created by the current code (the next upgrade).
+"""
+
+import io
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from .odoo_process import ROOT, create_db, drop_db, odoo_shell, run_odoo, scratch_name
+
+OLD_COMMIT = "3c7411a"
+ADDONS = ("ar_collections", "ar_collections_credit", "ar_collections_credit_stock", "ar_collections_portal")
+NEXTCALL = "2031-01-02 09:15:00"
+MARKER = "AR-CONFIG:"
+
+# What the admin does, in `odoo shell`: every scheduled action of ours on and rescheduled, reworded
+# templates, a renamed policy and level with other days, a sequence, an activity type, settings.
+EDIT = f"""
+crons = env['ir.model.data'].search([('module', 'in', {list(ADDONS)!r}), ('model', '=', 'ir.cron')])
+for cron in env['ir.cron'].with_context(active_test=False).browse(crons.mapped('res_id')):
+    cron.write({{'active': True, 'interval_number': 3, 'interval_type': 'weeks', 'nextcall': {NEXTCALL!r}}})
+for xmlid in ('ar_collections.mail_template_dunning_reminder', 'ar_collections_portal.mail_template_autopay_hard_decline'):
+    env.ref(xmlid).write({{'subject': 'Our subject', 'body_html': '<p>Our own wording</p>'}})
+env.ref('ar_collections.sms_template_dunning_reminder').body = 'Our SMS wording'
+policy = env.company.ar_dunning_policy_id
+policy.name = 'Our policy'
+level = policy.level_ids.sorted('offset_days')[-1]
+level.write({{'name': 'Our last word', 'offset_days': level.offset_days + 11}})
+env.ref('ar_collections_credit.seq_ar_credit_release').write({{'prefix': 'OURS/', 'padding': 7}})
+env.ref('ar_collections_credit.mail_activity_type_credit_review').write({{'name': 'Our review', 'delay_count': 9}})
+env['res.config.settings'].create({{'ar_reply_pause_days': 9, 'ar_plan_reminder_days': 6}}).execute()
+env['ir.config_parameter'].set_param('ar_collections_portal.stripe_timeout', '17')
+env.cr.commit()
+"""
+
+# The configuration as one flat dict, printed as JSON after MARKER.
+READ = f"""
+import json
+config = {{}}
+crons = env['ir.model.data'].search([('module', 'in', {list(ADDONS)!r}), ('model', '=', 'ir.cron')])
+for data in crons:
+    cron = env['ir.cron'].with_context(active_test=False).browse(data.res_id)
+    for name in ('active', 'interval_number', 'interval_type', 'nextcall'):
+        config[f'{{data.complete_name}}.{{name}}'] = str(cron[name])
+for xmlid, names in (
+    ('ar_collections.mail_template_dunning_reminder', ('subject', 'body_html')),
+    ('ar_collections_portal.mail_template_autopay_hard_decline', ('subject', 'body_html')),
+    ('ar_collections.sms_template_dunning_reminder', ('body',)),
+    ('ar_collections_credit.seq_ar_credit_release', ('prefix', 'padding')),
+    ('ar_collections_credit.mail_activity_type_credit_review', ('name', 'delay_count')),
+):
+    record = env.ref(xmlid)
+    for name in names:
+        config[f'{{xmlid}}.{{name}}'] = str(record[name])
+policy = env.company.ar_dunning_policy_id
+config['policy'] = policy.name
+for level in policy.level_ids.sorted('id'):
+    config[f'level {{level.id}}'] = f'{{level.name}} {{level.offset_days:+d}}'
+config['company.ar_reply_pause_days'] = str(env.company.ar_reply_pause_days)
+config['company.ar_plan_reminder_days'] = str(env.company.ar_plan_reminder_days)
+config['stripe_timeout'] = env['ir.config_parameter'].get_param('ar_collections_portal.stripe_timeout')
+import odoo.addons.ar_collections
+print({MARKER!r} + json.dumps({{'code': odoo.addons.ar_collections.__path__[0], 'config': config}}))
+"""
+
+
+def read_config(db, addons_dir=None):
+    """The configuration of ``db``, read by the code in ``addons_dir`` (default: the working tree)."""
+    out = odoo_shell(db, READ, addons_dir=addons_dir).stdout
+    line = next(line for line in out.splitlines() if line.startswith(MARKER))
+    read = json.loads(line[len(MARKER):])
+    assert Path(read["code"]).parent == Path(addons_dir or ROOT), f"read by the add-ons in {read['code']}"
+    return read["config"]
+
+
+def assert_edited(config):
+    """The admin's edits took (so that the comparison after the upgrade means something)."""
+    crons = {key: value for key, value in config.items() if key.startswith("ar_collections") and ".ir_cron_" in key}
+    assert len(crons) >= 4 * 17, f"expected the 17 scheduled actions, read {len(crons) // 4}"
+    for key, value in crons.items():
+        expected = {"active": "True", "interval_number": "3", "interval_type": "weeks", "nextcall": NEXTCALL}
+        assert value == expected[key.rsplit(".", 1)[1]], f"{key} = {value}"
+    assert config["policy"] == "Our policy"
+    assert any(value.startswith("Our last word") for key, value in config.items() if key.startswith("level "))
+    assert config["company.ar_reply_pause_days"] == "9"
+    assert config["stripe_timeout"] == "17"
+    assert "Our own wording" in config["ar_collections.mail_template_dunning_reminder.body_html"]
+
+
+def upgrade_and_compare(db, before):
+    run_odoo(db, "-u", ",".join(ADDONS), "--stop-after-init")
+    after = read_config(db)
+    lost = [f"{key}: {before[key]!r} -> {after.get(key)!r}" for key in before if after.get(key) != before[key]]
+    assert not lost, f"{len(lost)} settings lost on upgrade:\n" + "\n".join(lost)
+
+
+@pytest.fixture
+def old_addons(tmp_path):
+    """The add-ons as of OLD_COMMIT, extracted from git."""
+    archive = subprocess.run(["git", "archive", OLD_COMMIT, *ADDONS], cwd=ROOT, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tmp_path, filter="data")
+    return tmp_path
+
+
+@pytest.fixture
+def old_db(deps_db, old_addons):
+    """A database with the add-ons installed by the code of OLD_COMMIT."""
+    name = scratch_name("ar_upg")
+    create_db(name, template=deps_db)
+    run_odoo(name, "-i", ",".join(ADDONS), "--stop-after-init", addons_dir=old_addons)
+    yield name
+    drop_db(name)
+
+
+def test_upgrade_from_last_release_keeps_admin_config(old_db, old_addons):
+    odoo_shell(old_db, EDIT, addons_dir=old_addons)
+    before = read_config(old_db, addons_dir=old_addons)
+    assert_edited(before)
+    upgrade_and_compare(old_db, before)
+
+
+def test_next_upgrade_keeps_admin_config(ar_db):
+    odoo_shell(ar_db, EDIT)
+    before = read_config(ar_db)
+    assert_edited(before)
+    upgrade_and_compare(ar_db, before)
