@@ -28,4 +28,5 @@ from . import test_cash_matching_workflow
 from . import test_cash_remittance_import
 from . import test_cash_split_wizard
 from . import test_system_fields
+from . import test_reminder_settings
 from . import test_one_open_dispute
