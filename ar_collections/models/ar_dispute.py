@@ -51,7 +51,7 @@ class ArDispute(models.Model):
         ("resolved_credit", "Resolved: credit note"),
         ("resolved_rejected", "Resolved: rejected"),
         ("cancelled", "Cancelled"),
-    ], required=True, default="new", tracking=True, index=True)
+    ], required=True, default="new", readonly=True, tracking=True, index=True)
     is_open = fields.Boolean(compute="_compute_is_open", store=True, index=True)
     currency_id = fields.Many2one("res.currency", compute="_compute_currency_id", store=True)
     amount = fields.Monetary(

@@ -42,7 +42,7 @@ class ArPromise(models.Model):
         ("kept", "Kept"),
         ("broken", "Broken"),
         ("cancelled", "Cancelled"),
-    ], default="open", required=True, tracking=True, index=True)
+    ], default="open", required=True, readonly=True, tracking=True, index=True)
     note = fields.Text()
     kept_date = fields.Date(readonly=True, copy=False, tracking=True, help="When the promised amount was received.")
     broken_date = fields.Date(readonly=True, copy=False, tracking=True,

@@ -108,10 +108,11 @@ class TestWorklist(ArCollectionsCommon):
 
     def test_filters_promise_and_dispute(self):
         promise_date = self.today + timedelta(days=5)
-        self.env["ar.promise"].create([
+        gamma_second = self._ar_invoice(self.gamma, 300.0, days_overdue=4)  # one open promise per invoice
+        self.env["ar.promise"].sudo().create([  # sudo: one is history, cancelled
             {"partner_id": self.gamma.id, "invoice_ids": [Command.set(self.gamma_overdue.ids)],
              "amount": 500.0, "promised_date": promise_date},
-            {"partner_id": self.gamma.id, "invoice_ids": [Command.set(self.gamma_overdue.ids)],
+            {"partner_id": self.gamma.id, "invoice_ids": [Command.set(gamma_second.ids)],
              "amount": 250.0, "promised_date": promise_date + timedelta(days=7)},
             # a cancelled promise is no promise
             {"partner_id": self.alpha.id, "invoice_ids": [Command.set(self.alpha_overdue.ids)],

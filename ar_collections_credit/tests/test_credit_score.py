@@ -48,13 +48,13 @@ class TestCreditScore(ArCollectionsCommon):
         })
 
     def _dispute(self, invoices, stage):
-        dispute = self.env["ar.dispute"].create({
+        # history, in the stage the dispute's actions left it (one open dispute per invoice)
+        return self.env["ar.dispute"].sudo().create({
             "partner_id": invoices.commercial_partner_id.id,
             "invoice_ids": [Command.set(invoices.ids)],
             "reason": "pricing",
+            "stage": stage,
         })
-        dispute.sudo().stage = stage  # history as the dispute's actions write it
-        return dispute
 
     def _log(self, invoice, offset, channel, state="sent", partner=None, date=None):
         return self.env["ar.dunning.log"].sudo().create({
@@ -168,12 +168,14 @@ class TestCreditScore(ArCollectionsCommon):
         paid_after = self._ar_invoice(partner, 100.0, days_overdue=40)
         paid_before = self._ar_invoice(partner, 100.0, days_overdue=40)
         other_unpaid = self._ar_invoice(partner, 100.0, days_overdue=60)
-        self._promise(unpaid, 10)  # until 7 days ago, still unpaid: broken
-        self._promise(paid_after, 20)  # until 17 days ago, paid 5 days ago: broken
-        self._promise(paid_before, 20)  # until 17 days ago, paid 25 days ago: kept
+        # One open promise per invoice at a time: past ones are history, in the state the
+        # promise check gave them (the score reads their dates and payments, not that state).
+        self._promise(unpaid, 10, state="broken")  # until 7 days ago, still unpaid: broken
+        self._promise(paid_after, 20, state="broken")  # until 17 days ago, paid 5 days ago: broken
+        self._promise(paid_before, 20, state="kept")  # until 17 days ago, paid 25 days ago: kept
         self._promise(other_unpaid, 30, state="cancelled")  # cancelled: not counted
         self._promise(unpaid, -5)  # promised for later: not due yet
-        self._promise(other_unpaid, 400)  # broken more than a year ago: out of the window
+        self._promise(other_unpaid, 400, state="broken")  # broken more than a year ago: out of the window
         self._pay_on(paid_after, 5)  # 35 days late
         self._pay_on(paid_before, 25)  # 15 days late
         snapshot = self.Score._ar_compute_scores(partner)
@@ -241,7 +243,7 @@ class TestCreditScore(ArCollectionsCommon):
             self._paid(partner, 80, paid_days_ago)
         unpaid = self._ar_invoice(partner, 100.0, days_overdue=90)
         for days in (10, 20, 30, 40):
-            self._promise(unpaid, days)
+            self._promise(unpaid, days, state="broken")
         for _i in range(3):
             self._dispute(unpaid, "resolved_rejected")
         self._log(unpaid, 60, "email")
