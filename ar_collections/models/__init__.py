@@ -7,6 +7,7 @@ from . import ar_dunning_message
 from . import ar_dunning_run
 from . import ar_customer_invoices_mixin
 from . import ar_system_fields_mixin
+from . import ar_pause_source_mixin
 from . import ar_dispute
 from . import ar_promise
 from . import ar_payment_plan
@@ -18,6 +19,8 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import account_move
+from . import ar_dunning_engine
+from . import ar_pause_customer_reply
 from . import ar_remittance
 from . import ar_remittance_line
 from . import ar_cash_match

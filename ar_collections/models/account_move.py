@@ -142,70 +142,12 @@ class AccountMove(models.Model):
         ]
 
     def _ar_get_pause_reasons(self, today=None):
-        """Why each invoice of ``self`` must not be chased on ``today``.
-
-        Extension point: disputes, promises to pay and payment plans add their reasons.
+        """Why each invoice of ``self`` must not be chased on ``today`` (the dunning engine
+        decides; pause sources extend it, see ``ar.pause.source.mixin``).
 
         :return: {invoice id: reason shown to the collector}
         """
-        today = today or fields.Date.context_today(self)
-        reasons = {}
-        for move in self:
-            if move.payment_state not in OPEN_PAYMENT_STATES:
-                reasons[move.id] = self.env._("Paid") if move.payment_state in ("paid", "in_payment") else \
-                    self.env._("Nothing left to pay")
-            elif move._ar_no_chase_active(today):
-                reasons[move.id] = self.env._("Excluded from reminders: %(reason)s", reason=move.ar_no_chase_reason)
-            else:
-                customer = move.commercial_partner_id
-                if customer._ar_no_chase_active(today):
-                    reasons[move.id] = self.env._("Customer excluded from reminders: %(reason)s",
-                                                  reason=customer.ar_no_chase_reason)
-        ids = set(self.ids)
-        for dispute in self.env["ar.dispute"].sudo().search([("is_open", "=", True), ("invoice_ids", "in", self.ids)]):
-            for move_id in set(dispute.invoice_ids.ids) & ids:
-                reasons.setdefault(move_id, self.env._("Disputed: %(reason)s", reason=dict(
-                    dispute._fields["reason"]._description_selection(self.env))[dispute.reason]))
-        for promise in self.env["ar.promise"].sudo().search([
-            # a kept promise keeps the agreed pause on what is left to pay
-            ("state", "in", ("open", "kept")), ("pause_until", ">=", today), ("invoice_ids", "in", self.ids),
-        ]):
-            for move_id in set(promise.invoice_ids.ids) & ids:
-                reasons.setdefault(move_id, self.env._(
-                    "Promised to pay by %(date)s", date=fields.Date.to_string(promise.promised_date)))
-        for plan in self.env["ar.payment.plan"].sudo().search([("state", "=", "active"), ("invoice_ids", "in", self.ids)]):
-            if plan._ar_is_behind(today):
-                continue  # missed instalments end the pause, even before the cron marks it broken
-            for move_id in set(plan.invoice_ids.ids) & ids:
-                reasons.setdefault(move_id, self.env._(
-                    "Payment plan until %(date)s", date=fields.Date.to_string(plan.date_end)))
-        for move_id, reason in self._ar_being_matched().items():
-            reasons.setdefault(move_id, reason)
-        replied = self._ar_customer_replies(today)
-        for move in self:
-            if move.id not in reasons and move.commercial_partner_id.id in replied:
-                reasons[move.id] = self.env._(
-                    "Customer replied on %(date)s", date=fields.Date.to_string(replied[move.commercial_partner_id.id]))
-        return reasons
-
-    def _ar_being_matched(self):
-        """{invoice id: reason} for invoices of ``self`` that an unmatched incoming bank line
-        probably pays (a suggestion at least as sure as the company's pause confidence)."""
-        found = {}
-        if not self.ids:
-            return found
-        items = self.env["ar.cash.match.line"].sudo().search_fetch([
-            ("move_id", "in", self.ids),
-            ("match_id.state", "=", "proposed"),
-            ("match_id.statement_line_id.is_reconciled", "=", False),
-        ], ["move_id", "match_id", "company_id"])
-        for item in items:
-            match = item.match_id
-            if match.confidence >= match.company_id.ar_cash_pause_confidence:
-                found.setdefault(item.move_id.id, self.env._(
-                    "Payment received, being matched (%(date)s, %(amount)s)",
-                    date=fields.Date.to_string(match.date), amount=match.currency_id.format(match.amount)))
-        return found
+        return self.env["ar.dunning.engine"]._get_pause_reasons(self, today)
 
     def _ar_disputed_ids(self):
         """Ids of the invoices of ``self`` with an open dispute."""

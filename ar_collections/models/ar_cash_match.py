@@ -35,6 +35,8 @@ class ArCashMatch(models.Model):
     """
 
     _name = "ar.cash.match"
+    _inherit = ["ar.pause.source.mixin"]
+    _ar_pause_sequence = 40
     _description = "Cash match"
     _order = "statement_line_id desc, rank, id"
     _rec_name = "statement_line_id"
@@ -89,6 +91,25 @@ class ArCashMatch(models.Model):
     def _compute_allocated_amount(self):
         for match in self:
             match.allocated_amount = sum(match.line_ids.mapped("amount"))
+
+    @api.model
+    def _ar_pause_reasons(self, invoices, today):
+        """A payment received and probably for these invoices (a suggestion at least as sure
+        as the company's pause confidence, on a bank line not reconciled yet) pauses them:
+        no reminder for what is being paid."""
+        found = {}
+        items = self.env["ar.cash.match.line"].search_fetch([
+            ("move_id", "in", invoices.ids),
+            ("match_id.state", "=", "proposed"),
+            ("match_id.statement_line_id.is_reconciled", "=", False),
+        ], ["move_id", "match_id", "company_id"])
+        for item in items:
+            match = item.match_id
+            if match.confidence >= match.company_id.ar_cash_pause_confidence:
+                found.setdefault(item.move_id.id, self.env._(
+                    "Payment received, being matched (%(date)s, %(amount)s)",
+                    date=fields.Date.to_string(match.date), amount=match.currency_id.format(match.amount)))
+        return found
 
     # ------------------------------------------------------------------
     # Buttons

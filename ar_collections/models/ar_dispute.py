@@ -31,8 +31,10 @@ class ArDispute(models.Model):
 
     _name = "ar.dispute"
     _description = "Invoice Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin", "ar.system.fields.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin", "ar.system.fields.mixin",
+                "ar.pause.source.mixin"]
     _order = "id desc"
+    _ar_pause_sequence = 10
     _ar_system_fields = ("stage", "is_open", "date_opened", "sla_deadline", "sla_breached", "sla_escalation",
                          "credit_note_id")
     reason = fields.Selection([
@@ -130,6 +132,17 @@ class ArDispute(models.Model):
                 opened = fields.Date.to_date(vals.get("date_opened")) or today
                 vals["sla_deadline"] = add_business_days(opened, company.ar_dispute_sla_days)
         return super().create(vals_list)
+
+    @api.model
+    def _ar_pause_reasons(self, invoices, today):
+        """An open dispute pauses its invoices."""
+        reasons = {}
+        ids = set(invoices.ids)
+        labels = dict(self._fields["reason"]._description_selection(self.env))
+        for dispute in self.search([("is_open", "=", True), ("invoice_ids", "in", invoices.ids)]):
+            for move_id in set(dispute.invoice_ids.ids) & ids:
+                reasons.setdefault(move_id, self.env._("Disputed: %(reason)s", reason=labels[dispute.reason]))
+        return reasons
 
     # ------------------------------------------------------------------
     # Stages

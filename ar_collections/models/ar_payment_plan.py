@@ -31,7 +31,8 @@ class ArPaymentPlan(models.Model):
 
     _name = "ar.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["mail.thread", "ar.customer.invoices.mixin"]
+    _inherit = ["mail.thread", "ar.customer.invoices.mixin", "ar.pause.source.mixin"]
+    _ar_pause_sequence = 30
     _order = "id desc"
 
     state = fields.Selection([
@@ -117,6 +118,19 @@ class ArPaymentPlan(models.Model):
         self.ensure_one()
         grace = timedelta(days=self.grace_days)
         return sum(line.amount for line in self.line_ids if line.date + grace < today)
+
+    @api.model
+    def _ar_pause_reasons(self, invoices, today):
+        """An active plan pauses its invoices while its instalments are paid on time."""
+        reasons = {}
+        ids = set(invoices.ids)
+        for plan in self.search([("state", "=", "active"), ("invoice_ids", "in", invoices.ids)]):
+            if plan._ar_is_behind(today):
+                continue  # missed instalments end the pause, even before the cron marks it broken
+            for move_id in set(plan.invoice_ids.ids) & ids:
+                reasons.setdefault(move_id, self.env._(
+                    "Payment plan until %(date)s", date=fields.Date.to_string(plan.date_end)))
+        return reasons
 
     def _ar_is_behind(self, today):
         """True when the customer paid less than the instalments already late on ``today``."""

@@ -29,8 +29,10 @@ class ArPromise(models.Model):
 
     _name = "ar.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin", "ar.system.fields.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin", "ar.system.fields.mixin",
+                "ar.pause.source.mixin"]
     _order = "promised_date desc, id desc"
+    _ar_pause_sequence = 20
     _ar_system_fields = ("state", "kept_date", "broken_date", "amount_residual_start", "checked_date")
     amount = fields.Monetary(required=True, tracking=True, currency_field="currency_id")
     currency_id = fields.Many2one("res.currency", required=True, default=lambda self: self.env.company.currency_id)
@@ -108,6 +110,20 @@ class ArPromise(models.Model):
             # the baseline "received since the promise" is measured against
             promise.sudo().amount_residual_start = promise._ar_open_residual()
         return promises
+
+    @api.model
+    def _ar_pause_reasons(self, invoices, today):
+        """A promise pauses its invoices until the promised date plus grace; a kept one keeps
+        the agreed pause on what is left to pay."""
+        reasons = {}
+        ids = set(invoices.ids)
+        for promise in self.search([
+            ("state", "in", ("open", "kept")), ("pause_until", ">=", today), ("invoice_ids", "in", invoices.ids),
+        ]):
+            for move_id in set(promise.invoice_ids.ids) & ids:
+                reasons.setdefault(move_id, self.env._(
+                    "Promised to pay by %(date)s", date=fields.Date.to_string(promise.promised_date)))
+        return reasons
 
     def action_cancel(self):
         """Cancel open promises: their invoices are chased again."""

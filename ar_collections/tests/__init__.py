@@ -30,3 +30,4 @@ from . import test_cash_split_wizard
 from . import test_system_fields
 from . import test_reminder_settings
 from . import test_one_open_dispute
+from . import test_pause_sources
