@@ -1,1 +1,2 @@
-from . import demo_book
+# Demo and benchmark generators live here; nothing is imported at server start: the
+# scripts and tests that use them import them by name.
