@@ -14,7 +14,7 @@ from odoo.addons.ar_collections.tests.run_summary import record
 from .odoo_process import ROOT, odoo_shell, odoo_shell_process, psql
 
 _spec = importlib.util.spec_from_file_location(
-    "ar_fake_stripe", ROOT / "ar_collections_portal" / "tests" / "fake_stripe.py")
+    "ar_fake_stripe", ROOT / "ar_collections_portal_stripe" / "tests" / "fake_stripe.py")
 fake_stripe = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fake_stripe)
 
@@ -101,7 +101,7 @@ def _wait_for(predicate, timeout=120):
 def test_autopay_survives_kills_and_stripe_faults(ar_db):
     with fake_stripe.FakeStripe(webhook_secret="whsec_test_ar", timeout_seconds=4) as fake:
         odoo_shell(ar_db, SETUP % {"customers": CUSTOMERS})
-        worker_code = WORKER % {"fake": str(ROOT / "ar_collections_portal" / "tests" / "fake_stripe.py"), "url": fake.url}
+        worker_code = WORKER % {"fake": str(ROOT / "ar_collections_portal_stripe" / "tests" / "fake_stripe.py"), "url": fake.url}
         faults = kills = 0
 
         # 1. Stripe makes the charge and holds the answer; the worker dies waiting for it.

@@ -6,4 +6,3 @@ class ResConfigSettings(models.TransientModel):
 
     ar_portal_token_days = fields.Integer(related="company_id.ar_portal_token_days", readonly=False)
     ar_portal_allow_partial = fields.Boolean(related="company_id.ar_portal_allow_partial", readonly=False)
-    ar_autopay_retry_offsets = fields.Char(related="company_id.ar_autopay_retry_offsets", readonly=False)

@@ -1,73 +1,55 @@
-from odoo import Command
 from odoo.tests import HttpCase
 
+from odoo.addons.account_payment.tests.common import AccountPaymentCommon
 from odoo.addons.ar_collections.tests.common import ArCollectionsCommon
-from odoo.addons.ar_collections_portal.tests.fake_stripe import FakeStripe
-
-WEBHOOK_SECRET = "whsec_test_ar"
 
 
-class ArPortalCommon(ArCollectionsCommon):
-    """The AR scenario of ar_collections plus a Stripe provider of the test company that
-    talks to a fake Stripe on loopback (``cls.fake_stripe``)."""
+class ArPortalCommon(ArCollectionsCommon, AccountPaymentCommon):
+    """The AR scenario of ar_collections plus Odoo's test payment provider (``cls.provider``,
+    code ``none``, published, with its journal and payment method line, as account_payment's
+    own tests set it up): the portal works with whatever provider a company publishes.
+
+    A payment completes as a provider would complete it: ``_ar_provider_confirms``.
+    """
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fake_stripe = FakeStripe(webhook_secret=WEBHOOK_SECRET).start()
-        cls.addClassCleanup(cls.fake_stripe.stop)
-        # Odoo's test cases raise any requests timeout below 10 s to 10 s: a "timeout" fault
-        # therefore costs 10 s; the fake stays silent a bit longer than that.
-        cls.startClassPatcher(cls.fake_stripe.patch_transport(timeout=10))
-        cls.fake_stripe.timeout_seconds = 11
-        cls.stripe = cls._ar_stripe_provider(cls.company)
-        cls.card_method = cls.env.ref("payment.payment_method_card")
-
-    def setUp(self):
-        super().setUp()
-        # Each test starts with an empty Stripe: the database is rolled back between tests, so
-        # references (hence idempotency keys) repeat, and Stripe would replay the old answers.
-        self.fake_stripe.reset()
+        # account_payment's common prepares its provider in the company of its own scenario:
+        # the invoices of ours are in ``cls.company``.
+        cls.provider = cls._ar_provider(cls.company)
+        cls.payment_method = cls.provider.payment_method_ids[:1]
 
     @classmethod
-    def _ar_stripe_provider(cls, company):
-        """A Stripe provider of ``company`` in test mode (its API calls reach the fake Stripe)."""
-        Provider = cls.env["payment.provider"].sudo()
-        provider = Provider.search([("code", "=", "stripe"), ("company_id", "=", company.id)], limit=1)
-        if not provider:
-            provider = cls.env.ref("payment.payment_provider_stripe").sudo().copy({"company_id": company.id})
-        card = cls.env.ref("payment.payment_method_card").sudo()
-        provider.write({
-            "state": "test",
-            "stripe_publishable_key": "pk_test_ar_fake",
-            "stripe_secret_key": "sk_test_ar_fake",
-            "stripe_webhook_secret": WEBHOOK_SECRET,
-            "payment_method_ids": [Command.set(card.ids)],
-            "allow_tokenization": True,
-            "is_published": True,  # customers (portal and public users) only see published providers
-        })
-        card.active = True  # only once an enabled provider supports it
+    def _ar_provider(cls, company):
+        """Odoo's test provider in ``company``: published, in the company's currency, paid into
+        its bank journal (the payment method line is what account_payment books on)."""
+        provider = cls._prepare_provider(company=company, update_values={"is_published": True})
+        provider.available_currency_ids |= company.currency_id
         bank_journal = cls.env["account.journal"].search(
             [("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
-        if provider.journal_id != bank_journal:
+        with cls.mocked_get_payment_method_information(cls):
             provider.journal_id = bank_journal
         return provider
 
     @classmethod
-    def _ar_stripe_token(cls, partner, pm="pm_card_visa", provider=None):
-        """A saved Stripe card of ``partner`` (the fake knows ``pm``)."""
-        provider = provider or cls.stripe
-        customer = f"cus_{partner.id}"
-        card = cls.fake_stripe.payment_methods.get(pm) or {"object": cls.fake_stripe.add_payment_method(pm)}
-        card["object"]["customer"] = customer
+    def _ar_token(cls, partner, provider=None, details="4242"):
+        """A saved payment method of ``partner`` at the test provider."""
         return cls.env["payment.token"].sudo().create({
-            "provider_id": provider.id,
-            "payment_method_id": cls.env.ref("payment.payment_method_card").id,
+            "provider_id": (provider or cls.provider).id,
+            "payment_method_id": cls.payment_method.id,
             "partner_id": partner.id,
-            "payment_details": card["object"]["card"]["last4"],
-            "provider_ref": customer,
-            "stripe_payment_method": pm,
+            "payment_details": details,
+            "provider_ref": f"ref-{partner.id}-{details}",
         })
+
+    def _ar_provider_confirms(self, tx):
+        """What the provider tells Odoo once the customer paid: the transaction is done, and the
+        post-processing (the payment cron) books the payment against its invoices."""
+        tx = tx.sudo()
+        tx._set_done()
+        tx._post_process()
+        return tx
 
 
 class ArPortalHttpCommon(ArPortalCommon, HttpCase):

@@ -1,11 +1,10 @@
 """Hostile inputs on the customer-facing routes of ar_collections_portal: disputes and
-promises to pay, the statement (page, PDF, pay page, payment transaction), autopay and the
-Stripe webhook.
+promises to pay, the statement (page, PDF, pay page, payment transaction) and Odoo's invoice
+payment routes, with Odoo's test payment provider.
 
 Each case is a request an attacker (or a careless client) could send. A case passes when
 it is refused the expected way AND nothing was written (disputes, promises, attachments,
-messages, payment transactions and their states, autopay mandates, payments, charges at
-Stripe). ``HOSTILE_CASES`` lists every case by label; ``RESULTS`` collects what each run
+messages, payment transactions and their states, payments). ``HOSTILE_CASES`` lists every case by label; ``RESULTS`` collects what each run
 saw; the totals go to the run summary (tried / accepted-bad) when the class ends.
 """
 
@@ -14,7 +13,7 @@ import time
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -252,7 +251,7 @@ PAYMENT_FORM_CASES = [
     ("saved card id beyond 64 bits", lambda t: {"flow": "token", "token_id": 10**30}, NOT_AVAILABLE),
     ("saved card id 'abc'", lambda t: {"flow": "token", "token_id": "abc"}, NOT_AVAILABLE),
     ("saved card id as a list", lambda t: {"flow": "token", "token_id": [t.card.id]}, NOT_AVAILABLE),
-    ("Stripe account of another company", lambda t: {"provider_id": t.stripe_b.id}, NOT_AVAILABLE),
+    ("payment provider of another company", lambda t: {"provider_id": t.provider_b.id}, NOT_AVAILABLE),
     ("non-existent provider", lambda t: {"provider_id": 999_999_999}, NOT_AVAILABLE),
     ("payment method id '-5'", lambda t: {"payment_method_id": "-5"}, NOT_AVAILABLE),
     ("payment flow as a list", lambda t: {"flow": ["direct"]}, "unknown payment flow"),
@@ -271,83 +270,6 @@ STATEMENT_ECHO_CASES = [
     "script in an unknown statement parameter",
     "script in the PDF download flag",
     "script in the login redirect of the pay page",
-]
-
-# ----------------------------------------------------------------------
-# Autopay
-# ----------------------------------------------------------------------
-
-CARD_ERROR = "cannot be used for autopay"
-MANDATE_ERROR = "could not be found"
-# ``token_id`` of /my/autopay/enable: (label, value); the customer has autopay on with ``card``
-AUTOPAY_ENABLE_CASES = [
-    ("another customer's card", lambda t: t.foreign_card.id),
-    ("card of another contact of the customer", lambda t: t.sibling_card.id),
-    ("archived card of the customer", lambda t: t.archived_card.id),
-    ("non-existent card", lambda t: 999_999_999),
-    ("card id 'abc'", lambda t: "abc"),
-    ("card id '1e309'", lambda t: "1e309"),
-    ("card id 'NaN'", lambda t: "NaN"),
-    ("card id '-5'", lambda t: "-5"),
-    ("empty card id", lambda t: ""),
-    ("card id of 10,000 digits", lambda t: "9" * 10_000),
-    ("card id with SQL", lambda t: f"{t.card_2.id} OR 1=1"),
-    ("card id in superscript digits", lambda t: "\u00b2"),
-    ("own card id in Arabic-Indic digits", lambda t: arabic_digits(t.card_2.id)),
-    ("own card id in full-width digits", lambda t: fullwidth_digits(t.card_2.id)),
-    ("card id with HTML", lambda t: SCRIPT),
-    ("card id sent twice, another customer's first", lambda t: [t.foreign_card.id, t.card_2.id]),
-]
-# ``mandate_id`` of /my/autopay/disable: (label, value)
-AUTOPAY_DISABLE_CASES = [
-    ("another customer's mandate", lambda t: t.foreign_mandate.id),
-    ("mandate the customer already turned off", lambda t: t.old_mandate.id),
-    ("non-existent mandate", lambda t: 999_999_999),
-    ("mandate id 'abc'", lambda t: "abc"),
-    ("mandate id '1e309'", lambda t: "1e309"),
-    ("mandate id '-5'", lambda t: "-5"),
-    ("empty mandate id", lambda t: ""),
-    ("mandate id of 10,000 digits", lambda t: "9" * 10_000),
-    ("mandate id with SQL", lambda t: f"{t.mandate.id} OR 1=1"),
-    ("mandate id in superscript digits", lambda t: "\u00b2"),
-    ("own mandate id in Arabic-Indic digits", lambda t: arabic_digits(t.mandate.id)),
-    ("own mandate id in full-width digits", lambda t: fullwidth_digits(t.mandate.id)),
-    ("mandate id with HTML", lambda t: SCRIPT),
-    ("mandate id sent twice, another customer's first", lambda t: [t.foreign_mandate.id, t.mandate.id]),
-]
-AUTOPAY_REQUEST_CASES = [
-    "autopay enable without CSRF token",
-    "autopay enable with a forged CSRF token",
-    "autopay disable without CSRF token",
-    "autopay disable with a forged CSRF token",
-    "GET on autopay enable",
-    "GET on autopay disable",
-    "public autopay page",
-    "public autopay enable",
-    "public autopay disable",
-    "script in the autopay message",
-]
-
-# ----------------------------------------------------------------------
-# Stripe webhook (the signature cases of tests/test_stripe_webhook.py are not repeated)
-# ----------------------------------------------------------------------
-
-WEBHOOK = "/payment/stripe/webhook"
-WEBHOOK_SECRET_B = "whsec_company_b"
-WEBHOOK_CASES = [
-    "unknown event type, unsigned",
-    "unknown event type, signed",
-    "payment succeeded for an unknown reference, signed",
-    "payment succeeded for a transaction of a non-Stripe provider, signed",
-    "payment succeeded signed with the secret of another company's Stripe account",
-    "signature of scheme v0 only",
-    "event replayed 11 minutes after it was signed",
-    "event dated one hour ahead",
-    "event replayed after it was processed",
-    "malformed JSON body",
-    "JSON array body",
-    "event without object id",
-    "GET",
 ]
 
 # ----------------------------------------------------------------------
@@ -439,10 +361,6 @@ HOSTILE_CASES = (
     + [f"transaction: {label}" for label, _values, _error in PAYMENT_FORM_CASES]
     + [label for label, _content_type in TRANSACTION_REQUEST_CASES]
     + STATEMENT_ECHO_CASES
-    + [f"autopay enable: {label}" for label, _value in AUTOPAY_ENABLE_CASES]
-    + [f"autopay disable: {label}" for label, _value in AUTOPAY_DISABLE_CASES]
-    + AUTOPAY_REQUEST_CASES
-    + [f"webhook: {label}" for label in WEBHOOK_CASES]
     + [f"pay page amount {label}" for label, _amount, _error in HUGE_AMOUNT_CASES]
     + [f"transaction amount {label}" for label, _amount, _error in HUGE_AMOUNT_CASES + JSON_HUGE_AMOUNT_CASES]
     + [f"statement link transaction amount {label}"
@@ -457,69 +375,14 @@ HOSTILE_CASES = (
 RESULTS = []
 
 
-@tagged("post_install", "-at_install")
-class TestPortalSecurity(ArPortalHttpCommon):
-    """The attack catalogue of the dispute and promise routes: each case is refused and
-    writes nothing."""
+class PortalAttackMixin:
+    """Sending hostile requests and checking their answers (see the module's docstring).
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._ar_wrong_kind_documents()
-        cls.inv_other_followed = cls._ar_invoice(cls.other_customer, 250.0, days_overdue=4)
-        # The customer follows all of them: Odoo's portal rule lets them read the posted ones.
-        documents = cls.vendor_bill | cls.refund | cls.draft_invoice | cls.cancelled_invoice | cls.inv_other_followed
-        documents.message_subscribe(cls.customer.ids)
-        # Statement links: the customer's current one, a revoked and an expired one, another customer's
-        cls.revoked_link = cls.customer._ar_statement_access_token()
-        cls.customer.sudo().action_ar_revoke_statement_links()
-        # after the revocation, which clears the invoice links of the customer
-        for move in documents | cls.inv_overdue | cls.inv_partial | cls.inv_other:
-            move._portal_ensure_token()
-        cls.link = cls.customer._ar_statement_access_token()
-        partner_id, expiry, signature = cls.link.split("-")
-        cls.link_later = f"{partner_id}-{int(expiry) + 86400}-{signature}"
-        expired = int(time.time()) - 60
-        cls.expired_link = f"{cls.customer.id}-{expired}-{cls.customer._ar_statement_signature(expired)}"
-        cls.other_link = cls.other_customer._ar_statement_access_token()
-        # The Stripe account of another company, with its own webhook secret
-        cls.stripe_b = cls._ar_stripe_provider(cls.setup_other_company(name="AR Security B")["company"])
-        cls.stripe_b.stripe_webhook_secret = WEBHOOK_SECRET_B
-        # Saved cards: the customer's and its contact's (usable), a coworker's, an archived one, another customer's
-        cls.sibling = cls.env["res.partner"].create({"name": "Coworker", "parent_id": cls.customer.id})
-        cls.card = cls._ar_stripe_token(cls.customer)
-        cls.card_2 = cls._ar_stripe_token(cls.customer_contact, pm="pm_card_mastercard")
-        cls.sibling_card = cls._ar_stripe_token(cls.sibling, pm="pm_card_coworker")
-        cls.archived_card = cls._ar_stripe_token(cls.customer, pm="pm_card_archived")
-        cls.archived_card.active = False
-        cls.foreign_card = cls._ar_stripe_token(cls.other_customer, pm="pm_card_foreign")
-        # Autopay: on with ``card``, turned off once before; another customer's
-        Mandate = cls.env["ar.autopay.mandate"]
-        cls.old_mandate = Mandate.create({"partner_id": cls.customer.id, "company_id": cls.company.id,
-                                          "token_id": cls.card.id, "active": False})
-        cls.mandate = Mandate.create({"partner_id": cls.customer.id, "company_id": cls.company.id,
-                                      "token_id": cls.card.id, "consent_user_id": cls.portal_user.id})
-        cls.foreign_mandate = Mandate.create({"partner_id": cls.other_customer.id, "company_id": cls.company.id,
-                                              "token_id": cls.foreign_card.id})
-        # A portal user of the other customer
-        cls.other_contact = cls.env["res.partner"].create({"name": "Paul Punctual", "parent_id": cls.other_customer.id,
-                                                           "email": "paul@punctual.example.com"})
-        cls.portal_user_b = new_test_user(cls.env, "ar_portal_b", groups="base.group_portal",
-                                          partner_id=cls.other_contact.id)
+    ``results`` collects (label, accepted-bad) of every request sent; ``_ar_extra_counts``
+    adds what else a hostile request must not change.
+    """
 
-    @classmethod
-    def tearDownClass(cls):
-        bad = [label for label, accepted_bad in RESULTS if accepted_bad]
-        # for the summary printed at the end of the run (conftest.py)
-        record("portal attack catalogue", inputs=len(RESULTS), accepted_bad=len(bad))
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.failures = []
-        # The fake Stripe forgets its cards before each test: a card accepted by mistake is charged.
-        for token in self.sibling_card | self.archived_card | self.foreign_card:
-            self.fake_stripe.add_payment_method(token.stripe_payment_method)["customer"] = token.provider_ref
+    results = None  # a list per test class
 
     # ------------------------------------------------------------------
     # Helpers
@@ -539,11 +402,13 @@ class TestPortalSecurity(ArPortalHttpCommon):
             "attachments": env["ir.attachment"].search_count([("url", "not ilike", "/web/assets/")]),
             "messages": env["mail.message"].search_count([]),
             "transactions": [(tx.id, tx.state) for tx in env["payment.transaction"].search([], order="id")],
-            "mandates": [(mandate.id, mandate.active, mandate.state, mandate.token_id.id)
-                         for mandate in env["ar.autopay.mandate"].search([], order="id")],
             "payments": env["account.payment"].search_count([]),
-            "Stripe charges": len(self.fake_stripe.charges),
+            **self._ar_extra_counts(env),
         }
+
+    def _ar_extra_counts(self, env):
+        """More of what a hostile request must not change (e.g. records of other add-ons)."""
+        return {}
 
     def _valid_data(self, route):
         if route == "dispute":
@@ -565,7 +430,7 @@ class TestPortalSecurity(ArPortalHttpCommon):
             savepoint.close(rollback=True)
             self.env.invalidate_all()
         ok = refused(response) and after == before
-        RESULTS.append((label, not ok))
+        self.results.append((label, not ok))
         if not ok:
             changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
             self.failures.append(
@@ -628,19 +493,13 @@ class TestPortalSecurity(ArPortalHttpCommon):
     def _invoice_tx_params(self, access_token, amount=1000.0):
         """What the payment form of an invoice page posts to Odoo's /invoice/transaction/<id>."""
         params = {
-            "amount": amount, "provider_id": self.stripe.id, "payment_method_id": self.card_method.id,
+            "amount": amount, "provider_id": self.provider.id, "payment_method_id": self.payment_method.id,
             "token_id": None, "flow": "direct", "tokenization_requested": False,
             "landing_route": self.inv_overdue.get_portal_url(), "is_validation": False,
         }
         if access_token is not None:
             params["access_token"] = access_token
         return params
-
-    def _is_autopay_error(self, expected):
-        def check(response):
-            return response.status_code == 400 and "o_ar_autopay_error" in response.text \
-                and expected in response.text and self._no_raw(response.text)
-        return check
 
     @staticmethod
     def _is_refused_by_odoo(status):
@@ -654,14 +513,70 @@ class TestPortalSecurity(ArPortalHttpCommon):
     def _tx_params(self, invoice_ids, amount=1000.0, **values):
         """What the payment form posts to the transaction route (a valid direct card payment)."""
         return {
-            "invoice_ids": invoice_ids, "amount": amount, "provider_id": self.stripe.id,
-            "payment_method_id": self.card_method.id, "token_id": None, "flow": "direct",
+            "invoice_ids": invoice_ids, "amount": amount, "provider_id": self.provider.id,
+            "payment_method_id": self.payment_method.id, "token_id": None, "flow": "direct",
             "tokenization_requested": False, "landing_route": "/my/statement", "is_validation": False, **values,
         }
 
     def _pay_url(self, ids, **params):
         query = [("invoice_ids", str(invoice_id)) for invoice_id in ids] + list(params.items())
         return "/my/statement/pay?" + urlencode(query)
+
+
+@tagged("post_install", "-at_install")
+class TestPortalSecurity(PortalAttackMixin, ArPortalHttpCommon):
+    """The attack catalogue of the dispute and promise routes, the statement and the payment
+    routes: each case is refused and writes nothing."""
+
+    catalogue_name = "portal attack catalogue"
+    results = RESULTS
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._ar_wrong_kind_documents()
+        cls.inv_other_followed = cls._ar_invoice(cls.other_customer, 250.0, days_overdue=4)
+        # The customer follows all of them: Odoo's portal rule lets them read the posted ones.
+        documents = cls.vendor_bill | cls.refund | cls.draft_invoice | cls.cancelled_invoice | cls.inv_other_followed
+        documents.message_subscribe(cls.customer.ids)
+        # Statement links: the customer's current one, a revoked and an expired one, another customer's
+        cls.revoked_link = cls.customer._ar_statement_access_token()
+        cls.customer.sudo().action_ar_revoke_statement_links()
+        # after the revocation, which clears the invoice links of the customer
+        for move in documents | cls.inv_overdue | cls.inv_partial | cls.inv_other:
+            move._portal_ensure_token()
+        cls.link = cls.customer._ar_statement_access_token()
+        partner_id, expiry, signature = cls.link.split("-")
+        cls.link_later = f"{partner_id}-{int(expiry) + 86400}-{signature}"
+        expired = int(time.time()) - 60
+        cls.expired_link = f"{cls.customer.id}-{expired}-{cls.customer._ar_statement_signature(expired)}"
+        cls.other_link = cls.other_customer._ar_statement_access_token()
+        # The payment provider of another company
+        cls.provider_b = cls._ar_provider(cls.setup_other_company(name="AR Security B")["company"])
+        # Saved cards: the customer's and its contact's (usable), a coworker's, an archived one, another customer's
+        cls.sibling = cls.env["res.partner"].create({"name": "Coworker", "parent_id": cls.customer.id})
+        cls.card = cls._ar_token(cls.customer)
+        cls.card_2 = cls._ar_token(cls.customer_contact, details="5555")
+        cls.sibling_card = cls._ar_token(cls.sibling, details="0005")
+        cls.archived_card = cls._ar_token(cls.customer, details="0000")
+        cls.archived_card.active = False
+        cls.foreign_card = cls._ar_token(cls.other_customer, details="9999")
+        # A portal user of the other customer
+        cls.other_contact = cls.env["res.partner"].create({"name": "Paul Punctual", "parent_id": cls.other_customer.id,
+                                                           "email": "paul@punctual.example.com"})
+        cls.portal_user_b = new_test_user(cls.env, "ar_portal_b", groups="base.group_portal",
+                                          partner_id=cls.other_contact.id)
+
+    @classmethod
+    def tearDownClass(cls):
+        bad = [label for label, accepted_bad in cls.results if accepted_bad]
+        # for the summary printed at the end of the run (conftest.py)
+        record(cls.catalogue_name, inputs=len(cls.results), accepted_bad=len(bad))
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        self.failures = []
 
     # ------------------------------------------------------------------
     # Catalogue
@@ -761,7 +676,7 @@ class TestPortalSecurity(ArPortalHttpCommon):
         dispute = self.env["ar.dispute"].search([("invoice_ids", "in", self.inv_overdue.ids)])
         message = self.inv_overdue.message_ids[:1]
         safe = dispute.description == SCRIPT and "<script>" not in message.body and SCRIPT_ESCAPED in message.body
-        RESULTS.append(("script in the description, stored and posted on the chatter", not safe))
+        self.results.append(("script in the description, stored and posted on the chatter", not safe))
         self.assertTrue(safe, message.body)
         self.assertNotIn(SCRIPT, self.url_open("/my/disputes").text)
         self.assertEqual(self._counts()["disputes"], before["disputes"] + 1)
@@ -771,14 +686,14 @@ class TestPortalSecurity(ArPortalHttpCommon):
             "description": "Wrong\x00 quantity\x07 delivered\r\nthree boxes"})
         dispute = self.env["ar.dispute"].search([("invoice_ids", "in", self.inv_partial.ids)])
         safe = response.status_code == 303 and dispute.description == "Wrong quantity delivered\r\nthree boxes"
-        RESULTS.append(("NUL and control characters in the description", not safe))
+        self.results.append(("NUL and control characters in the description", not safe))
         self.assertTrue(safe, f"HTTP {response.status_code}: {dispute.description!r}")
         # a path in the file name is dropped
         response = self._ar_post("/my/dispute/submit", {**self._valid_data("dispute"), "invoice_ids": self.inv_not_due.id},
                                  files=[("attachments", ("../../etc/passwd.pdf", PDF, "application/pdf"))])
         dispute = self.env["ar.dispute"].search([("invoice_ids", "in", self.inv_not_due.ids)])
         safe = response.status_code == 303 and dispute.attachment_ids.name == "passwd.pdf"
-        RESULTS.append(("path in the file name", not safe))
+        self.results.append(("path in the file name", not safe))
         self.assertTrue(safe, f"HTTP {response.status_code}: {dispute.attachment_ids.mapped('name')}")
 
     # ------------------------------------------------------------------
@@ -904,10 +819,10 @@ class TestPortalSecurity(ArPortalHttpCommon):
                          self._is_refused_by_odoo(400))
         self._assert_no_failures()
         # the customer's own saved cards do pay: the refusals above are not a broken route
-        before = len(self.fake_stripe.charges)
         processing = self.make_jsonrpc_request("/my/statement/transaction", self._tx_params(
             self.inv_overdue.ids, flow="token", token_id=self.card_2.id, provider_id=None, payment_method_id=None))
-        self.assertEqual(len(self.fake_stripe.charges), before + 1, processing)
+        tx = self.env["payment.transaction"].sudo().search([("reference", "=", processing["reference"])])
+        self.assertEqual((tx.token_id, tx.amount, tx.invoice_ids), (self.card_2, 1000.0, self.inv_overdue), processing)
 
     def test_statement_parameters_are_not_echoed(self):
         self._ar_login()
@@ -926,145 +841,6 @@ class TestPortalSecurity(ArPortalHttpCommon):
         self._attack("script in the login redirect of the pay page",
                      lambda: self.url_open(self._pay_url([SCRIPT]), allow_redirects=False),
                      lambda response: self._is_login_redirect(response) and "<" not in response.headers["Location"])
-        self._assert_no_failures()
-
-    # ------------------------------------------------------------------
-    # Autopay
-    # ------------------------------------------------------------------
-
-    def test_autopay(self):
-        self._ar_login()
-        for label, value in AUTOPAY_ENABLE_CASES:
-            self._attack(f"autopay enable: {label}",
-                         lambda v=value: self._ar_post("/my/autopay/enable", {"token_id": v(self)}),
-                         self._is_autopay_error(CARD_ERROR))
-        for label, value in AUTOPAY_DISABLE_CASES:
-            self._attack(f"autopay disable: {label}",
-                         lambda v=value: self._ar_post("/my/autopay/disable", {"mandate_id": v(self)}),
-                         self._is_autopay_error(MANDATE_ERROR))
-        forged = "0" * 40 + "o9999999999"
-        enable, disable = {"token_id": self.card_2.id}, {"mandate_id": self.mandate.id}
-        for label, url, data in (
-            ("autopay enable without CSRF token", "/my/autopay/enable", enable),
-            ("autopay enable with a forged CSRF token", "/my/autopay/enable", {**enable, "csrf_token": forged}),
-            ("autopay disable without CSRF token", "/my/autopay/disable", disable),
-            ("autopay disable with a forged CSRF token", "/my/autopay/disable", {**disable, "csrf_token": forged}),
-        ):
-            self._attack(label, lambda u=url, d=data: self._ar_post(u, d, csrf=False), self._is_refused_by_odoo(400))
-        self._attack("GET on autopay enable",
-                     lambda: self.url_open(f"/my/autopay/enable?token_id={self.card_2.id}", allow_redirects=False),
-                     self._is_refused_by_odoo(405))
-        self._attack("GET on autopay disable",
-                     lambda: self.url_open(f"/my/autopay/disable?mandate_id={self.mandate.id}", allow_redirects=False),
-                     self._is_refused_by_odoo(405))
-        self._attack("script in the autopay message",
-                     lambda: self.url_open("/my/autopay?" + urlencode({"message": SCRIPT})),
-                     lambda response: response.status_code == 200 and self._no_raw(response.text)
-                     and "o_ar_autopay_message" not in response.text)
-        self.authenticate(None, None)
-        csrf = self._ar_csrf("/web/login")
-        self._attack("public autopay page", lambda: self.url_open("/my/autopay", allow_redirects=False),
-                     self._is_login_redirect)
-        self._attack("public autopay enable",
-                     lambda: self._ar_post("/my/autopay/enable", {**enable, "csrf_token": csrf}),
-                     self._is_login_redirect)
-        self._attack("public autopay disable",
-                     lambda: self._ar_post("/my/autopay/disable", {**disable, "csrf_token": csrf}),
-                     self._is_login_redirect)
-        self._assert_no_failures()
-        # the customer's own card and mandate do work: the refusals above are not a broken route
-        self._ar_login()
-        self.assertEqual(self._ar_post("/my/autopay/enable", enable).status_code, 303)
-        self.assertEqual(self._ar_post("/my/autopay/disable", disable).status_code, 303)
-
-    # ------------------------------------------------------------------
-    # Stripe webhook
-    # ------------------------------------------------------------------
-
-    def _webhook_tx(self, provider=None, reference="AR-SECURITY-1"):
-        """A card payment of the customer's partly paid invoice, confirmed by the customer at Stripe."""
-        tx = self.env["payment.transaction"].sudo().create({
-            "provider_id": (provider or self.stripe).id,
-            "payment_method_id": self.card_method.id,
-            "amount": 350.0,
-            "currency_id": self.company.currency_id.id,
-            "partner_id": self.customer.id,
-            "operation": "online_direct",
-            "reference": reference,
-            "invoice_ids": [Command.set(self.inv_partial.ids)],
-        })
-        if provider:
-            return tx, {"id": "pi_not_at_stripe", "object": "payment_intent", "description": reference,
-                        "status": "succeeded", "amount": 35000, "currency": "usd"}
-        intent = tx._stripe_create_intent()
-        return tx, self.fake_stripe.confirm_intent(intent["id"], "pm_card_visa")
-
-    def _webhook(self, body, headers):
-        return lambda: self.url_open(WEBHOOK, data=body, headers=headers)
-
-    @staticmethod
-    def _is_webhook_ignored(response):
-        """Acknowledged without being processed (Stripe retries any event not answered 2xx)."""
-        return response.status_code == 200 and response.text.strip() == '""'
-
-    @staticmethod
-    def _is_webhook_not_processed(response):
-        """Refused as a bad request: the body is not a Stripe event."""
-        return response.status_code == 400 and "not a Stripe event" in response.text
-
-    @mute_logger("odoo.http", "odoo.addons.payment_stripe.controllers.main",
-                 "odoo.addons.ar_collections_portal.controllers.stripe")
-    def test_stripe_webhook(self):
-        tx, intent = self._webhook_tx()
-        signed = self.fake_stripe.signed_webhook
-        json_headers = {"Content-Type": "application/json"}
-        body, headers = signed("customer.created", {"id": "cus_x", "object": "customer", "description": tx.reference})
-        self._attack("webhook: unknown event type, unsigned", self._webhook(body, json_headers),
-                     self._is_webhook_ignored)
-        self._attack("webhook: unknown event type, signed", self._webhook(body, headers), self._is_webhook_ignored)
-        self._attack("webhook: payment succeeded for an unknown reference, signed",
-                     self._webhook(*signed("payment_intent.succeeded", {**intent, "description": "AR-NO-SUCH-TX"})),
-                     self._is_webhook_ignored)
-        other_provider = self.env["payment.provider"].sudo().search([("code", "!=", "stripe")], limit=1)
-        _other_tx, other_intent = self._webhook_tx(provider=other_provider, reference="AR-SECURITY-NOT-STRIPE")
-        self._attack("webhook: payment succeeded for a transaction of a non-Stripe provider, signed",
-                     self._webhook(*signed("payment_intent.succeeded", other_intent)), self._is_webhook_ignored)
-        self._attack("webhook: payment succeeded signed with the secret of another company's Stripe account",
-                     self._webhook(*signed("payment_intent.succeeded", intent, secret=WEBHOOK_SECRET_B)),
-                     lambda response: response.status_code == 403)
-        body, headers = signed("payment_intent.succeeded", intent)
-        v0_headers = {**headers, "Stripe-Signature": headers["Stripe-Signature"].replace("v1=", "v0=")}
-        self._attack("webhook: signature of scheme v0 only", self._webhook(body, v0_headers),
-                     lambda response: response.status_code == 403)
-        self._attack("webhook: event replayed 11 minutes after it was signed",
-                     self._webhook(*signed("payment_intent.succeeded", intent, timestamp=time.time() - 660)),
-                     lambda response: response.status_code == 403)
-        self._attack("webhook: event dated one hour ahead",
-                     self._webhook(*signed("payment_intent.succeeded", intent, timestamp=time.time() + 3600)),
-                     lambda response: response.status_code == 403)
-        # a body that is not an event is refused before payment_stripe reads it
-        not_processed = self._is_webhook_not_processed
-        self._attack("webhook: malformed JSON body", self._webhook(b'{"type": "payment_intent.succeeded", ', headers),
-                     not_processed)
-        self._attack("webhook: JSON array body", self._webhook(b"[]", json_headers), not_processed)
-        self._attack("webhook: event without object id",
-                     self._webhook(*signed("payment_intent.succeeded", {"description": tx.reference})), not_processed)
-        self._attack("webhook: GET", lambda: self.url_open(WEBHOOK), lambda response: response.status_code == 405)
-        # the genuine event is processed once; the same event sent again changes nothing
-        self.assertEqual(self.url_open(WEBHOOK, data=body, headers=headers).status_code, 200)
-        tx.invalidate_recordset()
-        self.assertEqual(tx.state, "done")
-        tx._post_process()
-        self.assertTrue(tx.payment_id)
-
-        def replay():
-            response = self.url_open(WEBHOOK, data=body, headers=headers)
-            # what the post-processing cron does (the cron itself commits)
-            self.env["payment.transaction"].sudo().search(
-                [("state", "=", "done"), ("is_post_processed", "=", False)])._post_process()
-            return response
-        self._attack("webhook: event replayed after it was processed", replay,
-                     lambda response: response.status_code == 200)
         self._assert_no_failures()
 
     # ------------------------------------------------------------------
@@ -1120,8 +896,8 @@ class TestPortalSecurity(ArPortalHttpCommon):
 
     def test_zz_catalogue_is_complete(self):
         """Every case of HOSTILE_CASES was sent by the tests above (named to run last)."""
-        if not RESULTS:
+        if not self.results:
             self.skipTest("the catalogue's tests did not run in this process")
-        sent = [label for label, _accepted_bad in RESULTS]
+        sent = [label for label, _accepted_bad in self.results]
         self.assertEqual(len(HOSTILE_CASES), len(set(HOSTILE_CASES)), "labels are unique")
         self.assertEqual(set(sent) ^ set(HOSTILE_CASES), set())

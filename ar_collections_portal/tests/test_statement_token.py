@@ -112,7 +112,6 @@ class TestStatementTokenHttp(ArPortalHttpCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.stripe.is_published = True
         cls.token = cls.customer._ar_statement_access_token()
 
     def _assert_refused(self, response):
@@ -175,7 +174,7 @@ class TestStatementTokenHttp(ArPortalHttpCommon):
         for ids in ([self.inv_other.id], [self.inv_overdue.id, self.inv_other.id]):
             error = jsonrpc_error(self, "/my/statement/transaction", {
                 "invoice_ids": ids, "amount": 700.0, "access_token": self.token,
-                "provider_id": self.stripe.id, "payment_method_id": self.card_method.id, "token_id": None,
+                "provider_id": self.provider.id, "payment_method_id": self.payment_method.id, "token_id": None,
                 "flow": "direct", "tokenization_requested": False, "landing_route": "/", "is_validation": False,
             })
             self.assertIn("only open invoices of your account", error)

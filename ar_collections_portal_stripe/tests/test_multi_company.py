@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.ar_collections_portal.tests.test_autopay import ArAutopayCase
+from odoo.addons.ar_collections_portal_stripe.tests.test_autopay import ArAutopayCase
 
 
 @tagged("post_install", "-at_install")

@@ -3,11 +3,11 @@ import requests
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import ArPortalCommon
+from .common import ArStripeCommon
 
 
 @tagged("post_install", "-at_install")
-class TestStripeThroughFake(ArPortalCommon):
+class TestStripeThroughFake(ArStripeCommon):
     """Our Stripe HTTP layer (``_stripe_make_request``) against the fake Stripe: the same
     calls payment_stripe makes, the fake's idempotency and faults."""
 

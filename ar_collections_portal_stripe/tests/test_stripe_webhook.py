@@ -3,13 +3,13 @@ import time
 
 from odoo.tests import tagged
 
-from .common import ArPortalHttpCommon
+from .common import ArStripeHttpCommon
 
 WEBHOOK = "/payment/stripe/webhook"
 
 
 @tagged("post_install", "-at_install")
-class TestStripeWebhookSignature(ArPortalHttpCommon):
+class TestStripeWebhookSignature(ArStripeHttpCommon):
     """A forged "payment succeeded" must never mark invoices paid: every Stripe event needs a
     valid, fresh signature, including when the provider has no webhook secret."""
 

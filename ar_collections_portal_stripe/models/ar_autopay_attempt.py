@@ -249,7 +249,7 @@ class ArAutopayAttempt(models.Model):
 
     def _ar_send_last_retry_notice(self, today):
         """Tell the customers whose last retry comes tomorrow (or today), once."""
-        template = self.env.ref("ar_collections_portal.mail_template_autopay_last_retry")
+        template = self.env.ref("ar_collections_portal_stripe.mail_template_autopay_last_retry")
         to_notify = self.filtered(
             lambda attempt: attempt.state == "declined" and attempt.next_retry_is_last
             and not attempt.retry_notice_sent and attempt.next_retry_date
@@ -349,7 +349,7 @@ class ArAutopayAttempt(models.Model):
         if to_requeue:
             # What is still due under these mandates is queued again without waiting a day.
             to_requeue.write({"queued_date": False})
-            self.env.ref("ar_collections_portal.ir_cron_autopay_queue")._trigger()
+            self.env.ref("ar_collections_portal_stripe.ir_cron_autopay_queue")._trigger()
 
     def _ar_cancel_reason(self, pause_reasons):
         """Why this queued attempt must not be sent (False: send it); ``pause_reasons``: the
@@ -425,7 +425,7 @@ class ArAutopayAttempt(models.Model):
             return
         send_after = now + SEND_RETRY_DELAYS[count - 1]
         self.write({"send_errors": count, "send_after": send_after, "message": message})
-        self.env.ref("ar_collections_portal.ir_cron_autopay_send")._trigger(at=send_after)
+        self.env.ref("ar_collections_portal_stripe.ir_cron_autopay_send")._trigger(at=send_after)
 
     def _ar_stripe_intent(self):
         """The PaymentIntent Stripe holds for this attempt's transaction, or None if it has none.
@@ -541,7 +541,7 @@ class ArAutopayAttempt(models.Model):
             self.write({**vals, "state": "declined"})
             mandate._ar_suspend(self.env._("Card declined (%(code)s): waiting for another card.", code=code))
             mandate._ar_notify_customer(
-                self.env.ref("ar_collections_portal.mail_template_autopay_hard_decline"), self)
+                self.env.ref("ar_collections_portal_stripe.mail_template_autopay_hard_decline"), self)
         else:
             days = self.company_id._ar_autopay_retry_days()
             retries_done = self.attempt_number - 1
@@ -582,7 +582,7 @@ class ArAutopayAttempt(models.Model):
         retry = self.filtered(lambda attempt: attempt.state == "failed" and attempt.transaction_id.state == "draft")
         retry.write({"state": "sending", "send_errors": 0, "send_after": False})
         if retry:
-            self.env.ref("ar_collections_portal.ir_cron_autopay_send")._trigger()
+            self.env.ref("ar_collections_portal_stripe.ir_cron_autopay_send")._trigger()
 
     def action_cancel(self):
         """Cancel a queued or failed charge: its invoices are charged anew by the next queue run."""

@@ -3,8 +3,8 @@ from datetime import timedelta
 from odoo.tests import tagged
 
 from odoo.addons.ar_collections.models.account_move import PAID_PAYMENT_STATES
-from odoo.addons.ar_collections_portal.models.ar_autopay_attempt import DECLINE_CATEGORIES, classify_decline
-from odoo.addons.ar_collections_portal.tests.test_autopay import ArAutopayCase
+from odoo.addons.ar_collections_portal_stripe.models.ar_autopay_attempt import DECLINE_CATEGORIES, classify_decline
+from odoo.addons.ar_collections_portal_stripe.tests.test_autopay import ArAutopayCase
 
 HARD_CODES = (
     "stolen_card", "lost_card", "pickup_card", "restricted_card", "fraudulent", "expired_card",

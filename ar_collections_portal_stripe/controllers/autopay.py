@@ -4,9 +4,8 @@ from odoo import fields, http
 from odoo.exceptions import ValidationError
 from odoo.http import request
 
+from odoo.addons.ar_collections_portal.utils import parse_record_id
 from odoo.addons.portal.controllers.portal import CustomerPortal
-
-from ..utils import parse_record_id
 
 # Attempts shown on the page.
 LAST_ATTEMPTS = 10
@@ -64,7 +63,7 @@ class ArAutopayPortal(CustomerPortal):
         values = self._prepare_portal_layout_values()
         values.update(self._ar_autopay_values(message=message, error=error))
         # A refused request answers 400: nothing was written.
-        return request.render("ar_collections_portal.portal_my_autopay", values, status=400 if error else 200)
+        return request.render("ar_collections_portal_stripe.portal_my_autopay", values, status=400 if error else 200)
 
     @http.route("/my/autopay", type="http", auth="user", website=True, methods=["GET"])
     def portal_my_autopay(self, message=None, **kw):

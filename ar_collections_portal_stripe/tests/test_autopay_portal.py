@@ -1,11 +1,11 @@
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 
-from odoo.addons.ar_collections_portal.tests.common import ArPortalHttpCommon
+from odoo.addons.ar_collections_portal_stripe.tests.common import ArStripeHttpCommon
 
 
 @tagged("post_install", "-at_install")
-class TestAutopayPortal(ArPortalHttpCommon):
+class TestAutopayPortal(ArStripeHttpCommon):
     """/my/autopay: the customer turns autopay on with one of their own saved cards, changes
     the card or turns it off; anything else is refused and nothing is written."""
 

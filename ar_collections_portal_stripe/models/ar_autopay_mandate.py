@@ -136,7 +136,7 @@ class ArAutopayMandate(models.Model):
     def action_view_attempts(self):
         """The charges of this mandate."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections_portal.action_ar_autopay_attempt")
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections_portal_stripe.action_ar_autopay_attempt")
         action["domain"] = [("mandate_id", "=", self.id)]
         action["context"] = {"default_mandate_id": self.id}
         return action
@@ -195,7 +195,7 @@ class ArAutopayMandate(models.Model):
         mandates = self.sudo().search(domain, limit=batch_size, order="id")
         attempts = mandates._ar_queue(today)
         if attempts or retries:
-            self.env.ref("ar_collections_portal.ir_cron_autopay_send")._trigger()
+            self.env.ref("ar_collections_portal_stripe.ir_cron_autopay_send")._trigger()
         remaining = self.sudo().search_count(domain) + Attempt.search_count(Attempt._ar_retry_domain(today))
         self.env["ir.cron"]._notify_progress(done=len(mandates) + len(retries), remaining=remaining)
         return attempts | retries
@@ -255,7 +255,7 @@ class ArAutopayMandate(models.Model):
         unknown._ar_fetch_card_expiry()
         tokens = Token.search(self._ar_expiring_domain(today), limit=batch_size)
         mandates = self.sudo().search([("token_id", "in", tokens.ids)])
-        template = self.env.ref("ar_collections_portal.mail_template_autopay_card_expiring")
+        template = self.env.ref("ar_collections_portal_stripe.mail_template_autopay_card_expiring")
         for mandate in mandates:
             mandate._ar_notify_customer(template, mandate)
         tokens.write({"ar_expiry_notified": True})

@@ -4,13 +4,13 @@ from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.ar_collections.tests.run_summary import record
-from odoo.addons.ar_collections_portal.tests.common import ArPortalHttpCommon
+from odoo.addons.ar_collections_portal_stripe.tests.common import ArStripeHttpCommon
 
 PAID = ("paid", "in_payment")
 
 
 @tagged("post_install", "-at_install")
-class TestStripeIntentBinding(ArPortalHttpCommon):
+class TestStripeIntentBinding(ArStripeHttpCommon):
     """A Stripe intent settles only the transaction it was made for, whatever route brings it."""
 
     @classmethod

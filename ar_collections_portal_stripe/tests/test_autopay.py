@@ -7,11 +7,11 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.ar_collections.models.account_move import PAID_PAYMENT_STATES
-from odoo.addons.ar_collections_portal.tests.common import ArPortalCommon
+from odoo.addons.ar_collections_portal_stripe.tests.common import ArStripeCommon
 from odoo.addons.payment import utils as payment_utils
 
 
-class ArAutopayCase(ArPortalCommon):
+class ArAutopayCase(ArStripeCommon):
     """The AR scenario with a Stripe card saved by the customer and an active autopay mandate
     of the test company on it (no tests here: the autopay test modules build on it)."""
 

@@ -2,11 +2,11 @@ import re
 
 from odoo.tests import tagged
 
-from .common import ArPortalHttpCommon
+from .common import ArStripeHttpCommon
 
 
 @tagged("post_install", "-at_install")
-class TestPortalPayTour(ArPortalHttpCommon):
+class TestPortalPayTour(ArStripeHttpCommon):
     """Headless Chromium: a customer pays everything overdue from a reminder email's link, and
     saves a card to turn autopay on."""
 

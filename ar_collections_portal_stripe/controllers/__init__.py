@@ -1,0 +1,2 @@
+from . import autopay
+from . import stripe
