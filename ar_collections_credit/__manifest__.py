@@ -17,6 +17,10 @@ Stop new exposure before it becomes a collection problem.
 * Holds on sale order confirmation, invoice posting (optional) and deliveries
   (with Inventory): over the limit, invoices overdue too long, manual hold or
   flagged by the payment reminders. The message says why, with the figures.
+* Customers on Credit Hold: every blocked customer with the reason and the figures, stored per
+  company for filters, group-by and automation rules, refreshed as documents and days go.
+* Limits per risk type (open, draft, orders, overdue) and a per-customer overdue tolerance;
+  suggested limits reviewed and approved in bulk.
 * Credit releases: requested by sales, approved by another Credit Manager,
   amount-bounded and expiring, tracked on the chatter. Online payments are
   never blocked.
@@ -31,6 +35,8 @@ Stop new exposure before it becomes a collection problem.
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
         "data/ar_credit_release_data.xml",
+        "views/ar_credit_hold_views.xml",
+        "wizard/ar_credit_limit_review_views.xml",
         "views/ar_credit_score_views.xml",
         "views/ar_credit_release_views.xml",
         "views/res_partner_views.xml",
@@ -38,6 +44,7 @@ Stop new exposure before it becomes a collection problem.
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
+        "data/ar_credit_hold_data.xml",
     ],
     "assets": {
         "web.assets_tests": [

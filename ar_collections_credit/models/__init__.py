@@ -3,6 +3,9 @@ from . import res_config_settings
 from . import res_partner
 from . import ar_credit_score
 from . import ar_credit_release
+from . import ar_credit_hold
 from . import account_move
 from . import account_move_line
+from . import account_partial_reconcile
 from . import sale_order
+from . import sale_order_line

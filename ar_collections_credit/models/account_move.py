@@ -2,6 +2,13 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+# What changes a customer's exposure or overdue invoices (the collections fields written on
+# invoices by the reminders do not)
+HOLD_INPUT_FIELDS = {
+    "state", "partner_id", "commercial_partner_id", "invoice_line_ids", "line_ids", "currency_id", "company_id",
+    "move_type", "invoice_date", "invoice_date_due", "invoice_payment_term_id",
+}
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -30,6 +37,35 @@ class AccountMove(models.Model):
                 limit = limits[move.commercial_partner_id.id]
                 move.ar_credit_has_limit = bool(limit)
                 move.ar_credit_available = limit - exposure[move.commercial_partner_id.id]["total"] if limit else 0.0
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        moves = super().create(vals_list)
+        moves._ar_credit_refresh_holds_later()
+        return moves
+
+    def write(self, vals):
+        if not HOLD_INPUT_FIELDS.intersection(vals):
+            return super().write(vals)
+        # the customer before (a partner changed on a draft) and after the write
+        self._ar_credit_refresh_holds_later(posting="state" in vals)
+        result = super().write(vals)
+        self._ar_credit_refresh_holds_later(posting="state" in vals)
+        return result
+
+    def unlink(self):
+        self._ar_credit_refresh_holds_later()
+        return super().unlink()
+
+    def _ar_credit_refresh_holds_later(self, posting=False):
+        """Customer invoices change their customer's exposure; payments and other entries when posted."""
+        moves = self.filtered(lambda move: move.is_sale_document() or (posting and move.partner_id))
+        for company, company_moves in moves.grouped("company_id").items():
+            self.env["ar.credit.hold"]._ar_refresh_later(company_moves.commercial_partner_id, company)
+
+    def _ar_credit_bucket(self):
+        """Where the amount of the invoices being posted goes in the exposure: the open invoices."""
+        return "open"
 
     def _ar_credit_exempt(self):
         """Invoices of an online payment (portal) are never blocked."""

@@ -22,6 +22,10 @@ class AccountMoveLine(models.Model):
         ).partner_id.commercial_partner_id
         if partners:
             self.env["ar.credit.score"].sudo()._ar_compute_scores(partners)
+            for company, company_lines in lines.filtered(
+                lambda line: line.partner_id and line.account_type == "asset_receivable"
+            ).grouped("company_id").items():
+                self.env["ar.credit.hold"]._ar_refresh_later(company_lines.partner_id, company)
         return result
 
     def _ar_plan_lines(self, reconciliation_plan):

@@ -59,6 +59,20 @@ class ResCompany(models.Model):
             if not 1 <= company.ar_credit_review_drop <= 100:
                 raise ValidationError(self.env._("The score drop that triggers a review must be between 1 and 100 points."))
 
+    def write(self, vals):
+        before = {company: company.ar_credit_overdue_days for company in self} if "ar_credit_overdue_days" in vals \
+            else {}
+        result = super().write(vals)
+        self.filtered(lambda company: company in before and company.ar_credit_overdue_days != before[company]) \
+            ._ar_credit_refresh_holds()
+        return result
+
+    def _ar_credit_refresh_holds(self):
+        """Recompute the holds of every customer of these companies (their credit settings changed)."""
+        Hold = self.env["ar.credit.hold"]
+        for company in self.sudo():
+            Hold._ar_refresh(Hold._ar_candidates(company), company)
+
     @api.constrains("ar_credit_manager_id")
     def _check_ar_credit_manager_id(self):
         group = "ar_collections_credit.group_ar_credit_manager"

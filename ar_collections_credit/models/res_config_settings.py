@@ -19,4 +19,13 @@ class ResConfigSettings(models.TransientModel):
                     "The default credit limit cannot be negative (%(limit)s): use 0 for no limit.",
                     limit=setting.account_default_credit_limit,
                 ))
-        return super()._inverse_account_default_credit_limit()
+        Partner = self.env["res.partner"]
+        before = {setting.company_id: Partner.with_company(setting.company_id)._fields["credit_limit"]
+                  .get_company_dependent_fallback(Partner.with_company(setting.company_id)) for setting in self}
+        result = super()._inverse_account_default_credit_limit()
+        # the default is the limit of every customer without one of its own (settings are saved whole:
+        # only a changed default changes the holds)
+        self.filtered(
+            lambda setting: setting.account_default_credit_limit != before[setting.company_id]
+        ).company_id._ar_credit_refresh_holds()
+        return result

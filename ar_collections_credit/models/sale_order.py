@@ -3,6 +3,9 @@ from collections import defaultdict
 from odoo import api, fields, models
 
 ONLINE_PAYMENT_STATES = ("authorized", "done")
+# What changes the exposure of a confirmed order's customer
+HOLD_INPUT_FIELDS = {"state", "partner_id", "partner_invoice_id", "order_line", "company_id", "currency_id",
+                     "pricelist_id"}
 
 
 class SaleOrder(models.Model):
@@ -36,7 +39,7 @@ class SaleOrder(models.Model):
             limits = partners._ar_credit_limits(company)
             pending = orders.filtered(lambda order: order.state in ("draft", "sent") and order.partner_id)
             amounts, labels = pending._ar_credit_amounts(company)
-            blocks = partners._ar_credit_blocks(company, amounts, labels) if pending else {}
+            blocks = partners._ar_credit_blocks(company, amounts, labels, bucket="orders") if pending else {}
             for order in orders:
                 partner = order.partner_id.commercial_partner_id
                 limit = limits.get(partner.id, 0.0)
@@ -55,6 +58,33 @@ class SaleOrder(models.Model):
             release = releases.filtered(lambda rel, o=order: rel.sale_order_id == o._origin)[:1]
             order.ar_credit_release_id = release
             order.ar_credit_release_state = release.state
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        orders = super().create(vals_list)
+        orders._ar_credit_refresh_holds_later()
+        return orders
+
+    def write(self, vals):
+        if not HOLD_INPUT_FIELDS.intersection(vals):
+            return super().write(vals)
+        self._ar_credit_refresh_holds_later()
+        result = super().write(vals)
+        self._ar_credit_refresh_holds_later()
+        return result
+
+    def unlink(self):
+        self._ar_credit_refresh_holds_later()
+        return super().unlink()
+
+    def _ar_credit_refresh_holds_later(self):
+        """Confirmed orders count in the exposure of the customer they are invoiced to."""
+        for company, orders in self.grouped("company_id").items():
+            self.env["ar.credit.hold"]._ar_refresh_later(orders.partner_invoice_id, company)
+
+    def _ar_credit_bucket(self):
+        """Where the amount of the orders being confirmed goes in the exposure."""
+        return "orders"
 
     def _ar_credit_orders(self):
         """The orders these documents come from, for the credit releases tied to an order."""

@@ -9,3 +9,7 @@ from . import test_hostile_input
 from . import test_credit_release_matrix
 from . import test_credit_release_order
 from . import test_credit_messages
+from . import test_credit_hold_list
+from . import test_credit_figures
+from . import test_credit_risk_limits
+from . import test_credit_limit_review

@@ -75,7 +75,9 @@ class TestCreditHold(ArCreditCommon):
         with self.assertRaisesRegex(UserError, "Overdue Industries was flagged for credit hold by the payment reminders"):
             order.with_user(self.salesman).action_confirm()
         action = self.env.ref("ar_collections_credit.action_ar_credit_hold_partners")
-        self.assertIn(self.customer, self.env["res.partner"].search(safe_eval(action.domain)),
+        # the list is of holds (one per customer and reason) since issue 18, point 2
+        self.assertEqual(action.res_model, "ar.credit.hold")
+        self.assertIn(self.customer, self.env[action.res_model].search(safe_eval(action.domain or "[]")).partner_id,
                       "the flagged customer is listed with the customers on hold")
         with self.assertRaisesRegex(AccessError, "Only a Credit Manager"):
             self.customer.with_user(self.user_collector).action_ar_lift_credit_hold()

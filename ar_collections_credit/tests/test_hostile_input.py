@@ -94,6 +94,36 @@ LIMIT_ACCESS_CASES = [
     "credit hold lifted by a collections user",
 ]
 
+# Limits per risk type and overdue tolerance a Credit Manager types for Overdue Industries:
+# (label, values, error, message)
+TERMS_CASES = [
+    ("negative limit on open invoices", {"ar_credit_limit_open": -1.0}, ValidationError,
+     "must be a positive amount or 0"),
+    ("limit on draft invoices NaN", {"ar_credit_limit_draft": NAN}, ValidationError, "must be a positive amount or 0"),
+    ("infinite limit on orders", {"ar_credit_limit_orders": INF}, ValidationError, "must be a positive amount or 0"),
+    ("limit on overdue invoices -1e308", {"ar_credit_limit_overdue": -1e308}, ValidationError,
+     "must be a positive amount or 0"),
+    ("overdue tolerance of -5 days", {"ar_credit_overdue_tolerance_days": -5}, ValidationError, "between 0 and"),
+    ("overdue tolerance of a million days", {"ar_credit_overdue_tolerance_days": 1_000_000}, ValidationError,
+     "between 0 and"),
+    ("overdue tolerance of days beyond 32 bits", {"ar_credit_overdue_tolerance_days": 10**10}, ValidationError,
+     "between 0 and"),
+    ("negative overdue tolerance amount", {"ar_credit_overdue_tolerance_amount": -100.0}, ValidationError,
+     "must be a positive amount or 0"),
+    ("overdue tolerance amount NaN", {"ar_credit_overdue_tolerance_amount": NAN}, ValidationError,
+     "must be a positive amount or 0"),
+]
+# Who may change the limits per risk type and the tolerance, and approve suggested limits
+TERMS_ACCESS_CASES = [
+    "limit per risk type changed by a salesperson",
+    "overdue tolerance changed by a collections user",
+    "limit per risk type of company B changed by a Credit Manager of company A",
+    "suggested limits reviewed by a salesperson",
+    "suggested limits approved by a collections user",
+    "suggested limit applied by a salesperson from the customer",
+    "suggested limit of 0 (no limit) approved for a customer never scored",
+]
+
 # Credit settings of the company saved by an administrator: (label, values, error, message)
 SETTINGS_CASES = [
     ("hold after -1 day overdue", {"ar_credit_overdue_days": -1}, ValidationError, "cannot be negative"),
@@ -148,6 +178,17 @@ RPC_CASES = [
      lambda t: [t.customer.ids, {"credit_limit": "NaN"}], "ValidationError", NOT_A_NUMBER),
     ("credit limit '1e309'", "ar_credit_mgr", "res.partner", "write",
      lambda t: [t.customer.ids, {"credit_limit": "1e309"}], "ValidationError", NOT_A_NUMBER),
+    ("billing clerk sets a limit per risk type", "ar_billing", "res.partner", "write",
+     lambda t: [t.customer.ids, {"ar_credit_limit_open": 1e9}], "AccessError", "Only a Credit Manager"),
+    ("salesperson applies a suggested limit", "ar_salesman", "res.partner", "action_ar_credit_apply_suggested_limit",
+     lambda t: [t.customer.ids], "AccessError", "Only a Credit Manager"),
+    ("salesperson opens the review of suggested limits", "ar_salesman", "ar.credit.limit.review", "create",
+     lambda t: [{}], "AccessError", "not allowed to create"),
+    ("overdue tolerance 'abc' days", "ar_credit_mgr", "res.partner", "write",
+     lambda t: [t.customer.ids, {"ar_credit_overdue_tolerance_days": "abc"}], "ValueError", "invalid literal"),
+    ("limit on open invoices 'NaN'", "ar_credit_mgr", "res.partner", "write",
+     lambda t: [t.customer.ids, {"ar_credit_limit_open": "NaN"}], "ValidationError",
+     "must be a positive amount or 0"),
 ]
 
 # Accepted inputs that must come out harmless
@@ -163,10 +204,15 @@ HOSTILE_CASES = (
     + [f"credit release: {label}" for label in WORKFLOW_CASES]
     + [f"credit limit: {label}" for label, *_rest in LIMIT_CASES]
     + [f"credit limit: {label}" for label in LIMIT_ACCESS_CASES]
+    + [f"credit terms: {label}" for label, *_rest in TERMS_CASES]
+    + [f"credit terms: {label}" for label in TERMS_ACCESS_CASES]
     + [f"credit settings: {label}" for label, *_rest in SETTINGS_CASES]
     + [f"JSON-RPC: {label}" for label, *_rest in RPC_CASES]
     + SAFE_CASES
 )
+# Per customer and company, what the forms above could change
+TERMS_FIELDS = ("credit_limit", "ar_credit_limit_open", "ar_credit_limit_draft", "ar_credit_limit_orders",
+                "ar_credit_limit_overdue", "ar_credit_overdue_tolerance_days", "ar_credit_overdue_tolerance_amount")
 # (label, accepted-bad) of every hostile input tried, in order
 RESULTS = []
 
@@ -188,6 +234,8 @@ class TestCreditHostileInput(ArHostileCatalogue, ArCreditCommon, HttpCase):
         cls.credit_manager_b = new_test_user(
             cls.env, "ar_credit_mgr_b", groups="base.group_user,ar_collections_credit.group_ar_credit_manager",
             company_id=cls.company_b.id, company_ids=[Command.set(cls.company_b.ids)])
+        cls.unscored = cls.env["res.partner"].create({"name": "Never Scored Ltd", "is_company": True})
+        cls._set_limit(cls.unscored, 800.0)
         cls.other_order = cls._order(cls.other_customer)
         cls.cancelled_order = cls._order(cls.customer)
         cls.cancelled_order._action_cancel()
@@ -208,14 +256,16 @@ class TestCreditHostileInput(ArHostileCatalogue, ArCreditCommon, HttpCase):
     # ------------------------------------------------------------------
 
     def _read_counts(self, env):
-        partners = env["res.partner"].browse((self.customer | self.other_customer | self.customer_b).ids)
+        partners = env["res.partner"].browse(
+            (self.customer | self.other_customer | self.customer_b | self.unscored).ids)
         companies = env["res.company"].browse((self.company | self.company_b).ids)
         default_limit = env["res.partner"]._fields["credit_limit"].get_company_dependent_fallback(env["res.partner"])
         return {
             "releases": [(r.id, r.state, r.amount, r.expiry_date, r.approved_by_id.id, r.partner_id.id,
                           r.sale_order_id.id, r.reason) for r in env["ar.credit.release"].search([])],
             "customers": [(p.id, p.ar_credit_hold, p.ar_credit_hold_reason, p.ar_dunning_hold,
-                           *[p.with_company(c).credit_limit for c in companies]) for p in partners],
+                           *[tuple(p.with_company(c)[field] for field in TERMS_FIELDS) for c in companies])
+                          for p in partners],
             "companies": [(c.id, c.ar_credit_overdue_days, c.ar_credit_review_months, c.ar_credit_review_drop,
                            c.ar_credit_manager_id.id) for c in companies],
             "default credit limit": default_limit,
@@ -336,6 +386,45 @@ class TestCreditHostileInput(ArHostileCatalogue, ArCreditCommon, HttpCase):
                      self.customer.credit_limit == 1e300 and order.state == "sale"
                      and self.customer.ar_credit_available > 0, f"{self.customer.credit_limit} {order.state}")
         self._assert_no_failures()
+
+    # ------------------------------------------------------------------
+    # Limits per risk type, overdue tolerance, suggested limits
+    # ------------------------------------------------------------------
+
+    def test_credit_terms(self):
+        customer = self.customer.with_user(self.credit_manager)
+        for label, values, error, message in TERMS_CASES:
+            self._attack(f"credit terms: {label}", lambda v=values: customer.write(v), error, message)
+        only_managers = "Only a Credit Manager"
+        self._attack("credit terms: limit per risk type changed by a salesperson",
+                     lambda: self.customer.with_user(self.salesman).write({"ar_credit_limit_orders": 1e6}),
+                     AccessError, only_managers)
+        self._attack("credit terms: overdue tolerance changed by a collections user",
+                     lambda: self.customer.with_user(self.user_collector).write(
+                         {"ar_credit_overdue_tolerance_days": 365}), AccessError, only_managers)
+        self._attack("credit terms: limit per risk type of company B changed by a Credit Manager of company A",
+                     lambda: self.customer.with_user(self.credit_manager).with_company(self.company_b).write(
+                         {"ar_credit_limit_open": 1e6}), AccessError, "unauthorized or invalid companies")
+        Review = self.env["ar.credit.limit.review"]
+        self._attack("credit terms: suggested limits reviewed by a salesperson",
+                     lambda: Review.with_user(self.salesman).create({}), AccessError, "not allowed to create")
+        review = Review.with_user(self.credit_manager).with_context(
+            active_model="res.partner", active_ids=self.customer.ids).create({})
+        self._attack("credit terms: suggested limits approved by a collections user",
+                     review.with_user(self.user_collector).action_apply, AccessError, "not allowed to access")
+        self._attack("credit terms: suggested limit applied by a salesperson from the customer",
+                     self.customer.with_user(self.salesman).action_ar_credit_apply_suggested_limit, AccessError,
+                     only_managers)
+        unscored = Review.with_user(self.credit_manager).with_context(
+            active_model="res.partner", active_ids=self.unscored.ids).create({})
+        unscored.line_ids.selected = True
+        self._attack("credit terms: suggested limit of 0 (no limit) approved for a customer never scored",
+                     unscored.action_apply, UserError, "no suggested limit for Never Scored Ltd")
+        self._assert_no_failures()
+        # a Credit Manager's valid terms go through
+        customer.write({"ar_credit_limit_open": 5000.0, "ar_credit_overdue_tolerance_days": 15})
+        self.assertEqual((self.customer.ar_credit_limit_open, self.customer.ar_credit_overdue_tolerance_days),
+                         (5000.0, 15))
 
     # ------------------------------------------------------------------
     # Settings

@@ -54,8 +54,16 @@ def generate_credit_demo(env, company=None):
             "amount": blocked[0].amount_total,
             "reason": "Long-standing customer, large order before the season; pays by transfer on delivery.",
         }).action_request()
+    # the list of customers on hold, as the daily run leaves it
+    env["ar.credit.hold"]._ar_refresh_all()
+    holds = env["ar.credit.hold"].search([("company_id", "=", company.id)])
     params.set_param(MARKER_PARAM, "1")
     return {
+        "customers on credit hold": len(holds.partner_id),
+        "credit holds by reason": {
+            reason: len(holds.filtered(lambda hold, r=reason: hold.reason == r))
+            for reason in sorted(set(holds.mapped("reason")))
+        },
         "customers scored": len(scores),
         "average score": round(sum(scores.mapped("score")) / len(scores)),
         "scores below 50": len(scores.filtered(lambda score: score.score < 50)),

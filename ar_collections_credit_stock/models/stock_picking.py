@@ -34,6 +34,10 @@ class StockPicking(models.Model):
         """The sale orders these deliveries ship, for the credit releases tied to an order."""
         return self.sudo().sale_id.with_env(self.env)
 
+    def _ar_credit_bucket(self):
+        """Deliveries add nothing to the exposure (their order is counted already)."""
+        return None
+
     def _ar_credit_action(self):
         """What the credit check stops, for its messages."""
         return self.env._("validating the delivery")

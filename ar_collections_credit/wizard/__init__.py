@@ -1,0 +1,2 @@
+from . import ar_credit_limit_review
+from . import ar_credit_limit_review_line
