@@ -53,9 +53,9 @@ CHECK = """
 from odoo import fields
 company = env.company
 today = fields.Date.context_today(env["res.partner"])
-Move = env["account.move"]
-invoices = Move.search(Move._ar_candidate_domain(company, today))
-missing = [line for line in invoices._ar_plan_reminders(today) if not line["skip_reason"]]
+engine = env["ar.dunning.engine"]
+invoices = env["account.move"].search(engine._get_candidate_domain(company, today))
+missing = [line for line in engine._plan_reminders(invoices, today) if not line["skip_reason"]]
 print("MISSING", len(missing))
 """
 

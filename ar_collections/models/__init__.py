@@ -2,6 +2,7 @@ from . import ar_no_chase_mixin
 from . import ar_claim_mixin
 from . import ar_dunning_policy
 from . import ar_dunning_level
+from . import ar_dunning_level_channel
 from . import ar_dunning_log
 from . import ar_dunning_message
 from . import ar_dunning_run

@@ -126,21 +126,6 @@ class AccountMove(models.Model):
     # Dunning engine
     # ------------------------------------------------------------------
 
-    @api.model
-    def _ar_candidate_domain(self, company, today):
-        """Open customer invoices of ``company`` that a level may have reached on ``today``."""
-        offsets = self.env["ar.dunning.level"].sudo()._read_group(
-            [("company_id", "=", company.id), ("policy_id.active", "=", True)], [], ["offset_days:min"])
-        earliest = offsets[0][0] if offsets and offsets[0][0] is not None else 0
-        horizon = today + timedelta(days=max(0, -earliest))
-        return [
-            ("company_id", "=", company.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
-            ("invoice_date_due", "<=", horizon),
-        ]
-
     def _ar_get_pause_reasons(self, today=None):
         """Why each invoice of ``self`` must not be chased on ``today`` (the dunning engine
         decides; pause sources extend it, see ``ar.pause.source.mixin``).
@@ -186,67 +171,6 @@ class AccountMove(models.Model):
             partner_id = invoice_partner[res_id]
             replied[partner_id] = max(replied[partner_id], date)
         return {partner_id: date.date() for partner_id, date in replied.items()}
-
-    def _ar_plan_reminders(self, today):
-        """Decide, for each invoice of ``self``, the reminder it gets on ``today``.
-
-        The level is the highest one the invoice has reached; missed lower levels are
-        skipped, not sent one per run. A level is not sent twice on a channel, nor after
-        a higher level was sent.
-
-        :return: list of dicts with the keys invoice, partner, level, channels,
-            days_overdue, amount_residual and skip_reason (False when it is to be sent)
-        """
-        Log = self.env["ar.dunning.log"].sudo()
-        sent = defaultdict(set)
-        highest_sent = {}
-        for invoice, level, channel in Log._read_group(
-            [("invoice_id", "in", self.ids), ("state", "!=", "cancelled")],
-            ["invoice_id", "level_id", "channel"],
-        ):
-            sent[invoice.id].add((level.id, channel))
-            highest_sent[invoice.id] = max(highest_sent.get(invoice.id, level.offset_days), level.offset_days)
-        pauses = self._ar_get_pause_reasons(today)
-        plan = []
-        # Thousands of invoices share a few (policy, days overdue) pairs: decide each pair once.
-        highest_level = {}
-        channels_of = {}
-        policy_of = {}
-        for invoice in self:
-            # _ar_get_policy reads the customer's company-dependent policy in an environment
-            # of the invoice's company: once per customer and company, not per invoice
-            key = (invoice.ar_dunning_policy_id.id, invoice.commercial_partner_id.id, invoice.company_id.id)
-            if key not in policy_of:
-                policy_of[key] = invoice._ar_get_policy()
-            policy = policy_of[key]
-            days = (today - invoice.invoice_date_due).days
-            if (policy, days) not in highest_level:
-                highest_level[policy, days] = policy._get_levels_reached(days)[-1:] if policy else policy
-            level = highest_level[policy, days]
-            if policy and invoice.ar_escalate_level:
-                level = invoice._ar_escalated_level(policy, level, highest_sent.get(invoice.id))
-            if not level:
-                continue
-            if invoice.id in highest_sent and highest_sent[invoice.id] > level.offset_days:
-                continue
-            if level not in channels_of:
-                channels_of[level] = level._get_channels()
-            channels = [channel for channel in channels_of[level] if (level.id, channel) not in sent[invoice.id]]
-            if not channels:
-                continue
-            skip_reason = pauses.get(invoice.id, False)
-            if not skip_reason and abs(invoice.amount_residual_signed) < level.min_amount:
-                skip_reason = self.env._("Below the level's minimum amount")
-            plan.append({
-                "invoice": invoice,
-                "partner": invoice.commercial_partner_id,
-                "level": level,
-                "channels": channels,
-                "days_overdue": days,
-                "amount_residual": invoice.amount_residual,
-                "skip_reason": skip_reason,
-            })
-        return plan
 
     def _ar_ensure_access_tokens(self):
         """Give every invoice of ``self`` that has none a portal access token.
@@ -354,17 +278,6 @@ class AccountMove(models.Model):
             """,
             PAID_PAYMENT_STATES, where or SQL("TRUE"),
         )
-
-    def _ar_escalated_level(self, policy, reached, highest_sent_offset):
-        """The level of ``policy`` a flagged invoice gets: the first one above both the level
-        ``reached`` and the highest level already sent; ``reached`` when there is none above."""
-        self.ensure_one()
-        floor = max(
-            reached.offset_days if reached else float("-inf"),
-            highest_sent_offset if highest_sent_offset is not None else float("-inf"),
-        )
-        above = policy.level_ids.filtered(lambda level: level.offset_days > floor).sorted("offset_days")
-        return above[:1] or reached
 
     def _invoice_paid_hook(self):
         res = super()._invoice_paid_hook()

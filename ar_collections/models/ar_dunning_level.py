@@ -1,6 +1,6 @@
 import math
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
 TONES = [
@@ -39,10 +39,14 @@ class ArDunningLevel(models.Model):
         help="Days relative to the invoice due date: negative before it, 0 on the due date, positive after it.",
     )
     tone = fields.Selection(TONES, required=True, default="neutral")
-    channel_email = fields.Boolean(string="Email", default=True)
-    channel_sms = fields.Boolean(string="SMS")
-    channel_letter = fields.Boolean(string="Letter", help="Print a PDF letter to post.")
-    channel_phone = fields.Boolean(string="Phone call", help="Schedule a call activity for the collector.")
+    channel_ids = fields.One2many(
+        "ar.dunning.level.channel", "level_id", string="Channels", copy=True,
+        default=lambda self: [Command.create({"channel": "email"})],
+        help="How the customer is reached at this level, in sending order.",
+    )
+    # The channel codes, for the form to show each channel's settings only when it is used.
+    channel_codes = fields.Json(string="Channel codes", compute="_compute_channel_codes")
+    channel_summary = fields.Char(string="Channel summary", compute="_compute_channel_codes")
     mail_template_id = fields.Many2one(
         "mail.template",
         string="Email template",
@@ -65,6 +69,13 @@ class ArDunningLevel(models.Model):
         for level in self:
             level.display_name = f"{level.name} ({level.offset_days:+d} d)"
 
+    @api.depends("channel_ids.channel", "channel_ids.sequence")
+    def _compute_channel_codes(self):
+        labels = dict(self.env["ar.dunning.engine"]._get_channel_selection())
+        for level in self:
+            level.channel_codes = level._get_channels()
+            level.channel_summary = ", ".join(labels.get(code, code) for code in level.channel_codes)
+
     @api.constrains("policy_id", "offset_days")
     def _check_offset_days(self):
         for level in self:
@@ -83,22 +94,25 @@ class ArDunningLevel(models.Model):
                     level=level.name, other=twins[0].name, policy=level.policy_id.name, days=level.offset_days,
                 ))
 
-    @api.constrains("channel_email", "channel_sms", "channel_letter", "channel_phone", "mail_template_id", "sms_template_id")
+    @api.constrains("channel_ids", "mail_template_id", "sms_template_id")
     def _check_channels(self):
         for level in self:
-            if not (level.channel_email or level.channel_sms or level.channel_letter or level.channel_phone):
+            channels = level._get_channels()
+            if not channels:
+                labels = [label for _code, label in self.env["ar.dunning.engine"]._get_channel_selection()]
                 raise ValidationError(self.env._(
-                    "Level “%(level)s” sends nothing: tick at least one channel (email, SMS, letter or phone call).",
+                    "Level “%(level)s” sends nothing: tick at least one channel (%(channels)s).",
+                    level=level.name, channels=", ".join(labels),
+                ))
+            if "email" in channels and not level.mail_template_id:
+                raise ValidationError(self.env._(
+                    "Level “%(level)s” sends an email but has no email template: choose one or remove the Email "
+                    "channel.",
                     level=level.name,
                 ))
-            if level.channel_email and not level.mail_template_id:
+            if "sms" in channels and not level.sms_template_id:
                 raise ValidationError(self.env._(
-                    "Level “%(level)s” sends an email but has no email template: choose one or untick Email.",
-                    level=level.name,
-                ))
-            if level.channel_sms and not level.sms_template_id:
-                raise ValidationError(self.env._(
-                    "Level “%(level)s” sends an SMS but has no SMS template: choose one or untick SMS.",
+                    "Level “%(level)s” sends an SMS but has no SMS template: choose one or remove the SMS channel.",
                     level=level.name,
                 ))
             # The reminders render the templates on customers: a template of another model would be
@@ -124,6 +138,6 @@ class ArDunningLevel(models.Model):
                 ))
 
     def _get_channels(self):
-        """The channels this level uses, in sending order."""
+        """The channel codes this level uses, in sending order."""
         self.ensure_one()
-        return [channel for channel in ("email", "sms", "letter", "phone") if self[f"channel_{channel}"]]
+        return self.channel_ids.sorted("sequence").mapped("channel")

@@ -1,12 +1,5 @@
 from odoo import fields, models
 
-CHANNELS = [
-    ("email", "Email"),
-    ("sms", "SMS"),
-    ("letter", "Letter"),
-    ("phone", "Phone call"),
-]
-
 LOG_STATES = [
     ("queued", "Queued"),
     ("sent", "Sent"),
@@ -36,7 +29,9 @@ class ArDunningLog(models.Model):
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
     level_id = fields.Many2one("ar.dunning.level", required=True, ondelete="restrict", index=True, readonly=True)
     level_offset = fields.Integer(string="Level (days)", readonly=True)
-    channel = fields.Selection(CHANNELS, required=True, readonly=True)
+    # The channels of ar.dunning.level.channel, with those of the installed add-ons
+    channel = fields.Selection(
+        selection=lambda self: self.env["ar.dunning.engine"]._get_channel_selection(), required=True, readonly=True)
     date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
     state = fields.Selection(LOG_STATES, default="queued", required=True, index=True, readonly=True)
     state_reason = fields.Char(string="Reason", readonly=True)

@@ -7,7 +7,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .ar_dunning_log import CHANNELS, LOG_STATES
+from .ar_dunning_log import LOG_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -23,8 +23,11 @@ MAIL_RETRY_DELAYS = (timedelta(minutes=10), timedelta(hours=1), timedelta(hours=
 class ArDunningMessage(models.Model):
     """One reminder to one customer through one channel, listing the invoices due for it.
 
-    Created ``queued`` by a dunning run; the dispatch step renders it and hands it to
-    Odoo's mail or SMS queue (or creates the letter or the call activity). Right before
+    Created ``queued`` by a dunning run; the dispatch step renders it through the hook of
+    its channel, ``_ar_dispatch_<channel>(invoices)``, which hands it to Odoo's mail or SMS
+    queue (or creates the letter or the call activity). A hook that sends or creates
+    something final sets the reminder ``sent`` itself; one that queues (email, SMS) leaves
+    it ``queued`` until the queue reports the outcome. Right before
     an email or SMS leaves the queue, its invoices are checked again: paid or paused
     invoices are dropped and the message is rendered anew, or cancelled if nothing is
     left to chase.
@@ -39,7 +42,9 @@ class ArDunningMessage(models.Model):
     run_id = fields.Many2one("ar.dunning.run", ondelete="set null", index=True, readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, readonly=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    channel = fields.Selection(CHANNELS, required=True, readonly=True)
+    # The channels of ar.dunning.level.channel, with those of the installed add-ons
+    channel = fields.Selection(
+        selection=lambda self: self.env["ar.dunning.engine"]._get_channel_selection(), required=True, readonly=True)
     level_id = fields.Many2one("ar.dunning.level", required=True, ondelete="restrict", readonly=True)
     tone = fields.Selection(related="level_id.tone")
     state = fields.Selection(LOG_STATES, default="queued", required=True, index=True, readonly=True)
@@ -120,13 +125,27 @@ class ArDunningMessage(models.Model):
             invoices = message.log_ids.filtered(lambda log: log.state == "queued").invoice_id
             try:
                 with self.env.cr.savepoint():
-                    getattr(message, f"_ar_dispatch_{message.channel}")(invoices)
+                    message._ar_get_dispatch_hook()(invoices)
             except psycopg2.Error:
                 raise  # concurrency or database trouble: the whole batch is retried
             except Exception as error:  # any rendering error fails this reminder only
                 _logger.warning("Reminder %s could not be dispatched: %s", message.id, error)
                 message._ar_set_state("failed", str(error)[:500])
             message.dispatch_date = fields.Datetime.now()
+
+    def _ar_get_dispatch_hook(self):
+        """The method that renders and hands over this reminder: ``_ar_dispatch_<channel>``.
+
+        Extension point: an add-on that adds a channel (see ``ar.dunning.level.channel``)
+        implements ``_ar_dispatch_<its code>(self, invoices)`` on this model.
+        """
+        self.ensure_one()
+        hook = getattr(self, f"_ar_dispatch_{self.channel}", None)
+        if hook is None:
+            raise NotImplementedError(self.env._(
+                "No way to send a reminder by %(channel)s: is the add-on of this channel installed?",
+                channel=self.channel))
+        return hook
 
     def _ar_recipients(self, invoices, field):
         """Who receives the reminder: the invoice contacts that have ``field``, else the customer."""
@@ -135,6 +154,10 @@ class ArDunningMessage(models.Model):
 
     def _ar_author(self):
         return self.company_id.partner_id
+
+    # ------------------------------------------------------------------
+    # Channels: one _ar_dispatch_<code>(invoices) per channel code
+    # ------------------------------------------------------------------
 
     def _ar_dispatch_email(self, invoices):
         template = self.level_id.mail_template_id

@@ -170,7 +170,7 @@ class ArDunningRun(models.Model):
         """Customers after the cursor that have an invoice which may need a reminder,
         in id order (the order the cursor walks)."""
         self.ensure_one()
-        domain = self.env["account.move"]._ar_candidate_domain(self.company_id, self.date)
+        domain = self.env["ar.dunning.engine"]._get_candidate_domain(self.company_id, self.date)
         if self.cursor_partner_id:
             domain.append(("commercial_partner_id", ">", self.cursor_partner_id))
         # Raw SQL around the ORM's own query: _read_group would order the groups by the
@@ -194,16 +194,17 @@ class ArDunningRun(models.Model):
         partner_ids = self._ar_candidate_partner_ids(limit=batch_size + 1)
         batch, rest = partner_ids[:batch_size], partner_ids[batch_size:]
         if batch:
+            engine = self.env["ar.dunning.engine"]
             invoices = self.env["account.move"].sudo().with_company(self.company_id).search_fetch(
-                self.env["account.move"]._ar_candidate_domain(self.company_id, self.date)
-                + [("commercial_partner_id", "in", batch)],
+                engine._get_candidate_domain(self.company_id, self.date) + [("commercial_partner_id", "in", batch)],
                 ["name", "partner_id", "commercial_partner_id", "company_id", "invoice_date_due",
                  "amount_residual", "amount_residual_signed", "currency_id", "payment_state",
                  "ar_dunning_policy_id", "ar_no_chase", "ar_no_chase_until", "ar_escalate_level"],
                 order="commercial_partner_id, invoice_date_due, id",
             )
-            plan = invoices._ar_plan_reminders(self.date)
-            self._ar_queue(plan)
+            # The engine decides; the reminders it plans are queued here and dispatched by
+            # ar.dunning.message through each channel's hook.
+            self._ar_queue(engine._plan_reminders(invoices, self.date))
         values = {"cursor_partner_id": batch[-1] if batch else self.cursor_partner_id,
                   "partner_done": self.partner_done + len(batch)}
         remaining = 0
@@ -262,7 +263,7 @@ class ArDunningRun(models.Model):
         self.env.invalidate_all()
 
     def _ar_queue(self, plan):
-        """Create the reminders of ``plan`` (lines of ``_ar_plan_reminders``): one
+        """Create the reminders of ``plan`` (lines of ``ar.dunning.engine._plan_reminders``): one
         ``ar.dunning.message`` per customer and channel, one log per invoice and channel,
         and the escalations of the levels reached. Nothing leaves here: the dispatch
         step renders and queues the outgoing messages."""
@@ -294,7 +295,7 @@ class ArDunningRun(models.Model):
             for message, (partner_id, channel) in zip(messages, keys, strict=True)
             for line in groups[partner_id, channel]
         ])
-        # A broken promise's escalation (honoured by _ar_plan_reminders) is used up once queued.
+        # A broken promise's escalation (honoured by the engine's plan) is used up once queued.
         invoices.filtered("ar_escalate_level").sudo().write({"ar_escalate_level": False})
         escalations = {(line["partner"], line["level"]) for line in plan
                        if not line["skip_reason"] and line["level"].escalation != "none"}

@@ -118,10 +118,8 @@ class ResCompany(models.Model):
                 "name": name,
                 "offset_days": offset,
                 "tone": tone,
-                "channel_email": "email" in channels,
-                "channel_sms": "sms" in channels,
-                "channel_letter": "letter" in channels,
-                "channel_phone": "phone" in channels,
+                "channel_ids": [fields.Command.create({"sequence": sequence, "channel": channel})
+                                for sequence, channel in enumerate(channels, start=1)],
                 "mail_template_id": self.env.ref(f"ar_collections.{template}").id,
                 "sms_template_id": self.env.ref("ar_collections.sms_template_dunning_reminder").id,
                 "escalation": escalation,

@@ -1,6 +1,6 @@
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import ArCollectionsCommon
 
@@ -13,7 +13,7 @@ class TestDunningPolicy(ArCollectionsCommon):
             "name": "Extra reminder",
             "policy_id": self.policy.id,
             "offset_days": 45,
-            "channel_email": True,
+            "channel_ids": [Command.create({"channel": "email"})],
             "mail_template_id": self.env.ref("ar_collections.mail_template_dunning_reminder").id,
         }
         vals.update(overrides)
@@ -27,7 +27,7 @@ class TestDunningPolicy(ArCollectionsCommon):
         final = self.policy.level_ids[-1]
         self.assertEqual(final.tone, "final")
         self.assertEqual(final.escalation, "activity_manager")
-        self.assertTrue(all(self.policy.level_ids.mapped("channel_email")))
+        self.assertTrue(all("email" in level._get_channels() for level in self.policy.level_ids))
         self.assertTrue(all(self.policy.level_ids.mapped("mail_template_id")))
         # the main company got its policy from the install hook
         main = self.env.ref("base.main_company").sudo()
@@ -60,7 +60,7 @@ class TestDunningPolicy(ArCollectionsCommon):
 
     def test_no_channel_refused(self):
         with self.assertRaisesRegex(ValidationError, "sends nothing: tick at least one channel"):
-            self.env["ar.dunning.level"].create(self._level_vals(channel_email=False))
+            self.env["ar.dunning.level"].create(self._level_vals(channel_ids=[]))
 
     def test_email_without_template_refused(self):
         with self.assertRaisesRegex(ValidationError, "sends an email but has no email template"):
@@ -68,13 +68,41 @@ class TestDunningPolicy(ArCollectionsCommon):
 
     def test_sms_without_template_refused(self):
         with self.assertRaisesRegex(ValidationError, "sends an SMS but has no SMS template"):
-            self.env["ar.dunning.level"].create(self._level_vals(channel_email=False, channel_sms=True))
+            self.env["ar.dunning.level"].create(self._level_vals(channel_ids=[Command.create({"channel": "sms"})]))
 
     def test_phone_only_level_accepted(self):
         level = self.env["ar.dunning.level"].create(
-            self._level_vals(channel_email=False, mail_template_id=False, channel_phone=True)
+            self._level_vals(channel_ids=[Command.create({"channel": "phone"})], mail_template_id=False)
         )
-        self.assertTrue(level.channel_phone)
+        self.assertEqual(level._get_channels(), ["phone"])
+
+    def test_level_form_edits_channels(self):
+        """The level form edits the channel lines; each channel's settings show when it is used."""
+        form = Form(self.env["ar.dunning.level"].with_context(default_policy_id=self.policy.id))
+        form.name = "Extra reminder"
+        form.offset_days = 45
+        self.assertEqual(form.channel_codes, ["email"], "a new level sends an email, as before")
+        form.mail_template_id = self.env.ref("ar_collections.mail_template_dunning_reminder")
+        with form.channel_ids.new() as line:
+            line.channel = "sms"
+        self.assertEqual(form.channel_codes, ["email", "sms"])
+        with self.assertRaisesRegex(AssertionError, "sms_template_id"):
+            form.save()  # the SMS template is required once the level sends SMS
+        form.sms_template_id = self.env.ref("ar_collections.sms_template_dunning_reminder")
+        with form.channel_ids.new() as line:
+            line.channel = "phone"
+        level = form.save()
+        self.assertEqual(level._get_channels(), ["email", "sms", "phone"])
+        self.assertEqual(level.channel_summary, "Email, SMS, Phone call")
+        form = Form(level)
+        form.channel_ids.remove(index=0)
+        self.assertEqual(form.channel_codes, ["sms", "phone"])
+        form.save()
+        self.assertEqual(level._get_channels(), ["sms", "phone"])
+
+    def test_default_policy_channels_in_order(self):
+        self.assertEqual([level._get_channels() for level in self.policy.level_ids],
+                         [["email"], ["email"], ["email"], ["email"], ["email", "phone"], ["email", "letter"]])
 
     def test_negative_min_amount_refused(self):
         with self.assertRaisesRegex(ValidationError, "minimum open amount cannot be negative"):

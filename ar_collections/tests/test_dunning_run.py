@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from .common import ArCollectionsCommon
@@ -225,7 +225,7 @@ class TestDunningRun(ArCollectionsCommon):
 
     def test_phone_sms_letter_channels_and_escalation(self):
         level = self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7)
-        level.write({"channel_sms": True, "channel_letter": True})
+        level.write({"channel_ids": [Command.create({"channel": "sms"}), Command.create({"channel": "letter"})]})
         self.other_customer.mobile = "+32470998877"
         self.other_customer.with_company(self.company).ar_collector_id = self.user_collector
         self._ar_run()
@@ -250,7 +250,8 @@ class TestDunningRun(ArCollectionsCommon):
 
     def _ar_queued_sms(self):
         """Run and dispatch with SMS on the +7 level: the other customer's SMS reminder and its sms.sms."""
-        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_sms = True
+        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_ids = [
+            Command.create({"channel": "sms"})]
         self.other_customer.mobile = "+32470998877"
         self._ar_run()
         self._ar_dispatch()
@@ -258,7 +259,8 @@ class TestDunningRun(ArCollectionsCommon):
         return message, self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.mail_message_id.id)])
 
     def test_sms_without_number_fails_clearly(self):
-        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_sms = True
+        self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_ids = [
+            Command.create({"channel": "sms"})]
         self._ar_run()
         self._ar_dispatch()
         message = self._ar_messages(self.other_customer, "sms")
@@ -316,7 +318,7 @@ class TestDunningRun(ArCollectionsCommon):
     def test_query_count_does_not_grow_with_invoices(self):
         """Deciding a batch costs the same number of queries for 1 or 4 invoices per customer."""
         self.policy.level_ids.filtered(lambda lvl: lvl.escalation != "none").escalation = "none"
-        self.policy.level_ids.filtered("channel_phone").channel_phone = False
+        self.policy.level_ids.channel_ids.filtered(lambda line: line.channel == "phone").unlink()
 
         def batch_queries(invoices_per_customer, tag):
             for index in range(6):

@@ -134,17 +134,18 @@ PLAN_WORKFLOW_CASES = [
 ]
 
 # Dunning levels a collections manager adds to the company's policy: (label, changes, error, message)
+EMAIL_AND_SMS = [Command.create({"channel": "email"}), Command.create({"channel": "sms"})]
 LEVEL_CASES = [
     ("offset of -366 days", {"offset_days": -366}, ValidationError, "out of range"),
     ("offset of 3,651 days", {"offset_days": 3651}, ValidationError, "out of range"),
     ("offset beyond 32 bits", {"offset_days": 10**10}, NumericValueOutOfRange, "integer out of range"),
     ("offset of an existing level", {"offset_days": 3}, ValidationError, "give each level its own day"),
-    ("no channel", {"channel_email": False}, ValidationError, "sends nothing"),
+    ("no channel", {"channel_ids": []}, ValidationError, "sends nothing"),
     ("email without template", {"mail_template_id": False}, ValidationError, "has no email template"),
-    ("SMS without template", {"channel_sms": True}, ValidationError, "has no SMS template"),
+    ("SMS without template", {"channel_ids": EMAIL_AND_SMS}, ValidationError, "has no SMS template"),
     ("email template of invoices", {"mail_template_id": lambda t: t.move_template.id}, ValidationError,
      "customers (res.partner)"),
-    ("SMS template of invoices", {"channel_sms": True, "sms_template_id": lambda t: t.move_sms_template.id},
+    ("SMS template of invoices", {"channel_ids": EMAIL_AND_SMS, "sms_template_id": lambda t: t.move_sms_template.id},
      ValidationError, "customers (res.partner)"),
     ("negative minimum amount", {"min_amount": -1.0}, ValidationError, "cannot be negative"),
     ("minimum amount NaN", {"min_amount": NAN}, ValidationError, NOT_A_NUMBER),
@@ -414,7 +415,7 @@ class TestHostileInput(ArHostileCatalogue, ArCollectionsCommon, HttpCase):
                               for p in env["ar.payment.plan"].search([])],
             "instalments": [(line.id, line.date, line.amount) for line in env["ar.payment.plan.line"].search([])],
             "policies": [(p.id, p.name, p.company_id.id) for p in env["ar.dunning.policy"].search([])],
-            "levels": [(lvl.id, lvl.name, lvl.offset_days, lvl.channel_email, lvl.channel_sms,
+            "levels": [(lvl.id, lvl.name, lvl.offset_days, tuple(lvl._get_channels()),
                         lvl.mail_template_id.id, lvl.sms_template_id.id, lvl.min_amount)
                        for lvl in env["ar.dunning.level"].search([])],
             "companies": [(c.id, c.ar_dispute_sla_days, c.ar_dispute_escalation_days, c.ar_plan_reminder_days,
@@ -522,7 +523,8 @@ class TestHostileInput(ArHostileCatalogue, ArCollectionsCommon, HttpCase):
 
     def test_dunning_configuration(self):
         Level = self.env["ar.dunning.level"].with_user(self.user_ar_manager)
-        base = {"name": "Extra reminder", "policy_id": self.policy.id, "offset_days": 45, "channel_email": True,
+        base = {"name": "Extra reminder", "policy_id": self.policy.id, "offset_days": 45,
+                "channel_ids": [Command.create({"channel": "email"})],
                 "mail_template_id": self.env.ref("ar_collections.mail_template_dunning_reminder").id}
         for label, changes, error, message in LEVEL_CASES:
             values = self._values(base, changes)

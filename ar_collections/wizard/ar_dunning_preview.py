@@ -40,10 +40,12 @@ class ArDunningPreview(models.TransientModel):
     def _compute_plan(self):
         """Plan today's reminders of the company without writing any of them."""
         self.ensure_one()
-        Move = self.env["account.move"].sudo().with_company(self.company_id)
-        invoices = Move.search(Move._ar_candidate_domain(self.company_id, self.date),
-                               order="commercial_partner_id, invoice_date_due, id")
-        plan = invoices._ar_plan_reminders(self.date)
+        engine = self.env["ar.dunning.engine"]
+        invoices = self.env["account.move"].sudo().with_company(self.company_id).search(
+            engine._get_candidate_domain(self.company_id, self.date),
+            order="commercial_partner_id, invoice_date_due, id")
+        plan = engine._plan_reminders(invoices, self.date)
+        labels = dict(engine._get_channel_selection())
         to_send = [line for line in plan if not line["skip_reason"]]
         self.write({
             "customer_count": len({line["partner"].id for line in to_send}),
@@ -55,8 +57,7 @@ class ArDunningPreview(models.TransientModel):
                 "partner_id": line["partner"].id,
                 "invoice_id": line["invoice"].id,
                 "level_id": line["level"].id,
-                "channels": ", ".join(dict(self.env["ar.dunning.log"]._fields["channel"].selection)[channel]
-                                      for channel in line["channels"]),
+                "channels": ", ".join(labels[channel] for channel in line["channels"]),
                 "days_overdue": line["days_overdue"],
                 "amount_residual": line["amount_residual"],
                 "currency_id": line["invoice"].currency_id.id,

@@ -84,7 +84,7 @@ class TestPortalDisputePromise(ArPortalHttpCommon):
 
         # ar_collections pauses the reminders of a disputed invoice
         self.assertEqual(invoice._ar_get_pause_reasons()[invoice.id], "Disputed: Wrong price or quantity")
-        plan = {line["invoice"]: line for line in invoice._ar_plan_reminders(self.today)}
+        plan = {line["invoice"]: line for line in self.env["ar.dunning.engine"]._plan_reminders(invoice, self.today)}
         if invoice in plan:
             self.assertTrue(plan[invoice]["skip_reason"])
 
