@@ -6,8 +6,9 @@ Usage: .venv/bin/python setup/cash_match_eval.py -c CONF -d PREFIX [--lines N] [
 
 Normally started by ``setup/cashmatch.sh``. Databases (PREFIX is ``ar_cashmatch`` there):
 
-- ``PREFIX_seed_<k>``: ar_collections installed and the demo generator's book of k invoices
-  (4 months, so that many are open; 5 % of them under the "2/7 Net 30" early-discount term);
+- ``PREFIX_seed_<k>``: ar_collections_cash (with ar_collections) installed and the demo generator's
+  book of k invoices (4 months, so that many are open; 5 % of them under the "2/7 Net 30"
+  early-discount term);
 - ``PREFIX_<M>``: the seed cloned in SQL (``setup/bench_book.py``) until about M invoices are
   open, then every customer renamed (distinct names), 70 % given a VAT number and 80 % a bank
   account; kept and reused;
@@ -51,7 +52,10 @@ import bench
 import cash_scenarios
 from cli_common import REPO, echo, load_addon_module, print_table  # setup/ is the script's folder
 
-MODULE = "ar_collections"
+# The cash application; its source and ar_collections' (reminder engine, demo book) decide when a
+# kept database is updated.
+MODULE = "ar_collections_cash"
+MODULES = ("ar_collections", MODULE)
 SEED_INVOICES = 1000
 SEED_MONTHS = 4  # a short history: about 45 % of the seed's invoices are still open
 DISCOUNT_SHARE = 0.05  # of the seed's invoices, under the early-payment-discount term
@@ -340,7 +344,7 @@ def step_ours(args):
     with cr:
         cr.execute("DELETE FROM ir_cron_trigger")
         cr.commit()  # pylint: disable=invalid-commit
-        cron = env.ref("ar_collections.ir_cron_ar_cash_match")
+        cron = env.ref(f"{MODULE}.ir_cron_ar_cash_match")
         job = cron.with_user(cron.user_id)
         calls, batches, error = 0, [], None
         cr.sql_log_count = 0
@@ -524,8 +528,8 @@ def _param_or_none(args, database, key):
 
 
 def _source_hash():
-    """Hash of the add-on's files: a kept database is updated when they change."""
-    return bench._source_hash((MODULE,))
+    """Hash of the add-ons' files: a kept database is updated when they change."""
+    return bench._source_hash(MODULES)
 
 
 def _generator_hash():
@@ -543,8 +547,9 @@ def _set_param(args, database, key, value):
 def _ensure_current(args, database):
     """Update the add-on in a kept database when its source changed since."""
     if _param(args, database, SOURCE_PARAM) != _source_hash():
-        echo(f"cashmatch: {MODULE} changed since {database} was built: updating it there")
-        _odoo(args, database, "-u", MODULE)
+        echo(f"cashmatch: {', '.join(MODULES)} changed since {database} was built: updating them there")
+        # -i: a database of the time the cash application was part of ar_collections gets it installed
+        _odoo(args, database, "-u", ",".join(MODULES), "-i", MODULE)
         _set_param(args, database, SOURCE_PARAM, _source_hash())
 
 

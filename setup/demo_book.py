@@ -49,6 +49,15 @@ def _credit_demo(env):
 
 
 
+def _cash_demo(env):
+    """Bank lines matched once, for the exceptions queue and the match log, when the cash
+    application add-on is installed (once)."""
+    if "ar.cash.match" not in env:
+        return None
+    demo_cash = importlib.import_module("odoo.addons.ar_collections_cash.tools.demo_cash")
+    return demo_cash.generate_cash_demo(env(context={}))
+
+
 def _portal_demo(env):
     """A portal login for the customer with the largest overdue balance (once)."""
     if "ar.autopay.mandate" not in env:
@@ -77,7 +86,7 @@ def main(argv=None):
         at_risk = _refresh_predictions(env)
         credit = _credit_demo(env)
         portal = _portal_demo(env)
-        cash = load_addon_module(odoo, "ar_collections.tools.demo_cash").generate_cash_demo(env(context={}))
+        cash = _cash_demo(env)
         # a standalone script owns its transaction
         cr.commit()  # pylint: disable=invalid-commit
 

@@ -22,10 +22,5 @@ from . import res_partner
 from . import account_move
 from . import ar_dunning_engine
 from . import ar_pause_customer_reply
-from . import ar_remittance
-from . import ar_remittance_line
-from . import ar_cash_match
-from . import ar_cash_match_line
-from . import account_bank_statement_line
 from . import mail_mail
 from . import sms_sms

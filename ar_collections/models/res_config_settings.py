@@ -24,14 +24,6 @@ class ResConfigSettings(models.TransientModel):
     ar_plan_reminder_days = fields.Integer(related="company_id.ar_plan_reminder_days", readonly=False)
     ar_digest_slack_url = fields.Char(related="company_id.ar_digest_slack_url", readonly=False)
     ar_digest_email = fields.Boolean(related="company_id.ar_digest_email", readonly=False)
-    ar_cash_auto_apply = fields.Boolean(related="company_id.ar_cash_auto_apply", readonly=False)
-    ar_cash_auto_confidence = fields.Integer(related="company_id.ar_cash_auto_confidence", readonly=False)
-    ar_cash_pause_confidence = fields.Integer(related="company_id.ar_cash_pause_confidence", readonly=False)
-    ar_cash_short_tolerance = fields.Float(related="company_id.ar_cash_short_tolerance", readonly=False)
-    ar_cash_short_tolerance_max = fields.Monetary(
-        related="company_id.ar_cash_short_tolerance_max", readonly=False, currency_field="currency_id")
-    ar_cash_writeoff_account_id = fields.Many2one(related="company_id.ar_cash_writeoff_account_id", readonly=False)
-    ar_cash_search_ms = fields.Integer(related="company_id.ar_cash_search_ms", readonly=False)
 
     def _ar_dunning_run_cron(self):
         cron = self.env.ref("ar_collections.ir_cron_dunning_run", raise_if_not_found=False)

@@ -22,11 +22,6 @@ from . import test_cash_forecast
 from . import test_backtest
 from . import test_mail_retry
 from . import test_hostile_input
-from . import test_cash_matching_signals
-from . import test_cash_matching_amounts
-from . import test_cash_matching_workflow
-from . import test_cash_remittance_import
-from . import test_cash_split_wizard
 from . import test_system_fields
 from . import test_reminder_settings
 from . import test_one_open_dispute

@@ -2,5 +2,3 @@ from . import ar_dunning_preview
 from . import ar_aging_wizard
 from . import ar_call_outcome
 from . import ar_assign_collector
-from . import ar_remittance_import
-from . import ar_cash_match_split

@@ -12,9 +12,9 @@ from odoo.addons.ar_collections.tests.hostile_catalogue import (
     SCRIPT,
     ArHostileCatalogue,
 )
-from odoo.addons.ar_collections.wizard.ar_remittance_import import MAX_ERRORS_SHOWN, MAX_FILE_BYTES
+from odoo.addons.ar_collections_cash.wizard.ar_remittance_import import MAX_ERRORS_SHOWN, MAX_FILE_BYTES
 
-from .cash_common import ArCashCommon
+from .common import ArCashCommon
 
 
 @tagged("post_install", "-at_install")

@@ -1,9 +1,11 @@
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
-from .cash_common import ArCashCommon
+from .common import ArCashCommon
 
 
 @tagged("post_install", "-at_install")
@@ -203,6 +205,23 @@ class TestCashMatchingWorkflow(ArCashCommon):
         self.company.ar_cash_pause_confidence = 70
         suggestion.action_reject()
         self.assertNotIn(invoice.id, invoice._ar_get_pause_reasons())
+
+    def test_pause_comes_from_this_add_on_through_the_engine_hook(self):
+        sources = self.env["ar.dunning.engine"]._get_pause_sources()
+        names = [source._name for source in sources]
+        self.assertIn("ar.cash.match", names)
+        self.assertGreater(names.index("ar.cash.match"), names.index("ar.payment.plan"),
+                           "a payment being matched is shown after disputes, promises and plans")
+        self.assertEqual(self.env["ar.cash.match"]._original_module, "ar_collections_cash")
+        self.assertEqual(self.env["ir.model"]._get("ar.cash.match").modules, "ar_collections_cash")
+        # ar_collections works without this add-on: none of its code names a cash model
+        root = Path(get_module_path("ar_collections"))
+        for path in [*root.rglob("*.py"), *root.rglob("*.xml"), *root.rglob("*.csv")]:
+            if {"tests", "migrations"}.isdisjoint(path.relative_to(root).parts):
+                source = path.read_text()
+                for name in ("ar.cash.match", "ar.remittance", "ar_cash_match", "ar_remittance", "ar_match_status",
+                             "ar_cash_auto"):
+                    self.assertFalse(name in source, f"{path.relative_to(root)} names {name}")
 
     def test_settings_are_validated(self):
         for vals in ({"ar_cash_auto_confidence": 0}, {"ar_cash_auto_confidence": 101},

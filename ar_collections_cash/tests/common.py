@@ -1,6 +1,6 @@
 from odoo import Command
 
-from .common import ArCollectionsCommon
+from odoo.addons.ar_collections.tests.common import ArCollectionsCommon
 
 
 class ArCashCommon(ArCollectionsCommon):

@@ -284,7 +284,7 @@ class AccountBankStatementLine(models.Model):
     def action_ar_open_split(self):
         """Split this bank line across invoices by hand."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections.action_ar_cash_match_split")
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections_cash.action_ar_cash_match_split")
         action["context"] = {"default_statement_line_id": self.id}
         return action
 

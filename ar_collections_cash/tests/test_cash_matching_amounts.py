@@ -5,7 +5,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from ..tools import cash_matching
-from .cash_common import ArCashCommon
+from .common import ArCashCommon
 
 
 @tagged("post_install", "-at_install")

@@ -1,7 +1,8 @@
 from odoo.tests import tagged
 
-from .cash_common import ArCashCommon
-from .hostile_catalogue import SCRIPT
+from odoo.addons.ar_collections.tests.hostile_catalogue import SCRIPT
+
+from .common import ArCashCommon
 
 
 @tagged("post_install", "-at_install")

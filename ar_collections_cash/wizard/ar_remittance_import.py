@@ -82,7 +82,7 @@ class ArRemittanceImport(models.TransientModel):
         text = self._ar_read_text()
         remittances = self._ar_create_remittances(self._ar_parse(text))
         self._ar_requeue_bank_lines()
-        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections.action_ar_remittance")
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections_cash.action_ar_remittance")
         action.update({
             "domain": [("id", "in", remittances.ids)],
             "context": {"create": False},

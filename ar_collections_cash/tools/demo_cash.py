@@ -9,6 +9,7 @@ import random
 
 from odoo import fields
 
+# The key of when this generator was part of ar_collections: a demo database gets its lines once.
 MARKER_PARAM = "ar_collections.demo_cash_seed"
 
 

@@ -4,7 +4,7 @@ from odoo.tests import Form, new_test_user, tagged
 
 from odoo.addons.ar_collections.tests.hostile_catalogue import INF, NAN, ArHostileCatalogue
 
-from .cash_common import ArCashCommon
+from .common import ArCashCommon
 
 
 @tagged("post_install", "-at_install")
