@@ -60,7 +60,7 @@ def _cash_demo(env):
 
 def _portal_demo(env):
     """A portal login for the customer with the largest overdue balance (once)."""
-    if "ar.autopay.mandate" not in env:
+    if "ar_portal_token_days" not in env["res.company"]._fields:  # ar_collections_portal not installed
         return None
     demo_portal = importlib.import_module("odoo.addons.ar_collections_portal.tools.demo_portal")
     return demo_portal.generate_portal_demo(env(context={}))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what is missing, create the demo database (once), and start Odoo with
-# the three AR Collections add-ons and a realistic receivables book.
+# the AR Collections add-ons and a realistic receivables book.
 #   setup/run.sh                  foreground server on http://localhost:8069
 # Environment: ODOO_SRC (Odoo 18.0 source, default /opt/odoo/18.0), AR_DB (default ar_demo),
 # AR_HTTP_PORT (default 8069), AR_HTTP_INTERFACE (default 127.0.0.1),
@@ -10,7 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DB="${AR_DB:-ar_demo}"
 PORT="${AR_HTTP_PORT:-8069}"
 INTERFACE="${AR_HTTP_INTERFACE:-127.0.0.1}"
-ADDONS="ar_collections,ar_collections_credit,ar_collections_credit_stock,ar_collections_portal"
+ADDONS="ar_collections,ar_collections_cash,ar_collections_credit,ar_collections_credit_stock,ar_collections_portal"
+# ar_collections_portal_stripe installs itself with payment_stripe (not needed for the demo).
 CONF="$STATE_DIR/run.conf"
 
 prepare_machine
@@ -19,7 +20,8 @@ write_odoo_conf "$CONF" "$DB" "http_port = $PORT" "http_interface = $INTERFACE" 
 
 if db_exists "$DB"; then
     log "database $DB exists: updating the add-ons"
-    odoo_bin -c "$CONF" -d "$DB" -u "$ADDONS" --stop-after-init --log-level=warn
+    # -i as well: an add-on split out since the database was made (ar_collections_cash) comes in
+    odoo_bin -c "$CONF" -d "$DB" -i "$ADDONS" -u "$ADDONS" --stop-after-init --log-level=warn
 else
     log "creating database $DB with the AR Collections add-ons"
     odoo_bin -c "$CONF" -d "$DB" -i "$ADDONS" --without-demo=all --stop-after-init --log-level=warn

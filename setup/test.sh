@@ -6,7 +6,10 @@
 # Exit code is non-zero on any lint error or test failure.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ADDONS=(ar_collections ar_collections_credit ar_collections_credit_stock ar_collections_portal)
+ADDONS=(ar_collections ar_collections_cash ar_collections_credit ar_collections_credit_stock ar_collections_portal
+        ar_collections_portal_stripe)
+# Installed in the test database only: proves a channel is added in three files.
+TEST_ADDONS=(test_ar_collections_channel)
 TEST_DB="${AR_TEST_DB:-ar_test}"
 CONF="$STATE_DIR/test.conf"
 
@@ -14,19 +17,19 @@ prepare_machine
 cd "$ROOT"
 
 log "lint: ruff"
-"$VENV/bin/ruff" check --no-cache "${ADDONS[@]}" tests setup conftest.py
+"$VENV/bin/ruff" check --no-cache "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests setup conftest.py
 
 log "lint: pylint-odoo"
-"$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "${ADDONS[@]}"
+"$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "${ADDONS[@]}" "${TEST_ADDONS[@]}"
 
 log "fresh test database $TEST_DB"
 write_odoo_conf "$CONF" "$TEST_DB"
 drop_db "$TEST_DB"
-odoo_bin -c "$CONF" -d "$TEST_DB" -i "$(IFS=,; echo "${ADDONS[*]}")" \
+odoo_bin -c "$CONF" -d "$TEST_DB" -i "$(IFS=,; echo "${ADDONS[*]} ${TEST_ADDONS[*]}" | tr ' ' ,)" \
     --without-demo=all --stop-after-init --log-level=warn
 
 log "tests (pytest-odoo)"
 export ODOO_RC="$CONF" AR_ODOO_CONF="$CONF"
 status=0
-"$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-http "${ADDONS[@]}" tests "$@" || status=$?
+"$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-http "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests "$@" || status=$?
 exit $status

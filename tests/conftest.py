@@ -5,7 +5,7 @@ import pytest
 from .odoo_process import create_db, drop_db, run_odoo, scratch_name
 
 DEPENDENCIES = "account,mail,portal,sms,sale_management,sale_stock,account_payment,payment_stripe"
-OURS = ("ar_collections", "ar_collections_credit", "ar_collections_portal")
+OURS = ("ar_collections", "ar_collections_cash", "ar_collections_credit", "ar_collections_portal")
 
 
 @pytest.fixture(scope="session")
