@@ -119,8 +119,9 @@ def forget_split_modules(db):
     """Make ``db`` (made from the working tree's module list) look as OLD_COMMIT knew it: without the
     add-ons split out since, which would otherwise auto-install from a path the old code lacks."""
     names = ", ".join(f"'{name}'" for name in SPLIT)
+    xmlids = ", ".join(f"'module_{name}'" for name in SPLIT)
     psql(db, f"DELETE FROM ir_module_module WHERE name IN ({names})")
-    psql(db, f"DELETE FROM ir_model_data WHERE module = 'base' AND name IN ({', '.join(f"'module_{n}'" for n in SPLIT)})")
+    psql(db, f"DELETE FROM ir_model_data WHERE module = 'base' AND name IN ({xmlids})")
 
 
 @pytest.fixture
