@@ -16,6 +16,9 @@ CONF="$STATE_DIR/test.conf"
 prepare_machine
 cd "$ROOT"
 
+log "lint: Python 3.11 syntax"
+"$VENV/bin/python" -m compileall -q "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests setup conftest.py >/dev/null
+
 log "lint: ruff"
 "$VENV/bin/ruff" check --no-cache "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests setup conftest.py
 

@@ -4,9 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-# payment_state values of an invoice that still has something to collect
-OPEN_PAYMENT_STATES = ("not_paid", "partial")
-PAID_PAYMENT_STATES = ("paid", "in_payment")
+from ..const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES
 
 
 class AccountMove(models.Model):
@@ -207,7 +205,7 @@ class AccountMove(models.Model):
         action = self._ar_open_form("ar.payment.plan", self.env._("Payment plan"))
         overdue = self.search([
             ("commercial_partner_id", "=", self.commercial_partner_id.id), ("company_id", "=", self.company_id.id),
-            ("move_type", "=", "out_invoice"), ("state", "=", "posted"), ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
             ("invoice_date_due", "<", fields.Date.context_today(self)),
         ]) | self
         action["context"]["default_invoice_ids"] = [fields.Command.set(overdue.ids)]

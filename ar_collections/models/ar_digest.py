@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
-from .account_move import OPEN_PAYMENT_STATES
+from ..const import OPEN_INVOICE_DOMAIN
 
 _logger = logging.getLogger(__name__)
 
@@ -180,9 +180,7 @@ class ArDigest(models.Model):
         usually shared between companies; each company hears about its own debtors)."""
         groups = self.env["account.move"].sudo()._read_group([
             ("company_id", "=", company.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
             ("commercial_partner_id.ar_at_risk", "=", True),
         ], ["commercial_partner_id"])
         partners = self.env["res.partner"].sudo().browse([partner.id for [partner] in groups])

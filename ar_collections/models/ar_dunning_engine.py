@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from .account_move import OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES
+from ..const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES
 
 
 class ArDunningEngine(models.AbstractModel):
@@ -92,9 +92,7 @@ class ArDunningEngine(models.AbstractModel):
         horizon = today + timedelta(days=max(0, -earliest))
         return [
             ("company_id", "=", company.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
             ("invoice_date_due", "<=", horizon),
         ]
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, float_round
 
-from .account_move import OPEN_PAYMENT_STATES
+from ..const import OPEN_INVOICE_DOMAIN
 
 _logger = logging.getLogger(__name__)
 
@@ -200,9 +200,7 @@ class ArPayPrediction(models.AbstractModel):
     @api.model
     def _ar_open_invoice_domain(self):
         return [
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
         ]
 
     @api.model

@@ -4,10 +4,11 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..const import SETTLED_PAYMENT_STATES
+
 # Promises checked per scheduler call: a few hundred small reads, one short transaction.
 BATCH_SIZE = 500
-# payment_state values of an invoice with nothing left to collect
-SETTLED_STATES = ("paid", "in_payment", "reversed")
+SETTLED_STATES = SETTLED_PAYMENT_STATES
 # A promise found broken longer ago than this (scheduler off, module just upgraded) is only
 # marked broken: escalating old news would jump the invoices' reminder levels for nothing.
 ESCALATION_MAX_AGE_DAYS = 7

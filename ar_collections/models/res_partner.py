@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
-from .account_move import OPEN_PAYMENT_STATES
+from ..const import OPEN_INVOICE_DOMAIN
 
 
 class ResPartner(models.Model):
@@ -89,9 +89,7 @@ class ResPartner(models.Model):
                                                      reason=customer.ar_no_chase_reason)
         invoices = self.env["account.move"].search([
             ("commercial_partner_id", "in", self.commercial_partner_id.ids),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
         ])
         replied = invoices._ar_customer_replies(today)
         for partner in self:
@@ -200,9 +198,7 @@ class ResPartner(models.Model):
         self.ensure_one()
         domain = [
             ("commercial_partner_id", "=", self.commercial_partner_id.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
         ]
         if invoice_ids:
             domain.append(("id", "in", list(invoice_ids)))

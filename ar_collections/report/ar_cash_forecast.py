@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..models.account_move import OPEN_PAYMENT_STATES
+from ..const import OPEN_PAYMENT_STATES
 
 FORECAST_WEEKS = 13
 

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import plaintext2html
 
-from ..models.account_move import OPEN_PAYMENT_STATES
+from ..const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES
 from ..models.ar_promise import MAX_PROMISE_DAYS
 
 OUTCOMES = [
@@ -61,9 +61,7 @@ class ArCallOutcome(models.TransientModel):
         overdue = self.env["account.move"].search([
             ("commercial_partner_id", "=", customer.id),
             ("company_id", "=", company.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
             ("invoice_date_due", "<", fields.Date.context_today(self)),
         ], order="invoice_date_due, id")
         if invoices:

@@ -3,7 +3,7 @@ import math
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
+from odoo.addons.ar_collections.const import OPEN_PAYMENT_STATES
 
 
 class ArCashMatchSplit(models.TransientModel):

@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, float_round
 from odoo.tools.misc import formatLang
 
-from odoo.addons.ar_collections.models.account_move import PAID_PAYMENT_STATES
+from odoo.addons.ar_collections.const import SETTLED_PAYMENT_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ BATCH_SIZE = 500
 LIMIT_MONTHS = ((80, 2.0), (60, 1.5), (40, 1.0), (20, 0.5))
 SALES_MONTHS = 12
 # Invoices counted as paid for the payment behaviour; "reversed" ones were cancelled by a credit note.
-SETTLED_STATES = (*PAID_PAYMENT_STATES, "reversed")
+SETTLED_STATES = SETTLED_PAYMENT_STATES
 
 
 class ArCreditScore(models.Model):

@@ -10,7 +10,7 @@ from odoo.tools.misc import format_date, get_lang
 
 from odoo.addons.account_payment.controllers.payment import PaymentPortal
 from odoo.addons.account_payment.controllers.portal import PortalAccount
-from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
+from odoo.addons.ar_collections.const import OPEN_INVOICE_DOMAIN
 from odoo.addons.base.models.res_lang import intersperse
 
 from ..models.res_partner import STATEMENT_FILTERS
@@ -252,9 +252,7 @@ class ArStatementPortal(PortalAccount):
         invoices = env["account.move"].sudo().search([
             ("id", "in", ids),
             ("commercial_partner_id", "=", partner.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
         ], order="invoice_date_due, id")
         if len(invoices) != len(ids):
             raise ValidationError(env._(

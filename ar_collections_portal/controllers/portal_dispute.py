@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from odoo.http import request
 from odoo.tools import consteq, plaintext2html
 
-from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
+from odoo.addons.ar_collections.const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..utils import parse_record_id, protect_token_page
@@ -199,9 +199,7 @@ class ArDisputePortal(CustomerPortal):
     def _ar_open_invoices_domain(self, customer):
         return [
             ("commercial_partner_id", "=", customer.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
         ]
 
     def _ar_portal_invoices(self, invoice_ids, access_token=None):

@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import consteq
 from odoo.tools import hmac as odoo_hmac
 
-from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
+from odoo.addons.ar_collections.const import OPEN_PAYMENT_STATES
 
 # "<commercial partner id>-<expiry, UTC epoch seconds>-<HMAC-SHA256 hex>"
 STATEMENT_TOKEN_RE = re.compile(r"([0-9]{1,12})-([0-9]{1,12})-([0-9a-f]{64})")

@@ -8,7 +8,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
+from odoo.addons.ar_collections.const import OPEN_PAYMENT_STATES
 
 _logger = logging.getLogger(__name__)
 

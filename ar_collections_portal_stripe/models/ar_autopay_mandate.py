@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from odoo.addons.ar_collections.models.account_move import OPEN_PAYMENT_STATES
+from odoo.addons.ar_collections.const import OPEN_INVOICE_DOMAIN
 
 # Mandates whose due invoices are queued per scheduler call (one search of invoices,
 # one of attempts and a transaction per charge for the whole batch).
@@ -220,9 +220,7 @@ class ArAutopayMandate(models.Model):
         if not mandates:
             return Attempt
         invoices = self.env["account.move"].sudo().search([
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("payment_state", "in", OPEN_PAYMENT_STATES),
+            *OPEN_INVOICE_DOMAIN,
             ("invoice_date_due", "<=", today),
             ("commercial_partner_id", "in", mandates.partner_id.ids),
             ("company_id", "in", mandates.company_id.ids),

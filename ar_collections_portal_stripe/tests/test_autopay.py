@@ -6,7 +6,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.ar_collections.models.account_move import PAID_PAYMENT_STATES
+from odoo.addons.ar_collections.const import PAID_PAYMENT_STATES
 from odoo.addons.ar_collections_portal_stripe.tests.common import ArStripeCommon
 from odoo.addons.payment import utils as payment_utils
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from odoo.addons.ar_collections.models.account_move import PAID_PAYMENT_STATES
+from odoo.addons.ar_collections.const import PAID_PAYMENT_STATES
 from odoo.addons.ar_collections_portal_stripe.models.ar_autopay_attempt import MAX_SEND_ERRORS
 from odoo.addons.ar_collections_portal_stripe.tests.test_autopay import ArAutopayCase
 
