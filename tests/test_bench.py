@@ -11,10 +11,13 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from .odoo_process import ROOT, drop_db
 
 DB = "ar_bench_smoke"
 
+@pytest.mark.slow  # builds three books and installs the OCA peers: `setup/test.sh --slow`
 def test_bench_runs_end_to_end(tmp_path):
     out = tmp_path / "bench.json"
     env = dict(os.environ, AR_BENCH_DB=DB)

@@ -52,6 +52,7 @@ def cleanup():
         shutil.rmtree(ROOT / ".odoo" / "data" / "filestore" / database, ignore_errors=True)
 
 
+@pytest.mark.slow  # builds a book and matches its bank lines twice: `setup/test.sh --slow`
 def test_cash_match_eval_end_to_end(tmp_path, cleanup):  # pylint: disable=redefined-outer-name,unused-argument
     out = tmp_path / "cashmatch.json"
     proc = _cashmatch("--rebuild", "--json", str(out))
