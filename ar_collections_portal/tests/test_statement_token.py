@@ -9,7 +9,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from odoo.addons.ar_collections_portal.tests.common import ArPortalCommon, ArPortalHttpCommon
-from odoo.addons.ar_collections_portal.tests.test_pay_overdue import jsonrpc_error
+from odoo.addons.ar_collections_portal.tests.pay_common import jsonrpc_error
 
 
 def token_of(url):

@@ -1,26 +1,14 @@
-import json
 
 from lxml import html as lxml_html
 
 from odoo.tests import tagged
 
+from odoo.addons.ar_collections_portal.tests.pay_common import PAID, ArPayStatementMixin
 from odoo.addons.ar_collections_portal_stripe.tests.common import ArStripeHttpCommon
-
-PAID = ("paid", "in_payment")
-
-
-def jsonrpc_error(case, route, params):
-    """The message of the JSON-RPC error ``route`` answers (fails the test when it succeeds)."""
-    response = case.url_open(route, data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 0, "params": params}),
-                             headers={"Content-Type": "application/json"})
-    response.raise_for_status()
-    answer = response.json()
-    case.assertIn("error", answer, f"{route} accepted {params}")
-    return answer["error"]["data"]["message"]
 
 
 @tagged("post_install", "-at_install")
-class TestPayOverdueStripe(ArStripeHttpCommon):
+class TestPayOverdueStripe(ArPayStatementMixin, ArStripeHttpCommon):
     """Paying the statement through Stripe: the PaymentIntent, its signed webhook, saved cards
     charged off-session."""
 
@@ -31,35 +19,11 @@ class TestPayOverdueStripe(ArStripeHttpCommon):
         cls.stripe.is_published = True  # customers only see published providers
         cls.overdue = cls.inv_overdue | cls.inv_partial  # 1000 + 350 open
 
-    def setUp(self):
-        super().setUp()
-        self.Tx = self.env["payment.transaction"].sudo()
+    def _ar_pay_provider(self):
+        return self.stripe
 
-    def _tx_params(self, invoices, amount, **values):
-        return {
-            "invoice_ids": invoices.ids if hasattr(invoices, "ids") else invoices,
-            "amount": amount,
-            "provider_id": self.stripe.id,
-            "payment_method_id": self.card_method.id,
-            "token_id": None,
-            "flow": "direct",
-            "tokenization_requested": False,
-            "landing_route": "https://evil.example.com/",
-            "is_validation": False,
-            **values,
-        }
-
-    def _pay(self, invoices, amount, route="/my/statement/transaction", **values):
-        """Create the transaction as the payment form does; return it and its processing values."""
-        processing = self.make_jsonrpc_request(route, self._tx_params(invoices, amount, **values))
-        return self.Tx.search([("reference", "=", processing["reference"])]), processing
-
-    def _refused(self, params, message, route="/my/statement/transaction"):
-        before = self.Tx.search_count([])
-        error = jsonrpc_error(self, route, params)
-        self.assertIn(message, error)
-        self.assertEqual(self.Tx.search_count([]), before, "a refused payment creates no transaction")
-        return error
+    def _ar_pay_method(self):
+        return self.card_method
 
     def _complete_card_payment(self, tx, processing):
         """What the customer's browser and Stripe do next: confirm the PaymentIntent with a card,
