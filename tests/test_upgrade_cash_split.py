@@ -7,16 +7,12 @@ over every record with its id and values; the matcher goes on. A fresh install o
 alone has no cash application; installing ar_collections_cash afterwards brings it.
 """
 
-import io
 import json
-import subprocess
-import tarfile
 
 import pytest
 
-from .odoo_process import ROOT, create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
+from .odoo_process import create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
 
-OLD_COMMIT = "3c7411a"
 MARKER = "AR-CASH:"
 CASH = "ar_collections_cash"
 
@@ -120,17 +116,6 @@ def fresh_install(deps_db):
                "names": {row[0] for row in psql(name, f"SELECT name FROM ir_model_data WHERE module = '{CASH}'")}}
     finally:
         drop_db(name)
-
-
-@pytest.fixture(scope="module")
-def old_addons(tmp_path_factory):
-    """ar_collections as of OLD_COMMIT, extracted from git."""
-    path = tmp_path_factory.mktemp("old_addons")
-    archive = subprocess.run(["git", "archive", OLD_COMMIT, "ar_collections"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(path, filter="data")
-    return path
 
 
 @pytest.fixture

@@ -6,15 +6,12 @@ combinations of channels on the default policy's levels and on a policy of their
 and a dunning run on the same day queues the same reminders as before the upgrade.
 """
 
-import io
 import json
-import subprocess
-import tarfile
 
 import pytest
 
-from .odoo_process import ROOT, create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
-from .test_upgrade_keeps_config import ADDONS, OLD_COMMIT
+from .conftest import OLD_ADDONS as ADDONS
+from .odoo_process import create_db, drop_db, odoo_shell, run_odoo, scratch_name
 
 MARKER = "AR-CHANNELS:"
 
@@ -79,21 +76,11 @@ def read(db, addons_dir=None):
 
 
 @pytest.fixture
-def old_channels_db(deps_db, tmp_path):
+def old_channels_db(old_db_template, old_addons):
     """A database of the add-ons as of OLD_COMMIT; returns (name, old add-ons dir)."""
-    archive = subprocess.run(["git", "archive", OLD_COMMIT, *ADDONS], cwd=ROOT, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tmp_path, filter="data")
     name = scratch_name("ar_upg_chan")
-    create_db(name, template=deps_db)
-    # The dependencies' database listed the working tree's add-ons: those the old code has not
-    # (a bridge auto-installed with the old ones) cannot be installed with it.
-    newer = sorted(path.parent.name for path in ROOT.glob("*/__manifest__.py") if path.parent.name not in ADDONS)
-    if newer:
-        psql(name, "UPDATE ir_module_module SET state = 'uninstallable' WHERE state = 'uninstalled' AND name IN ({})"
-             .format(", ".join(f"'{module}'" for module in newer)))
-    run_odoo(name, "-i", ",".join(ADDONS), "--stop-after-init", addons_dir=tmp_path)
-    yield name, tmp_path
+    create_db(name, template=old_db_template)
+    yield name, old_addons
     drop_db(name)
 
 

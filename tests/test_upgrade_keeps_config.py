@@ -6,19 +6,16 @@ leave all of it alone: on a database created by the last released code (3c7411a,
 was updatable) and on one created by the current code (the next upgrade).
 """
 
-import io
 import json
-import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
 
-from .odoo_process import ROOT, create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
+from .conftest import OLD_ADDONS
+from .odoo_process import ROOT, create_db, drop_db, odoo_shell, run_odoo, scratch_name
 
-OLD_COMMIT = "3c7411a"
 # The add-ons as OLD_COMMIT had them, and those split out of them since (their records moved there).
-ADDONS = ("ar_collections", "ar_collections_credit", "ar_collections_credit_stock", "ar_collections_portal")
+ADDONS = OLD_ADDONS
 SPLIT = ("ar_collections_cash", "ar_collections_portal_stripe")
 MODULES = ADDONS + SPLIT
 NEXTCALL = "2031-01-02 09:15:00"
@@ -115,31 +112,11 @@ def upgrade_and_compare(db, before):
     assert not lost, f"{len(lost)} settings lost on upgrade:\n" + "\n".join(lost)
 
 
-def forget_split_modules(db):
-    """Make ``db`` (made from the working tree's module list) look as OLD_COMMIT knew it: without the
-    add-ons split out since, which would otherwise auto-install from a path the old code lacks."""
-    names = ", ".join(f"'{name}'" for name in SPLIT)
-    xmlids = ", ".join(f"'module_{name}'" for name in SPLIT)
-    psql(db, f"DELETE FROM ir_module_module WHERE name IN ({names})")
-    psql(db, f"DELETE FROM ir_model_data WHERE module = 'base' AND name IN ({xmlids})")
-
-
 @pytest.fixture
-def old_addons(tmp_path):
-    """The add-ons as of OLD_COMMIT, extracted from git."""
-    archive = subprocess.run(["git", "archive", OLD_COMMIT, *ADDONS], cwd=ROOT, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tmp_path, filter="data")
-    return tmp_path
-
-
-@pytest.fixture
-def old_db(deps_db, old_addons):
+def old_db(old_db_template):
     """A database with the add-ons installed by the code of OLD_COMMIT."""
     name = scratch_name("ar_upg")
-    create_db(name, template=deps_db)
-    forget_split_modules(name)
-    run_odoo(name, "-i", ",".join(ADDONS), "--stop-after-init", addons_dir=old_addons)
+    create_db(name, template=old_db_template)
     yield name
     drop_db(name)
 

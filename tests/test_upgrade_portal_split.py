@@ -6,16 +6,12 @@ working tree: the bridge gets installed in that same upgrade and every record, i
 kept. And the portal alone installs on a database without payment_stripe.
 """
 
-import io
 import json
-import subprocess
-import tarfile
 
 import pytest
 
-from .odoo_process import ROOT, create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
+from .odoo_process import create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
 
-OLD_COMMIT = "3c7411a"
 ADDONS = ("ar_collections", "ar_collections_portal")
 BRIDGE = "ar_collections_portal_stripe"
 MARKER = "AR-SPLIT:"
@@ -102,15 +98,6 @@ def read_state(db, addons_dir=None):
     out = odoo_shell(db, READ, addons_dir=addons_dir).stdout
     line = next(line for line in out.splitlines() if line.startswith(MARKER))
     return json.loads(line[len(MARKER):])
-
-
-@pytest.fixture
-def old_addons(tmp_path):
-    """The add-ons as of OLD_COMMIT, extracted from git."""
-    archive = subprocess.run(["git", "archive", OLD_COMMIT, *ADDONS], cwd=ROOT, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tmp_path, filter="data")
-    return tmp_path
 
 
 @pytest.fixture
