@@ -11,6 +11,7 @@ from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from ..const import OPEN_INVOICE_DOMAIN
+from ..tools.backoff import Backoff
 
 _logger = logging.getLogger(__name__)
 
@@ -18,9 +19,8 @@ _logger = logging.getLogger(__name__)
 SECTION_LINES = 10
 # Seconds a Slack post may take: a hung webhook must not hold the send cron.
 SLACK_TIMEOUT = 10
-# Posts tried per digest; the waits after the 1st, 2nd and 3rd failure.
-SLACK_MAX_ATTEMPTS = 4
-SLACK_RETRY_DELAYS = (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
+# Slack posts of a digest: the first, then after these waits (4 in all).
+SLACK_RETRY = Backoff(timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 # Broken promises looked back for, that no earlier digest reported.
 BROKEN_PROMISE_LOOKBACK_DAYS = 30
 # Companies built per call of the build cron, digests posted per call of the send cron
@@ -376,13 +376,13 @@ class ArDigest(models.Model):
             SQL("slack_state = 'pending' AND (slack_next_attempt IS NULL OR slack_next_attempt <= %s)", now),
             SQL("slack_next_attempt NULLS FIRST, id"), limit, ["slack_state", "slack_next_attempt"],
         )
-        exhausted = digests.filtered(lambda digest: digest.slack_attempts >= SLACK_MAX_ATTEMPTS)
+        exhausted = digests.filtered(lambda digest: SLACK_RETRY.exhausted(digest.slack_attempts))
         exhausted.write({"slack_state": "failed", "slack_next_attempt": False})
         for digest in digests - exhausted:
             attempts = digest.slack_attempts + 1
             digest.write({
                 "slack_attempts": attempts,
-                "slack_next_attempt": now + SLACK_RETRY_DELAYS[min(attempts, len(SLACK_RETRY_DELAYS)) - 1],
+                "slack_next_attempt": now + SLACK_RETRY.delay(attempts),
             })
         return digests - exhausted
 
@@ -417,9 +417,9 @@ class ArDigest(models.Model):
             return
         error = str(error)[:500]
         _logger.warning("Collections digest %s: Slack post %s of %s failed: %s",
-                        self.id, self.slack_attempts, SLACK_MAX_ATTEMPTS, error)
-        if self.slack_attempts >= SLACK_MAX_ATTEMPTS or not self.company_id.ar_digest_slack_url:
+                        self.id, self.slack_attempts, SLACK_RETRY.max_tries, error)
+        if SLACK_RETRY.exhausted(self.slack_attempts) or not self.company_id.ar_digest_slack_url:
             self.write({"slack_state": "failed", "slack_next_attempt": False, "slack_last_error": error})
         else:
-            delay = SLACK_RETRY_DELAYS[min(self.slack_attempts, len(SLACK_RETRY_DELAYS)) - 1]
-            self.write({"slack_next_attempt": fields.Datetime.now() + delay, "slack_last_error": error})
+            self.write({"slack_next_attempt": fields.Datetime.now() + SLACK_RETRY.delay(self.slack_attempts),
+                        "slack_last_error": error})

@@ -7,6 +7,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..tools.backoff import Backoff
 from .ar_dunning_log import LOG_STATES
 
 _logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ DISPATCH_BATCH_SIZE = 20
 RETRY_BATCH_SIZE = 100
 # An email that could not reach the mail server is tried again after these delays,
 # then given up (failed for good) after the last one.
-MAIL_RETRY_DELAYS = (timedelta(minutes=10), timedelta(hours=1), timedelta(hours=4))
+MAIL_RETRY = Backoff(timedelta(minutes=10), timedelta(hours=1), timedelta(hours=4))
 
 
 class ArDunningMessage(models.Model):
@@ -290,12 +291,12 @@ class ArDunningMessage(models.Model):
         now = fields.Datetime.now()
         for message in messages:
             attempts = message.mail_attempts + 1
-            if attempts > len(MAIL_RETRY_DELAYS):
+            retry = MAIL_RETRY.next_try(now, attempts)
+            if not retry:
                 message.write({"mail_attempts": attempts, "retry_date": False})
                 message._ar_set_state("failed", self.env._(
                     "Mail server unreachable after %(count)s attempts: %(error)s", count=attempts, error=failure))
                 continue
-            retry = now + MAIL_RETRY_DELAYS[attempts - 1]
             message.write({"mail_attempts": attempts, "retry_date": retry})
             message._ar_set_state("failed", self.env._(
                 "Mail server unreachable (%(error)s): next attempt at %(date)s UTC",

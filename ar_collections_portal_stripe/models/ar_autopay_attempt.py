@@ -9,6 +9,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.ar_collections.const import OPEN_PAYMENT_STATES
+from odoo.addons.ar_collections.tools.backoff import Backoff
 
 _logger = logging.getLogger(__name__)
 
@@ -51,10 +52,10 @@ SEND_BATCH_SIZE = 20
 # A charge whose request got no usable answer (timeout, HTTP 5xx, connection lost) is sent
 # again with the same transaction, hence the same idempotency key, after these delays; then
 # it is marked failed for a collector to check in Stripe.
-SEND_RETRY_DELAYS = (
+SEND_RETRY = Backoff(
     timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
 )
-MAX_SEND_ERRORS = len(SEND_RETRY_DELAYS) + 1
+MAX_SEND_ERRORS = SEND_RETRY.max_tries
 # PaymentIntent statuses Stripe still lets us cancel before any money moves
 # (https://docs.stripe.com/api/payment_intents/cancel).
 CANCELLABLE_INTENT_STATUSES = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -423,7 +424,7 @@ class ArAutopayAttempt(models.Model):
             self._ar_collector_activity()
             self._ar_log_on_invoices()
             return
-        send_after = now + SEND_RETRY_DELAYS[count - 1]
+        send_after = SEND_RETRY.next_try(now, count)
         self.write({"send_errors": count, "send_after": send_after, "message": message})
         self.env.ref("ar_collections_portal_stripe.ir_cron_autopay_send")._trigger(at=send_after)
 
