@@ -71,12 +71,31 @@ class ArDunningEngine(models.AbstractModel):
                     reasons[move.id] = self.env._("Customer excluded from reminders: %(reason)s",
                                                   reason=customer.ar_no_chase_reason)
         pending = invoices.filtered(lambda move: move.id not in reasons)
-        for source in self._get_pause_sources():
-            if not pending:
+        reasons.update(self._ask_pause_sources(self._get_pause_sources(), pending, today))
+        return reasons
+
+    @api.model
+    def _get_payments_pending(self, invoices, today=None):
+        """Which of ``invoices`` are paid but not matched yet: asked of the pause sources whose
+        ``_ar_pause_means_paid`` is set only (a dispute or a promise is no payment).
+
+        :return: {invoice id: reason shown to the collector}
+        """
+        today = today or fields.Date.context_today(self)
+        sources = [source for source in self._get_pause_sources() if source._ar_pause_means_paid]
+        return self._ask_pause_sources(sources, invoices, today)
+
+    @api.model
+    def _ask_pause_sources(self, sources, invoices, today):
+        """The first reason per invoice given by ``sources``, asked in turn about the invoices
+        no earlier source claimed."""
+        reasons = {}
+        for source in sources:
+            if not invoices:
                 break
-            for move_id, reason in source.sudo()._ar_pause_reasons(pending, today).items():
+            for move_id, reason in source.sudo()._ar_pause_reasons(invoices, today).items():
                 reasons.setdefault(move_id, reason)
-            pending = pending.filtered(lambda move: move.id not in reasons)
+            invoices = invoices.filtered(lambda move: move.id not in reasons)
         return reasons
 
     # ------------------------------------------------------------------

@@ -14,6 +14,9 @@ class ArPauseSourceMixin(models.AbstractModel):
     _description = "Dunning pause source"
     # Sources are asked in this order; the first reason of an invoice is the one shown.
     _ar_pause_sequence = 100
+    # True for a source saying "the money has arrived, only its matching is pending": credit
+    # control then stops counting the invoice as overdue (``ar.dunning.engine._get_payments_pending``).
+    _ar_pause_means_paid = False
 
     @api.model
     def _ar_pause_reasons(self, invoices, today):

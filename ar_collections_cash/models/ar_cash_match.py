@@ -37,6 +37,7 @@ class ArCashMatch(models.Model):
     _name = "ar.cash.match"
     _inherit = ["ar.pause.source.mixin"]
     _ar_pause_sequence = 40
+    _ar_pause_means_paid = True
     _description = "Cash match"
     _order = "statement_line_id desc, rank, id"
     _rec_name = "statement_line_id"

@@ -390,9 +390,11 @@ class ResPartner(models.Model):
     def _ar_credit_late(self, company):
         """Invoices overdue for too long, past each customer's tolerance, by commercial partner id.
 
-        Returns ``{partner_id: (days, invoice count, amount at today's rate, oldest due date)}``:
-        items due more than the company's days plus the customer's tolerance days ago, when
-        their amount is above the customer's tolerated amount.
+        Returns ``{partner_id: (days, invoice count, amount at today's rate, oldest due date, not
+        counted)}``: items due more than the company's days plus the customer's tolerance days ago,
+        when their amount is above the customer's tolerated amount. Invoices already paid, with the
+        payment waiting to be matched (``ar.dunning.engine._get_payments_pending``), are not
+        counted: ``not counted`` is ``{invoice name: reason}`` of those.
         """
         overdue_days = company.ar_credit_overdue_days
         if not overdue_days or not self:
@@ -402,31 +404,37 @@ class ResPartner(models.Model):
         to_company = self._ar_credit_converter(company, today)
         partners = self.sudo().with_company(company)
         tolerance = {partner.id: partner.ar_credit_overdue_tolerance_days for partner in partners}
-        late = {}
-        for partner, currency, due, move_ids, residual, residual_currency in self.env[
-            "account.move.line"
-        ].sudo()._read_group(
-            [
-                ("company_id", "=", company.id),
-                ("account_type", "=", "asset_receivable"),
-                ("parent_state", "=", "posted"),
-                ("reconciled", "=", False),
-                ("amount_residual", ">", 0),
-                ("partner_id", "in", partners.ids),
-                ("date_maturity", "<", threshold),
-            ],
-            ["partner_id", "currency_id", "date_maturity:day"],
-            ["move_id:array_agg", "amount_residual:sum", "amount_residual_currency:sum"],
-        ):
-            if due >= threshold - timedelta(days=tolerance.get(partner.id, 0)):
+        rows = [
+            row for row in self.env["account.move.line"].sudo()._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("account_type", "=", "asset_receivable"),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("amount_residual", ">", 0),
+                    ("partner_id", "in", partners.ids),
+                    ("date_maturity", "<", threshold),
+                ],
+                ["partner_id", "currency_id", "move_id", "date_maturity:day"],
+                ["amount_residual:sum", "amount_residual_currency:sum"],
+            )
+            if row[3] < threshold - timedelta(days=tolerance.get(row[0].id, 0))
+        ]
+        # the same signal as the reminders' pause: the money is in, only its matching is pending
+        paid = self.env["ar.dunning.engine"]._get_payments_pending(
+            self.env["account.move"].sudo().union(*(row[2] for row in rows)), today) if rows else {}
+        late, not_counted = {}, defaultdict(dict)
+        for partner, currency, move, due, residual, residual_currency in rows:
+            if move.id in paid:
+                not_counted[partner.id][move.name] = paid[move.id]
                 continue
             moves, amount, oldest = late.get(partner.id, (set(), 0.0, due))
-            late[partner.id] = (moves | set(move_ids), amount + to_company(currency, residual, residual_currency),
+            late[partner.id] = (moves | {move.id}, amount + to_company(currency, residual, residual_currency),
                                 min(oldest, due))
         currency = company.currency_id
         return {
             partner.id: (overdue_days + partner.ar_credit_overdue_tolerance_days, len(late[partner.id][0]),
-                         late[partner.id][1], late[partner.id][2])
+                         late[partner.id][1], late[partner.id][2], dict(not_counted[partner.id]))
             for partner in partners
             if partner.id in late
             and currency.compare_amounts(late[partner.id][1], partner.ar_credit_overdue_tolerance_amount) > 0
@@ -478,13 +486,18 @@ class ResPartner(models.Model):
                     "detail": partner.ar_dunning_hold_reason, "amount": 0.0, "figure": 0.0, "limit": 0.0,
                 })
             if partner.id in late:
-                days, count, amount, oldest = late[partner.id]
+                days, count, amount, oldest, not_counted = late[partner.id]
                 message = self.env._(
                     "%(partner)s has %(count)s invoice(s) overdue by more than %(days)s days "
                     "(%(amount)s, the oldest due on %(oldest)s).",
                     partner=partner.display_name, count=count, days=days,
                     amount=money(amount), oldest=format_date(self.env, oldest),
                 )
+                if not_counted:
+                    message += " " + self.env._(
+                        "Not counted, paid and being matched: %(invoices)s.",
+                        invoices="; ".join(f"{name} ({reason})" for name, reason in sorted(not_counted.items())),
+                    )
                 reasons.append({
                     "reason": "overdue", "manual": False, "message": message, "detail": message,
                     "amount": amount, "figure": amount,

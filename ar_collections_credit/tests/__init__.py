@@ -13,3 +13,4 @@ from . import test_credit_hold_list
 from . import test_credit_figures
 from . import test_credit_risk_limits
 from . import test_credit_limit_review
+from . import test_credit_payments_pending
