@@ -32,10 +32,12 @@ def parse_record_id(value, text=True):
     return None
 
 
-def parse_amount(env, value):
+def parse_amount(env, value, currency=None):
     """The amount ``value`` as a finite float; None when it is not given (None or "").
 
-    A JSON number (not a boolean) or a string as typed (ASCII digits, a dot, an exponent).
+    A JSON number (not a boolean) or a string as a customer types it: ASCII digits, a dot or a
+    comma as the decimal separator, spaces between groups of digits, an exponent. With
+    ``currency``, no more decimals than it has. The one reader of amounts of every portal route.
 
     :raise ValidationError: anything else: text, NaN, infinity, numbers beyond floats, lists
     """
@@ -47,10 +49,18 @@ def parse_amount(env, value):
             amount = float(value)
         except OverflowError:  # a JSON integer beyond the range of floats
             amount = None
-    elif isinstance(value, str) and len(value) <= MAX_AMOUNT_LENGTH and AMOUNT_RE.fullmatch(value.strip()):
-        amount = float(value.strip())
+    elif isinstance(value, str) and len(value) <= MAX_AMOUNT_LENGTH:
+        typed = value.strip().replace(" ", "").replace("\u00a0", "")
+        if typed.count(",") == 1 and "." not in typed:
+            typed = typed.replace(",", ".")  # a decimal comma, as most of Europe writes amounts
+        if AMOUNT_RE.fullmatch(typed):
+            amount = float(typed)
+            decimals = typed.partition(".")[2]
+            if currency and "e" not in typed.lower() and len(decimals) > currency.decimal_places:
+                raise ValidationError(env._("The amount has at most %(digits)s decimals.",
+                                            digits=currency.decimal_places))
     if amount is None or not math.isfinite(amount):
-        raise ValidationError(env._("The amount to pay is not a number."))
+        raise ValidationError(env._("The amount is not a number: enter it as a number, such as 150.00."))
     return amount
 
 

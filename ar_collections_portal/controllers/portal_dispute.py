@@ -12,7 +12,7 @@ from odoo.tools import consteq, plaintext2html
 from odoo.addons.ar_collections.const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
-from ..utils import parse_record_id, protect_token_page
+from ..utils import parse_amount, parse_record_id, protect_token_page
 
 MAX_DESCRIPTION = 2000
 MAX_NOTE = 500
@@ -26,7 +26,6 @@ PROMISE_MAX_DAYS = 60
 # Disputes and promises listed on /my/disputes (the latest first).
 LIST_LIMIT = 100
 # Ids are PostgreSQL integers: longer digit strings would reach the database as an error.
-AMOUNT_RE = re.compile(r"[0-9]{1,12}(?:[.,]([0-9]{1,6}))?", re.ASCII)
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 TOKEN_RE = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
 # Characters dropped from the customer's text: C0 controls (PostgreSQL refuses NUL) but line breaks and tabs.
@@ -392,14 +391,11 @@ class ArDisputePortal(CustomerPortal):
         open_total = currency.round(sum(invoices.mapped("amount_residual")))
         if not raw:
             return open_total
-        match = AMOUNT_RE.fullmatch(raw.replace(" ", "").replace("\u00a0", ""))
-        if not match:
-            errors["amount"] = env._("Enter the amount as a number, such as 150.00.")
+        try:
+            amount = parse_amount(env, raw, currency=currency)
+        except ValidationError as error:
+            errors["amount"] = error.args[0]
             return 0.0
-        if match.group(1) and len(match.group(1)) > currency.decimal_places:
-            errors["amount"] = env._("The amount has at most %(digits)s decimals.", digits=currency.decimal_places)
-            return 0.0
-        amount = float(match.group(0).replace(",", "."))
         if currency.compare_amounts(amount, 0.0) <= 0:
             errors["amount"] = env._("The amount must be more than zero.")
         elif currency.compare_amounts(amount, open_total) > 0:

@@ -78,7 +78,7 @@ INVALID_DISPUTE_CASES = [
     ("reason sent as a list", {"reason": ["pricing", "quality"]}, "Send one value"),
     ("amount 'abc'", {"amount": "abc"}, "as a number"),
     ("amount '1e309'", {"amount": "1e309"}, "as a number"),
-    ("amount '-5'", {"amount": "-5"}, "as a number"),
+    ("amount '-5'", {"amount": "-5"}, "more than zero"),  # one reader of amounts: a number, below zero
     ("amount 'NaN'", {"amount": "NaN"}, "as a number"),
     ("amount 'inf'", {"amount": "inf"}, "as a number"),
     ("amount '0x10'", {"amount": "0x10"}, "as a number"),
@@ -110,7 +110,7 @@ INVALID_PROMISE_CASES = [
     ("note of 10,000 characters", {"note": "x" * 10_000}, "too long"),
     ("amount 'abc'", {"amount": "abc"}, "as a number"),
     ("amount '1e309'", {"amount": "1e309"}, "as a number"),
-    ("amount '-5'", {"amount": "-5"}, "as a number"),
+    ("amount '-5'", {"amount": "-5"}, "more than zero"),  # one reader of amounts: a number, below zero
     ("amount 'NaN'", {"amount": "NaN"}, "as a number"),
     ("amount above the open total", {"amount": "1000.01"}, "more than what is open"),
     ("amount sent as a list", {"amount": ["10", "20"]}, "Send one value"),
