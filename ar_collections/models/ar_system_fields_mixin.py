@@ -15,11 +15,12 @@ class ArSystemFieldsMixin(models.AbstractModel):
     def _ar_check_system_fields(self, vals, create=False):
         """Refuse ``vals`` that change an application-kept field (a value equal to the
         default on create, or to the current one on write, changes nothing and passes)."""
-        if self.env.su:
+        touched = set(vals) & set(self._ar_system_fields)
+        if self.env.su or not touched:
             return
-        defaults = self.default_get(list(set(vals) & set(self._ar_system_fields))) if create else {}
+        defaults = self.default_get(list(touched)) if create else {}
         written = sorted(
-            name for name in set(vals) & set(self._ar_system_fields)
+            name for name in touched
             if not self._ar_unchanged(name, vals[name], defaults, create)
         )
         if written:
