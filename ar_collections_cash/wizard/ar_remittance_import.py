@@ -118,9 +118,11 @@ class ArRemittanceImport(models.TransientModel):
             integer, _separator, decimals = match.groups()
             # "1,234" / "1.234": a thousands separator or a decimal one, nobody can tell
             if len(decimals) == 3 and integer[:1] != "0" and len(integer) <= 3:
+                # no f-string inside _(): Babel's extractor fails on it and loses the file's terms
+                thousands, decimal = f"{integer}{decimals}.00", f"{integer}.{decimals}"
                 raise ValueError(self.env._(
                     "%(amount)r is ambiguous: write %(thousands)s for thousands or %(decimal)s",
-                    amount=shown, thousands=f"{integer}{decimals}.00", decimal=f"{integer}.{decimals}"))
+                    amount=shown, thousands=thousands, decimal=decimal))
         elif GROUPED_INT_RE.fullmatch(value):
             integer = SEPARATORS_RE.sub("", value)
         elif match := (GROUPED_COMMA_DOT_RE.fullmatch(value) or GROUPED_DOT_COMMA_RE.fullmatch(value)):
