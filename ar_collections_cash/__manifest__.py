@@ -26,6 +26,7 @@ Apply customers' payments to their invoices without doing it by hand.
     "website": "https://github.com/ar-collections/ar-collections",
     "license": "LGPL-3",
     "depends": ["ar_collections", "account"],
+    "external_dependencies": {"python": ["rapidfuzz"]},
     "data": [
         "security/ar_collections_cash_security.xml",
         "security/ir.model.access.csv",

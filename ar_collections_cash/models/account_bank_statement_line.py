@@ -126,15 +126,21 @@ class AccountBankStatementLine(models.Model):
         """This bank line as the matcher sees it."""
         self.ensure_one()
         currency, amount = self._ar_received()
-        label = " ".join(filter(None, [self.payment_ref, self.move_id.ref, self.partner_name, self.narration and
-                                       str(self.narration)]))
         remittance = remittances["by_line"].get(self.id)
         return cash_matching.Line(
-            id=self.id, amount=amount, currency_id=currency.id, date=self.date, label=label,
+            id=self.id, amount=amount, currency_id=currency.id, date=self.date, label=self._ar_cash_label(),
             partner_id=self.partner_id.commercial_partner_id.id or None,
             account_number=self.account_number or None,
             remittance=remittance and remittances["allocations"][remittance.id],
+            payer_name=self.partner_name or None,
         )
+
+    def _ar_cash_label(self):
+        """Everything the bank said about the line: its label, the statement's reference, the
+        payer's name and the import's notes (a CAMT or MT940 import keeps the raw fields there)."""
+        self.ensure_one()
+        return " ".join(filter(None, [self.payment_ref, self.move_id.ref, self.partner_name, self.narration and
+                                      str(self.narration)]))
 
     def _ar_cash_match_vals(self, sug, line, rank, company, matcher):
         kind = sug.difference_kind
@@ -185,6 +191,17 @@ class AccountBankStatementLine(models.Model):
                AND m.payment_state IN ('not_paid', 'partial') AND m.amount_residual > 0
         """, company=company.id))
         rows = self.env.cr.fetchall()
+        # open credit notes: an invoice may be paid net of one
+        self.env.cr.execute(SQL("""
+            SELECT id, commercial_partner_id, name, payment_reference, currency_id, amount_residual
+              FROM account_move
+             WHERE company_id = %(company)s AND move_type = 'out_refund' AND state = 'posted'
+               AND payment_state IN ('not_paid', 'partial') AND amount_residual > 0
+        """, company=company.id))
+        credit_notes = [cash_matching.Invoice(
+            id=note_id, partner_id=partner_id, name=name or "", payment_reference=payment_ref or "",
+            currency_id=currency_id, residual=residual, date_due=None, is_refund=True,
+        ) for note_id, partner_id, name, payment_ref, currency_id, residual in self.env.cr.fetchall()]
         disputed = set(self.env["ar.dispute"].sudo().search_fetch(
             [("is_open", "=", True), ("company_id", "=", company.id)], ["invoice_ids"]).invoice_ids.ids)
         invoices = []
@@ -217,7 +234,8 @@ class AccountBankStatementLine(models.Model):
             key = cash_matching.normalize(acc_number)
             # an account shared by two customers identifies neither
             bank_accounts[key] = None if bank_accounts.get(key, partner_id) != partner_id else partner_id
-        currencies = self.env["res.currency"].browse({inv.currency_id for inv in invoices} | {company.currency_id.id})
+        currencies = self.env["res.currency"].browse(
+            {inv.currency_id for inv in invoices + credit_notes} | {company.currency_id.id})
         rounding = {cur.id: cur.rounding for cur in currencies.sudo()}
         rates = {}
 
@@ -229,12 +247,62 @@ class AccountBankStatementLine(models.Model):
                                                             company, date)
             return amount * rates[key]
 
-        return cash_matching.CashMatcher(
+        matcher = cash_matching.CashMatcher(
             invoices, partners, {k: v for k, v in bank_accounts.items() if v}, convert, rounding,
             short_tolerance=(company.ar_cash_short_tolerance / 100.0, company.ar_cash_short_tolerance_max),
             time_budget=company.ar_cash_search_ms / 1000.0,
             writeoff=bool(company.ar_cash_writeoff_account_id),
+            groups=self._ar_cash_groups(), credit_notes=credit_notes,
         )
+        matcher.add_closed(self._ar_cash_named_closed(company, matcher))
+        return matcher
+
+    @api.model
+    def _ar_cash_groups(self):
+        """{commercial partner id: its group's top company} for the companies that have a parent
+        (subsidiaries, branches) and their parents: one of them may pay for another."""
+        self.env["res.partner"].flush_model(["parent_id", "commercial_partner_id"])
+        self.env.cr.execute(SQL("""
+            WITH RECURSIVE tree AS (
+                SELECT id, parent_id, id AS top, 0 AS depth FROM res_partner WHERE parent_id IS NULL
+                UNION ALL
+                SELECT p.id, p.parent_id, tree.top, tree.depth + 1 FROM res_partner p
+                  JOIN tree ON p.parent_id = tree.id
+                 WHERE tree.depth < 10
+            )
+            SELECT tree.id, tree.top FROM tree
+              JOIN res_partner p ON p.id = tree.id
+             WHERE p.id = p.commercial_partner_id AND tree.top != tree.id
+        """))
+        groups = dict(self.env.cr.fetchall())
+        for top in set(groups.values()):
+            groups.setdefault(top, top)
+        return groups
+
+    def _ar_cash_named_closed(self, company, matcher):
+        """Customer invoices of ``company`` that are not open (paid, cancelled, reversed) and that
+        a label of these bank lines may name: one query for the batch.
+
+        :return: [:class:`cash_matching.Invoice`] with their ``status``
+        """
+        keys, numbers = matcher.candidate_keys([line._ar_cash_label() for line in self])
+        if not keys and not numbers:
+            return []
+        self.env.cr.execute(SQL("""
+            SELECT id, commercial_partner_id, name, payment_reference, currency_id, date, state, payment_state
+              FROM account_move
+             WHERE company_id = %(company)s AND move_type = 'out_invoice' AND state IN ('posted', 'cancel')
+               AND name IS NOT NULL AND name != '/'
+               AND NOT (state = 'posted' AND payment_state IN ('not_paid', 'partial') AND amount_residual > 0)
+               AND (regexp_replace(upper(name), '[^0-9A-Z]', '', 'g') = ANY(%(keys)s)
+                    OR regexp_replace(upper(payment_reference), '[^0-9A-Z]', '', 'g') = ANY(%(keys)s)
+                    OR substring(name FROM '([0-9]{1,9})[^0-9]*$')::bigint = ANY(%(numbers)s))
+        """, company=company.id, keys=list(keys), numbers=list(numbers)))
+        return [cash_matching.Invoice(
+            id=inv_id, partner_id=partner_id, name=name, payment_reference=payment_ref or "",
+            currency_id=currency_id, residual=0.0, date_due=date,
+            status="cancel" if state == "cancel" else payment_state,
+        ) for inv_id, partner_id, name, payment_ref, currency_id, date, state, payment_state in self.env.cr.fetchall()]
 
     def _ar_cash_remittances(self, company, matcher):
         """Open remittance advices of ``company`` and the bank lines of ``self`` they belong to:

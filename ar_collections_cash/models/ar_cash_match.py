@@ -320,7 +320,9 @@ class ArCashMatch(models.Model):
                                            invoice=invoice.name))
             open_lines = invoice.line_ids.filtered(
                 lambda line: line.account_type == "asset_receivable" and not line.reconciled)
-            if invoice.state != "posted" or invoice.move_type != "out_invoice" or not open_lines:
+            # a credit note nets the invoices it is matched with (negative share)
+            kind = "out_refund" if item.amount < 0 else "out_invoice"
+            if invoice.state != "posted" or invoice.move_type != kind or not open_lines:
                 raise UserError(self.env._("%(invoice)s has nothing left to pay.", invoice=invoice.name))
             inv_currency = invoice.currency_id
             balance = -at_line_rate(item.amount)

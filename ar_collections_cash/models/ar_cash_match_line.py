@@ -13,7 +13,7 @@ class ArCashMatchLine(models.Model):
     company_id = fields.Many2one(related="match_id.company_id", store=True, index=True)
     move_id = fields.Many2one(
         "account.move", string="Invoice", required=True, ondelete="cascade", index=True,
-        domain="[('move_type', '=', 'out_invoice'), ('company_id', '=', company_id)]",
+        domain="[('move_type', 'in', ('out_invoice', 'out_refund')), ('company_id', '=', company_id)]",
     )
     partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer")
     invoice_date_due = fields.Date(related="move_id.invoice_date_due")

@@ -4,3 +4,9 @@ from . import test_cash_matching_workflow
 from . import test_cash_remittance_import
 from . import test_cash_split_wizard
 from . import test_cash_credit_pending
+from . import test_cash_label_reader
+from . import test_cash_duplicate_guard
+from . import test_cash_payers
+from . import test_cash_credit_note_netting
+from . import test_cash_short_references
+from . import test_cash_statement_formats

@@ -14,6 +14,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 
+from rapidfuzz import fuzz, process
+
+from . import label_reader
+
 # Words of a label: what separates them (anything but letters, digits and the separators of a number).
 SPLIT_RE = re.compile(r"[^0-9A-Za-z/_.#-]+")
 NON_ALNUM_RE = re.compile(r"[^0-9A-Z]+")
@@ -62,6 +66,22 @@ CONF_COMPANY_AMOUNT_MANY = 35
 CONF_CONFLICT_CAP = 55
 # Customer identified by name only: weaker than by bank account, VAT or the line's partner.
 NAME_ONLY_PENALTY = 5
+# The label names an invoice that is paid, cancelled or another customer's: whatever else fits
+# (an amount, another invoice), a person decides (the duplicate payment of issue 19).
+CONF_NAMES_ELSEWHERE = 60
+# Only the invoice's sequence number ("00123", "#123") of an identified payer's invoice.
+CONF_REF_SEQUENCE = 95
+# An invoice paid net of an open credit note of the customer (one pair fits).
+CONF_NETTED_REFERENCE = 93
+CONF_NETTED_AMOUNT = 86
+# Payer name with a typo: rapidfuzz ratio of the significant words (0-100), and how far ahead
+# of the second best name it must be.
+FUZZY_NAME_CUTOFF = 88
+FUZZY_NAME_MARGIN = 4
+# Standalone numbers of a label read as a sequence number: no longer than an invoice's sequence.
+SEQUENCE_RE = re.compile(r"(?<![0-9A-Za-z.,/-])#?0*([1-9][0-9]{0,5})(?![0-9A-Za-z.,/-])")
+CLOSED_REASONS = {"paid": "which is already paid", "in_payment": "which is already paid",
+                  "reversed": "which was reversed by a credit note", "cancel": "which is cancelled"}
 
 
 def normalize(text):
@@ -78,6 +98,24 @@ def canonical(text):
     if len(parts) < 2:
         return None
     return "#".join(str(int(p)) if p.isdigit() else p for p in parts)
+
+
+def canonical_keys(text):
+    """:func:`canonical` and its two-digit-year form: ``"INV/2026/00012"`` -> ``{"2026#12", "26#12"}``."""
+    canon = canonical(text)
+    if not canon:
+        return set()
+    head, _sep, rest = canon.partition("#")
+    keys = {canon}
+    if len(head) == 4 and head.startswith("20"):
+        keys.add(f"{int(head[2:])}#{rest}")
+    return keys
+
+
+def sequence_number(name):
+    """The invoice's own number, the last digits of its name: ``"INV/2026/00123"`` -> 123."""
+    digits = re.findall(r"[0-9]+", name or "")
+    return int(digits[-1]) if digits else None
 
 
 def within_one_edit(a, b):
@@ -115,6 +153,10 @@ class Invoice:
     discount_residual: float = None  # what settles it under its early-payment discount
     discount_date: object = None
     disputed: bool = False
+    # "open"; for an invoice of the company that is not open: "paid", "in_payment",
+    # "reversed" or "cancel" (named in a label, it is evidence against any other match)
+    status: str = "open"
+    is_refund: bool = False  # an open credit note: what it credits nets an invoice
 
 
 @dataclass
@@ -129,6 +171,7 @@ class Line:
     partner_id: int = None  # set on the bank line (by an import module or a person)
     account_number: str = None
     remittance: list = None  # [(invoice id, amount)] of a remittance advice for this line
+    payer_name: str = None  # the payer's name as the bank gives it
 
 
 @dataclass
@@ -159,12 +202,29 @@ class CashMatcher:
         ``min(fraction * open, max amount)`` settles the invoice
     :param time_budget: seconds the combination search may spend on one line
     :param writeoff: tolerated short payments are written off (else the rest stays open)
+    :param groups: {commercial partner id: id of its group's top company} (a holding pays for
+        its subsidiaries, a branch for its head office)
+    :param credit_notes: open customer credit notes (:class:`Invoice`, ``is_refund``, residual
+        positive): an invoice may be paid net of one
     """
 
     def __init__(self, invoices, partners, bank_accounts, convert, rounding,
-                 short_tolerance=(0.02, 50.0), time_budget=0.25, writeoff=False):
+                 short_tolerance=(0.02, 50.0), time_budget=0.25, writeoff=False, groups=None, credit_notes=()):
         self.invoices = {inv.id: inv for inv in invoices}
         self.open = {inv.id: inv.residual for inv in invoices}
+        self.groups = groups or {}
+        self.group_members = {}
+        for member, top in self.groups.items():
+            self.group_members.setdefault(top, set()).add(member)
+        self.credits_by_partner = {}
+        for note in sorted(credit_notes, key=lambda n: n.id):
+            self.invoices[note.id] = note
+            self.open[note.id] = note.residual
+            self.credits_by_partner.setdefault(note.partner_id, []).append(note.id)
+        # invoices of the company that are not open, named in some label of the batch (add_closed)
+        self.closed_index = {}
+        self.closed_canonical_index = {}
+        self.readings = {}
         self.partners = partners
         self.bank_accounts = bank_accounts
         self.convert = convert
@@ -176,18 +236,13 @@ class CashMatcher:
         self.by_partner = {}
         self.ref_index = {}
         self.canonical_index = {}
+        self.sequence_index = {}
         for inv in sorted(invoices, key=lambda i: (i.date_due or date.max, i.id)):
             self.by_partner.setdefault(inv.partner_id, []).append(inv.id)
-            for ref in {inv.name, inv.payment_reference} - {None, "", False}:
-                key = normalize(ref)
-                if len(key) >= 3:
-                    self.ref_index.setdefault(key, set()).add(inv.id)
-                    stripped = key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                    if len(stripped) >= MIN_FUZZY_LENGTH and stripped != key:
-                        self.ref_index.setdefault(stripped, set()).add(inv.id)
-                canon = canonical(ref)
-                if canon:
-                    self.canonical_index.setdefault(canon, set()).add(inv.id)
+            self._index(inv, self.ref_index, self.canonical_index)
+            number = sequence_number(inv.name)
+            if number:
+                self.sequence_index.setdefault((inv.partner_id, number), []).append(inv.id)
         # amount-only lookups: invoices by (currency, amount in smallest units)
         self.amount_index = {}
         for inv in invoices:
@@ -204,6 +259,54 @@ class CashMatcher:
             words = tuple(normalize_words(name))
             if words and len(words) <= MAX_NAME_WORDS:
                 self.name_index.setdefault(words, set()).add(partner_id)
+        self.fuzzy_names = {partner_id: " ".join(normalize_words(name)) for partner_id, (name, _vat) in partners.items()}
+
+    @staticmethod
+    def _index(inv, ref_index, canonical_index):
+        for ref in {inv.name, inv.payment_reference} - {None, "", False}:
+            key = normalize(ref)
+            if len(key) >= 3:
+                ref_index.setdefault(key, set()).add(inv.id)
+                stripped = key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                if len(stripped) >= MIN_FUZZY_LENGTH and stripped != key:
+                    ref_index.setdefault(stripped, set()).add(inv.id)
+            for canon in canonical_keys(ref):
+                canonical_index.setdefault(canon, set()).add(inv.id)
+
+    def add_closed(self, invoices):
+        """Invoices of the company that are not open (:class:`Invoice` with their ``status``):
+        a label naming one of them is not paying an open invoice by its amount."""
+        for inv in invoices:
+            if inv.id in self.invoices:
+                continue
+            self.invoices[inv.id] = inv
+            self.open[inv.id] = 0.0
+            self._index(inv, self.closed_index, self.closed_canonical_index)
+
+    def reading(self, line):
+        """The bank line's text read by :func:`label_reader.read` (once per line)."""
+        key = (line.id, line.label)
+        if key not in self.readings:
+            self.readings[key] = label_reader.read(line.label)
+        return self.readings[key]
+
+    def candidate_keys(self, labels):
+        """What the labels could name, to look up among the invoices that are not open:
+        (normalised keys, sequence numbers)."""
+        keys, numbers = set(), set()
+        for label in labels:
+            reading = label_reader.read(label)
+            keys.update(ref.key for ref in reading.references)
+            for window in self.windows(self._reference_text(reading)):
+                key = normalize(window)
+                if len(key) >= 3 and any(c.isdigit() for c in key):
+                    keys.add(key)
+                    keys.add(key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+            numbers.update(int(n) for n in re.findall(r"[0-9]{1,9}", label or ""))
+        return keys - {""}, numbers
+
+    def same_group(self, partner_a, partner_b):
+        return partner_a == partner_b or self.groups.get(partner_a, partner_a) == self.groups.get(partner_b, partner_b)
 
     # ------------------------------------------------------------------
     # Amounts
@@ -252,26 +355,67 @@ class CashMatcher:
                     break
                 yield " ".join(words[i:i + n])
 
+    @staticmethod
+    def _reference_text(reading):
+        """Where invoice numbers are looked for: the remittance text and the reference fields."""
+        return " ".join([reading.text] + [ref.value for ref in reading.references if ref.scheme == "field"])
+
+    def _lookup(self, window, ref_index, canonical_index):
+        hits = ref_index.get(normalize(window))
+        if not hits and not window.split(" ", 1)[0].isalpha():
+            # a leading word ("INV", "PAYMENT") adds nothing: the window after it has the same parts
+            canon = canonical(window)
+            # "INV/26/00012": a year in two digits only next to the invoice's prefix ("26.12" is a date)
+            if canon and (len(canon.partition("#")[0]) > 2 or not window[:1].isdigit()):
+                hits = canonical_index.get(canon)
+        return hits
+
     def references(self, line):
         """Invoices named in the label: [(invoice id, signal)], in order of appearance."""
-        found, seen = [], set()
-        for window in self.windows(line.label):
-            key = normalize(window)
-            hits = self.ref_index.get(key)
-            how = f"reference {window}"
-            if not hits and not window.split(" ", 1)[0].isalpha():
-                # a leading word ("INV", "PAYMENT") adds nothing: the window after it has the same parts
-                canon = canonical(window)
-                hits = self.canonical_index.get(canon) if canon else None
+        return self._named(line)[0]
+
+    def _named(self, line):
+        """([(open invoice id, signal)], [(invoice id that is not open, signal)]) named in the label."""
+        reading = self.reading(line)
+        found, closed, seen = [], [], set()
+
+        def take(hits, how, into):
             for inv_id in sorted(hits or ()):
-                if inv_id not in seen and self.open_in(inv_id, line) is not None:
+                if inv_id in seen:
+                    continue
+                if into is closed or self.open_in(inv_id, line) is not None:
                     seen.add(inv_id)
-                    found.append((inv_id, how))
+                    into.append((inv_id, how))
+
+        for ref in reading.references:
+            hits = self.ref_index.get(ref.key)
+            take(hits, f"reference {ref.value}", found)
+            if not hits:
+                take(self.closed_index.get(ref.key), ref.value, closed)
+        for window in self.windows(self._reference_text(reading)):
+            hits = self._lookup(window, self.ref_index, self.canonical_index)
+            take(hits, f"reference {window}", found)
+            if not hits and (self.closed_index or self.closed_canonical_index):
+                take(self._lookup(window, self.closed_index, self.closed_canonical_index), window, closed)
+        # an open and a closed invoice can share a number (another journal): the open one was named
+        closed = [(i, how) for i, how in closed
+                  if not any(normalize(how) in (normalize(self.invoices[o].name), normalize(
+                      self.invoices[o].payment_reference)) for o, _s in found)]
+        return found, closed
+
+    def sequence_references(self, line, partner_ids):
+        """Invoices of ``partner_ids`` named by their sequence number only ("00123", "#123")."""
+        found = []
+        for number in SEQUENCE_RE.findall(self._reference_text(self.reading(line))):
+            for partner_id in partner_ids:
+                for inv_id in self.sequence_index.get((partner_id, int(number)), ()):
+                    if self.open_in(inv_id, line) is not None and inv_id not in (i for i, _s in found):
+                        found.append((inv_id, f"sequence number {number} of {self.invoices[inv_id].name}"))
         return found
 
     def fuzzy_references(self, line, partner_ids):
         """Invoices of ``partner_ids`` whose number is one typo away from a word of the label."""
-        keys = {normalize(w) for w in self.windows(line.label)}
+        keys = {normalize(w) for w in self.windows(self._reference_text(self.reading(line)))}
         keys = {k for k in keys if len(k) >= MIN_FUZZY_LENGTH and any(c.isdigit() for c in k)}
         found = []
         for partner_id in partner_ids:
@@ -302,12 +446,29 @@ class CashMatcher:
         if strong:
             return strong, False
         by_name = {}
-        words = normalize_words(line.label)
-        for i in range(len(words)):
-            for n in range(1, MAX_NAME_WORDS + 1):
-                for partner_id in self.name_index.get(tuple(words[i:i + n]), ()) if i + n <= len(words) else ():
-                    by_name[partner_id] = "name " + " ".join(words[i:i + n]).title()
+        reading = self.reading(line)
+        for text in [line.label, line.payer_name] + reading.names:
+            words = normalize_words(text)
+            for i in range(len(words)):
+                for n in range(1, MAX_NAME_WORDS + 1):
+                    for partner_id in self.name_index.get(tuple(words[i:i + n]), ()) if i + n <= len(words) else ():
+                        by_name[partner_id] = "name " + " ".join(words[i:i + n]).title()
+        if not by_name:
+            by_name = self.fuzzy_payers([line.payer_name] + reading.names)
         return by_name, True
+
+    def fuzzy_payers(self, names):
+        """The customer whose name is a typo away from one of ``names`` (rapidfuzz), if only one is."""
+        for name in filter(None, names):
+            query = " ".join(normalize_words(name))
+            if len(query) < 5:
+                continue
+            best = process.extract(query, self.fuzzy_names, scorer=fuzz.ratio, limit=2,
+                                   score_cutoff=FUZZY_NAME_CUTOFF - FUZZY_NAME_MARGIN)
+            if best and best[0][1] >= FUZZY_NAME_CUTOFF and (len(best) == 1 or best[0][1] - best[1][1] >= FUZZY_NAME_MARGIN):
+                _choice, score, partner_id = best[0]
+                return {partner_id: f"name {name} ~ {self.partners[partner_id][0]} ({round(score)} %)"}
+        return {}
 
     # ------------------------------------------------------------------
     # Decisions
@@ -318,17 +479,32 @@ class CashMatcher:
         if line.remittance:
             suggestions.append(self._from_remittance(line))
         payers, name_only = self.payers(line)
-        refs = self.references(line)
+        refs, closed = self._named(line)
         if refs:
             suggestions.extend(self._from_references(line, refs, payers, name_only, "reference"))
         elif payers:
             fuzzy = self.fuzzy_references(line, payers)
+            sequence = [] if fuzzy or name_only or closed else self.sequence_references(line, payers)
             if fuzzy:
                 suggestions.extend(self._from_references(line, fuzzy, payers, name_only, "reference_fuzzy"))
+            elif sequence:
+                suggestions.extend(self._from_references(line, sequence, payers, name_only, "reference",
+                                                         base=CONF_REF_SEQUENCE))
         for partner_id, signal in payers.items():
             suggestions.extend(self._from_partner(line, partner_id, signal, name_only, refs))
+        if payers and not name_only:
+            # a holding pays for its subsidiaries, a branch for its head office: their amounts
+            # are suggested, a little less sure than the payer's own
+            for partner_id, signal in list(payers.items()):
+                for member in self.group_members.get(self.groups.get(partner_id), ()):
+                    if member not in payers and member in self.by_partner:
+                        for sug in self._from_partner(line, member, f"{signal}, same group as "
+                                                      f"{self.partners[member][0]}", True, refs):
+                            if sug.allocations:
+                                suggestions.append(sug)
         if not payers and not refs:
             suggestions.extend(self._from_amount_only(line))
+        against = self._evidence_against(refs, closed, payers, name_only)
         best = {}
         for sug in suggestions:
             if sug is None:
@@ -344,13 +520,31 @@ class CashMatcher:
             for sug in ranked[:2]:
                 sug.confidence = min(sug.confidence, CONF_AMOUNT_AMBIGUOUS)
                 sug.signals.append("another answer is as likely")
+        if against:
+            for sug in ranked:
+                sug.confidence = min(sug.confidence, CONF_NAMES_ELSEWHERE)
+                sug.signals.extend(against)
         return ranked[:limit]
+
+    def _evidence_against(self, refs, closed, payers, name_only):
+        """Why no match of this line may be applied without a person: the label names an
+        invoice that is paid, cancelled, or another customer's than the identified payer."""
+        reasons = [f"names {self.invoices[i].name} {CLOSED_REASONS.get(self.invoices[i].status, 'which is not open')}"
+                   for i, _how in closed]
+        if payers and not name_only:
+            reasons += [f"names {self.invoices[i].name}, an invoice of another customer than the payer"
+                        for i, _how in refs
+                        if not any(self.same_group(self.invoices[i].partner_id, p) for p in payers)]
+        return reasons
 
     def consume(self, suggestion, line):
         """Book an applied suggestion so that later lines of the batch see what is left."""
         for inv_id, amount, discount in suggestion.allocations:
             inv = self.invoices[inv_id]
             open_line = self.open_in(inv_id, line) or 0.0
+            if inv.is_refund:
+                self.open[inv_id] = max(0.0, self.open[inv_id] + amount)
+                continue
             if discount or (open_line and self.same(amount, open_line, line, [inv_id])) \
                     or suggestion.difference_kind == "short_writeoff":
                 self.open[inv_id] = 0.0
@@ -401,6 +595,12 @@ class CashMatcher:
                               [(i, opens[i], 0.0) for i in inv_ids], difference_kind="overpayment",
                               difference=line.amount - total,
                               signals=signals + ["paid more than due: the rest stays as customer credit"])
+        netted = self._netted(line, inv_ids, total, partner_id)
+        if netted:
+            note, note_open, count = netted
+            return Suggestion(rule, min(base_conf, CONF_NETTED_REFERENCE) if count == 1 else CONF_AMOUNT_AMBIGUOUS,
+                              partner_id, [(i, opens[i], 0.0) for i in inv_ids] + [(note, -note_open, 0.0)],
+                              signals=signals + [f"net of credit note {self.invoices[note].name}"])
         if len(inv_ids) == 1 and self.tolerated_short(line.amount, total):
             return Suggestion(rule, base_conf - (CONF_REF_EXACT - CONF_REF_SHORT_TOLERATED), partner_id,
                               [(inv_ids[0], line.amount, 0.0)], difference_kind=self.short_kind,
@@ -410,17 +610,28 @@ class CashMatcher:
                           difference_kind="short_open", difference=line.amount - total,
                           signals=signals + ["partial payment: the rest stays open"])
 
-    def _from_references(self, line, refs, payers, name_only, rule):
+    def _netted(self, line, inv_ids, total, partner_id):
+        """An open credit note of the customer whose amount is what the line lacks to pay
+        ``inv_ids``: (credit note id, its open amount, how many notes fit) or None."""
+        if any(self.invoices[i].currency_id != line.currency_id for i in inv_ids):
+            return None
+        notes = [n for p, ids in self.credits_by_partner.items() if self.same_group(p, partner_id) for n in ids
+                 if self.invoices[n].currency_id == line.currency_id and self.open_in(n, line) is not None
+                 and self.same(total - self.open_in(n, line), line.amount, line)]
+        return (notes[0], self.open_in(notes[0], line), len(notes)) if notes else None
+
+    def _from_references(self, line, refs, payers, name_only, rule, base=None):
         inv_ids = [i for i, _signal in refs]
         signals = [s for _i, s in refs]
         partner_ids = {self.invoices[i].partner_id for i in inv_ids}
-        conflicting = payers and not name_only and not partner_ids & set(payers)
+        conflicting = payers and not name_only and not any(
+            self.same_group(p, q) for p in partner_ids for q in payers)
         if len(partner_ids) > 1:
             # The label names invoices of several customers: keep those of the payer.
-            kept = [i for i in inv_ids if self.invoices[i].partner_id in payers]
-            if kept:
+            kept = [i for i in inv_ids if any(self.same_group(self.invoices[i].partner_id, q) for q in payers)]
+            if kept and len({self.invoices[i].partner_id for i in kept}) == 1:
                 inv_ids, partner_ids = kept, {self.invoices[kept[0]].partner_id}
-        base = CONF_REF_EXACT if rule == "reference" else CONF_FUZZY_EXACT
+        base = base or (CONF_REF_EXACT if rule == "reference" else CONF_FUZZY_EXACT)
         if len(partner_ids) > 1:
             base = CONF_CONFLICT_CAP
             signals = signals + ["the references belong to several customers"]
@@ -523,6 +734,15 @@ class CashMatcher:
                                           [(i, opens[i], 0.0) for i in combos[0]],
                                           signals=[signal, f"exact amount of {len(combos[0])} open invoices"]
                                           + ([] if len(combos) == 1 else ["other combinations add up too"])))
+        if not out and self.credits_by_partner:
+            pairs = [(i, self._netted(line, [i], opens[i], partner_id)) for i in inv_ids]
+            pairs = [(i, netted) for i, netted in pairs if netted]
+            if pairs:
+                i, (note, note_open, count) = pairs[0]
+                conf = CONF_NETTED_AMOUNT - penalty if len(pairs) == 1 and count == 1 else CONF_AMOUNT_AMBIGUOUS
+                out.append(Suggestion("combination", conf, partner_id, [(i, opens[i], 0.0), (note, -note_open, 0.0)],
+                                      signals=[signal, f"{self.invoices[i].name} net of credit note "
+                                               f"{self.invoices[note].name}"]))
         total = sum(opens.values())
         if not out and line.amount > total and len(inv_ids) == len(all_open):
             out.append(Suggestion("amount", CONF_ALL_OPEN_OVERPAID - penalty, partner_id,
@@ -589,10 +809,6 @@ class CashMatcher:
 
 
 def normalize_words(text):
-    """Significant words of a name or label, upper-case, legal forms dropped."""
-    words = [w for w in NON_ALNUM_RE.split((text or "").upper()) if w]
-    return [w for w in words if w not in LEGAL_FORMS]
-
-
-LEGAL_FORMS = {"SA", "SAS", "SARL", "LTD", "LLC", "INC", "GMBH", "AG", "BV", "NV", "SPA", "SRL", "PLC", "CO",
-               "CORP", "THE", "AND", "OF"}
+    """Significant words of a name or label, upper-case, legal forms dropped however written
+    (``B.V.``, ``BV``, ``S.A.R.L.``)."""
+    return label_reader.name_words(text) if text else []
