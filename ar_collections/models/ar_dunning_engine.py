@@ -1,7 +1,9 @@
+from bisect import bisect_right
 from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES
 
@@ -119,40 +121,37 @@ class ArDunningEngine(models.AbstractModel):
     def _plan_reminders(self, invoices, today):
         """Decide, for each of ``invoices``, the reminder it gets on ``today``.
 
-        The level is the highest one the invoice has reached; missed lower levels are
-        skipped, not sent one per run. A level is not sent twice on a channel, nor after
-        a higher level was sent.
+        An invoice's first reminder is at most the policy's entry level, however overdue it is;
+        afterwards it climbs at most one level per run, once the policy's days between reminders
+        have passed since its last reminder (see :meth:`_get_stepped_level`), never above the level
+        its days overdue reached. A policy set to jump to the level reached gives the highest
+        level reached at once, skipping the missed ones. A broken promise escalates at once
+        (:meth:`_get_escalated_level`). A level is not sent twice on a channel, nor after a
+        higher level was sent.
 
         :return: list of dicts with the keys invoice, partner, level, channels (codes in
             sending order), days_overdue, amount_residual and skip_reason (False when it
             is to be sent)
         """
-        Log = self.env["ar.dunning.log"].sudo()
-        sent = defaultdict(set)
-        highest_sent = {}
-        for invoice, level, channel in Log._read_group(
-            [("invoice_id", "in", invoices.ids), ("state", "!=", "cancelled")],
-            ["invoice_id", "level_id", "channel"],
-        ):
-            sent[invoice.id].add((level.id, channel))
-            highest_sent[invoice.id] = max(highest_sent.get(invoice.id, level.offset_days), level.offset_days)
+        sent, highest_sent, last_date = self._read_reminder_history(invoices)
         pauses = self._get_pause_reasons(invoices, today)
         plan = []
         # Thousands of invoices share a few (policy, days overdue) pairs: decide each pair once.
         highest_level = {}
         channels_of = {}
         policy_of = {}
+        ladders = {}
         for invoice in invoices:
-            # _ar_get_policy reads the customer's company-dependent policy in an environment
-            # of the invoice's company: once per customer and company, not per invoice
-            key = (invoice.ar_dunning_policy_id.id, invoice.commercial_partner_id.id, invoice.company_id.id)
-            if key not in policy_of:
-                policy_of[key] = invoice._ar_get_policy()
-            policy = policy_of[key]
+            policy = self._get_invoice_policy(invoice, policy_of)
             days = (today - invoice.invoice_date_due).days
             if (policy, days) not in highest_level:
                 highest_level[policy, days] = policy._get_levels_reached(days)[-1:] if policy else policy
             level = highest_level[policy, days]
+            if policy and not policy.jump_to_reached:
+                if policy not in ladders:
+                    ladders[policy] = self._get_policy_ladder(policy)
+                level = self._get_stepped_level(ladders[policy], level, highest_sent.get(invoice.id),
+                                                last_date.get(invoice.id), today)
             if policy and invoice.ar_escalate_level:
                 level = self._get_escalated_level(policy, level, highest_sent.get(invoice.id))
             if not level:
@@ -177,6 +176,136 @@ class ArDunningEngine(models.AbstractModel):
                 "skip_reason": skip_reason,
             })
         return plan
+
+    @api.model
+    def _get_next_reminder_date(self, invoices, today):
+        """The day each of ``invoices`` gets its next reminder level under the rules of
+        :meth:`_plan_reminders`, from the reminders sent so far: the day its days overdue reach
+        the next level and, after a reminder, not before the policy's days between reminders
+        have passed since the last one. ``today`` for an invoice whose next level is due now
+        (or flagged for escalation by a broken promise). Pauses, exclusions and minimum amounts
+        are not considered: ask :meth:`_get_pause_reasons` for those. The reminder log is read
+        once for all ``invoices``.
+
+        :return: {invoice id: date, or False when the invoice has no higher level to reach}
+        """
+        _sent, highest_sent, last_date = self._read_reminder_history(invoices)
+        policy_of, ladders, dates = {}, {}, {}
+        for invoice in invoices:
+            policy = self._get_invoice_policy(invoice, policy_of)
+            if not policy:
+                dates[invoice.id] = False
+                continue
+            if policy not in ladders:
+                ladders[policy] = self._get_policy_ladder(policy)
+            levels, offsets, entry, spacing = ladders[policy]
+            last_offset = highest_sent.get(invoice.id)
+            # the lowest level above the highest one sent: the next the invoice can get
+            index = bisect_right(offsets, last_offset) if last_offset is not None else 0
+            above = levels[index] if index < len(levels) else None
+            if invoice.ar_escalate_level and above:
+                dates[invoice.id] = today
+                continue
+            if not above:
+                dates[invoice.id] = False
+                continue
+            due = invoice.invoice_date_due
+            date = due + timedelta(days=above.offset_days)
+            if last_offset is not None and not policy.jump_to_reached:
+                # The level sent is the one reached, up to the next level of the climb: for each
+                # level it may be, the first day it is reached and the spacing has passed.
+                candidate = max(above, entry, key=lambda level: level.offset_days)
+                for step in levels[index:levels.index(candidate) + 1]:
+                    date = max(due + timedelta(days=step.offset_days),
+                               last_date[invoice.id] + timedelta(days=min(spacing, step.offset_days - last_offset)))
+                    following = levels.index(step) + 1
+                    if step == candidate or date < due + timedelta(days=levels[following].offset_days):
+                        break
+            dates[invoice.id] = max(date, today)
+        return dates
+
+    @api.model
+    def _read_reminder_history(self, invoices):
+        """What was sent to ``invoices``, from the reminder log (cancelled reminders do not
+        count), in one query.
+
+        :return: ({invoice id: {(level id, channel)}}, {invoice id: offset of the highest level
+            sent}, {invoice id: date of the last reminder})
+        """
+        sent = defaultdict(set)
+        highest_sent, last_date = {}, {}
+        if not invoices:
+            return sent, highest_sent, last_date
+        self.env["ar.dunning.log"].flush_model(["invoice_id", "level_id", "channel", "state", "date", "run_id"])
+        self.env["ar.dunning.level"].flush_model(["offset_days"])
+        self.env["ar.dunning.run"].flush_model(["date"])
+        # A reminder's date is the day it was queued, or the day of its run when the run was for
+        # a later day (a run for a chosen date): the later of the two, so that spacing is never
+        # counted from a day before the customer could have received it.
+        self.env.cr.execute(SQL(
+            """SELECT log.invoice_id, log.level_id, log.channel, level.offset_days,
+                      MAX(GREATEST(log.date::date, run.date))
+                 FROM ar_dunning_log log
+                 JOIN ar_dunning_level level ON level.id = log.level_id
+            LEFT JOIN ar_dunning_run run ON run.id = log.run_id
+                WHERE log.invoice_id = ANY(%s) AND log.state != 'cancelled'
+             GROUP BY log.invoice_id, log.level_id, log.channel, level.offset_days""",
+            invoices.ids,
+        ))
+        for invoice_id, level_id, channel, offset, date in self.env.cr.fetchall():
+            sent[invoice_id].add((level_id, channel))
+            highest_sent[invoice_id] = max(highest_sent.get(invoice_id, offset), offset)
+            last_date[invoice_id] = max(last_date.get(invoice_id, date), date)
+        return sent, highest_sent, last_date
+
+    @api.model
+    def _get_invoice_policy(self, invoice, cache):
+        """The policy of ``invoice``; ``cache`` keeps it per (invoice policy, customer, company):
+        ``_ar_get_policy`` reads the customer's company-dependent policy in an environment of the
+        invoice's company, once per customer and company rather than per invoice."""
+        key = (invoice.ar_dunning_policy_id.id, invoice.commercial_partner_id.id, invoice.company_id.id)
+        if key not in cache:
+            cache[key] = invoice._ar_get_policy()
+        return cache[key]
+
+    @api.model
+    def _get_policy_ladder(self, policy):
+        """What :meth:`_get_stepped_level` needs of ``policy``, read once per batch: (its levels
+        by offset, their offsets, its entry level, its days between reminders)."""
+        levels = policy.level_ids.sorted("offset_days")
+        return list(levels), levels.mapped("offset_days"), policy._get_entry_level(), policy.spacing_days
+
+    @api.model
+    def _get_stepped_level(self, ladder, reached, last_offset, last_date, today):
+        """The level an invoice gets on ``today`` when it climbs one level per run.
+
+        Never reminded (``last_offset`` None): the level ``reached``, at most the entry level.
+        Reminded: the next level above the highest one sent (``last_offset``), at least the entry
+        level (levels before it, such as "due today", are of no use once the invoice is late), once
+        the policy's days between reminders have passed since ``last_date`` (or the days between the
+        two levels, when they are closer: an invoice reminded on time keeps the policy's rhythm);
+        until then the level already sent. Never above ``reached``.
+
+        :param ladder: the policy's :meth:`_get_policy_ladder`
+        """
+        if not reached:
+            return reached
+        levels, offsets, entry, spacing = ladder
+        if last_offset is None:
+            target = entry
+        else:
+            index = bisect_right(offsets, last_offset)
+            if index < len(levels):
+                candidate = max(levels[index], entry, key=lambda level: level.offset_days)
+                step = candidate if candidate.offset_days < reached.offset_days else reached
+                if step.offset_days > last_offset and \
+                        (today - last_date).days >= min(spacing, step.offset_days - last_offset):
+                    return step
+            # not yet: the level already sent (the channels it has not used yet, if any)
+            target = levels[index - 1] if index else reached.browse()
+            if not target:
+                return target
+        return target if target.offset_days < reached.offset_days else reached
 
     @api.model
     def _get_escalated_level(self, policy, reached, highest_sent_offset):

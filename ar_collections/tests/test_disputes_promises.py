@@ -30,6 +30,7 @@ class TestDisputesPromises(ArCollectionsCommon):
         })
 
     def test_open_dispute_pauses_its_invoices(self):
+        self.policy.jump_to_reached = True  # +14 at the first reminder after the pause (go-live option)
         dispute = self._dispute(self.inv_overdue)
         self.assertEqual(self.inv_overdue.ar_pause_reason, "Disputed: Goods or service not as agreed")
         self.assertFalse(self.inv_partial.ar_pause_reason, "only the disputed invoice is paused")

@@ -14,6 +14,7 @@ class TestDunningRun(ArCollectionsCommon):
 
     def test_levels_reached_and_grouping(self):
         """One reminder per customer and channel, at the highest level reached."""
+        self.policy.jump_to_reached = True  # first reminders at the level reached (go-live option)
         run = self._ar_run()
         self.assertEqual(run.state, "done")
         email = self._ar_messages(self.customer, "email")
@@ -31,6 +32,7 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertEqual((other.channel, other.level_id.offset_days), ("email", 7))
 
     def test_each_level_fires_on_its_day(self):
+        self.policy.jump_to_reached = True  # each level on its day, also as a first reminder (go-live option)
         expected = {-8: None, -7: -7, -1: -7, 0: 0, 2: 0, 3: 3, 6: 3, 7: 7, 13: 7, 14: 14, 29: 14, 30: 30, 200: 30}
         invoices = {}
         for days in expected:
@@ -43,6 +45,7 @@ class TestDunningRun(ArCollectionsCommon):
                 self.assertEqual(set(logs.mapped("level_offset")), {offset} if offset is not None else set())
 
     def test_missed_levels_jump_to_highest_then_continue(self):
+        self.policy.jump_to_reached = True  # missed levels skipped: the go-live option
         self._ar_run()
         self.assertEqual(self._ar_logs(self.inv_overdue).filtered(lambda lvl: lvl.channel == "email").level_offset, 14)
         # ten days later the invoice is 30 days overdue: the final notice, nothing in between
@@ -64,6 +67,7 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertFalse(self.env["ar.dunning.run"]._ar_get_run(self.company, trigger="cron"))
 
     def test_lower_level_never_sent_after_higher(self):
+        self.policy.jump_to_reached = True  # the +14 level sent on the first run (go-live option)
         self._ar_run()
         # the policy changes: a new level at +10 that the invoice (20 days) already passed
         self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 14).offset_days = 25
@@ -88,12 +92,14 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertFalse(self._ar_messages(self.other_customer))
 
     def test_min_amount(self):
+        self.policy.jump_to_reached = True  # the other customer gets +7 on the first run (go-live option)
         self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).min_amount = 1000.0
         self._ar_run()
         self.assertFalse(self._ar_messages(self.other_customer), "700 is below the level minimum of 1,000")
         self.assertTrue(self._ar_messages(self.customer))
 
     def test_foreign_currency(self):
+        self.policy.jump_to_reached = True  # the invoice gets +7 on the first run (go-live option)
         eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
         customer = self.env["res.partner"].create({"name": "Euro Client", "email": "eu@example.com"})
         invoice = self._ar_invoice(customer, 900.0, days_overdue=8, currency=eur)
@@ -224,6 +230,7 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertTrue(message.retry_date)
 
     def test_phone_sms_letter_channels_and_escalation(self):
+        self.policy.jump_to_reached = True  # +7 and +14 on the first run (go-live option)
         level = self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7)
         level.write({"channel_ids": [Command.create({"channel": "sms"}), Command.create({"channel": "letter"})]})
         self.other_customer.mobile = "+32470998877"
@@ -250,6 +257,7 @@ class TestDunningRun(ArCollectionsCommon):
 
     def _ar_queued_sms(self):
         """Run and dispatch with SMS on the +7 level: the other customer's SMS reminder and its sms.sms."""
+        self.policy.jump_to_reached = True  # the other customer gets +7 on the first run (go-live option)
         self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_ids = [
             Command.create({"channel": "sms"})]
         self.other_customer.mobile = "+32470998877"
@@ -259,6 +267,7 @@ class TestDunningRun(ArCollectionsCommon):
         return message, self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.mail_message_id.id)])
 
     def test_sms_without_number_fails_clearly(self):
+        self.policy.jump_to_reached = True  # the other customer gets +7 on the first run (go-live option)
         self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).channel_ids = [
             Command.create({"channel": "sms"})]
         self._ar_run()
@@ -275,6 +284,7 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertEqual(message.state, "cancelled")
 
     def test_final_notice_credit_hold_suggestion(self):
+        self.policy.jump_to_reached = True  # the final notice on the first run (go-live option)
         self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 30).escalation = "credit_hold"
         late = self._ar_invoice(self.other_customer, 50.0, days_overdue=45)
         self._ar_run()
@@ -342,6 +352,7 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertLessEqual(four, one + 2, f"{one} queries for 6 invoices, {four} for 24")
 
     def test_run_progress_and_preview(self):
+        self.policy.jump_to_reached = True  # +14 (email and call) on the first run (go-live option)
         preview = self.env["ar.dunning.preview"].with_user(self.user_ar_manager).create({})
         self.assertEqual(preview.customer_count, 2)
         self.assertEqual(preview.invoice_count, 3)
@@ -376,6 +387,7 @@ class TestDunningRun(ArCollectionsCommon):
         self.assertEqual(today_run.state, "done")
 
     def test_attach_invoices(self):
+        self.policy.jump_to_reached = True  # the other customer gets +7 on the first run (go-live option)
         self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7).attach_invoices = True
         self._ar_run()
         self._ar_dispatch()
@@ -397,6 +409,7 @@ class TestDunningRun(ArCollectionsCommon):
     def test_batch_queries_do_not_grow_with_escalations(self):
         """A batch costs the same queries for 3 or 9 customers escalating to their collector:
         the escalations are one create(), not an activity_schedule() per customer."""
+        self.policy.jump_to_reached = True  # +14 (escalating) on the first run (go-live option)
         collector_level = self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 14)
         self.assertEqual(collector_level.escalation, "activity_collector")
 

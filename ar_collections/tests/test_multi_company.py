@@ -47,6 +47,7 @@ class TestMultiCompany(ArCollectionsCommon):
 
     def test_runs_are_per_company(self):
         """A company's run chases its own invoices with its own policy, never the other's."""
+        self.policy_b.jump_to_reached = True  # company B's final notice on the first run (go-live option)
         self.policy_b.level_ids.filtered(lambda lvl: lvl.offset_days == 30).name = "Company B final notice"
         run_a = self._ar_run(self.company)
         run_b = self._ar_run(self.company_b)

@@ -17,7 +17,9 @@ class TestWebhookChannel(ArCollectionsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The other customer's invoice is 12 days overdue: the +7 level, sent by webhook only.
+        # The other customer's invoice is 12 days overdue: the +7 level, sent by webhook only, on the
+        # first run (the go-live option: the first reminder at the level reached).
+        cls.policy.jump_to_reached = True
         cls.level = cls.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 7)
         cls.level.channel_ids = [Command.clear(), Command.create({"channel": "webhook"})]
 
