@@ -36,7 +36,14 @@ class AccountBankStatementLine(models.Model):
     def create(self, vals_list):
         lines = super().create(vals_list)
         # Incoming lines wait for the matcher; outgoing ones are not customer payments.
-        lines.filtered(lambda line: line.amount > 0 and not line.is_reconciled).ar_match_status = "pending"
+        pending = lines.filtered(lambda line: line.amount > 0 and not line.is_reconciled)
+        pending.ar_match_status = "pending"
+        if pending:
+            # a statement file just imported (OCA's CAMT import, Odoo's own) is matched now, not
+            # at the next scheduled run
+            cron = self.env.ref("ar_collections_cash.ir_cron_ar_cash_match", raise_if_not_found=False)
+            if cron and cron.active:
+                cron.sudo()._trigger()
         return lines
 
     # ------------------------------------------------------------------

@@ -10,3 +10,4 @@ from . import test_cash_payers
 from . import test_cash_credit_note_netting
 from . import test_cash_short_references
 from . import test_cash_statement_formats
+from . import test_cash_camt_import
