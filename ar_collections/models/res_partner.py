@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools.misc import formatLang
 
 from ..const import OPEN_INVOICE_DOMAIN
 
@@ -223,7 +224,8 @@ class ResPartner(models.Model):
             totals.setdefault(line["currency"], 0.0)
             totals[line["currency"]] += line["amount_residual"]
         amounts = ", ".join(
-            self.env["ir.qweb.field.monetary"].value_to_html(amount, {"display_currency": currency})
+            # plain text (an SMS has no markup) in the customer's number format
+            formatLang(self.env, amount, currency_obj=currency)
             for currency, amount in totals.items()
         )
         company = lines[0]["invoice"].company_id if lines else self.env.company

@@ -28,3 +28,4 @@ from . import test_one_open_dispute
 from . import test_pause_sources
 from . import test_backoff
 from . import test_first_contact
+from . import test_reminder_language
