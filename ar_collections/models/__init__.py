@@ -6,6 +6,7 @@ from . import ar_dunning_level_channel
 from . import ar_dunning_log
 from . import ar_dunning_message
 from . import ar_dunning_run
+from . import ar_dunning_run_line
 from . import ar_customer_invoices_mixin
 from . import ar_system_fields_mixin
 from . import ar_pause_source_mixin
@@ -19,6 +20,7 @@ from . import ar_digest
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_followup
 from . import account_move
 from . import ar_dunning_engine
 from . import ar_pause_customer_reply

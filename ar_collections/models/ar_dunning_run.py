@@ -3,8 +3,10 @@ import time
 from collections import defaultdict
 
 import psycopg2
+from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 
 _logger = logging.getLogger(__name__)
@@ -14,6 +16,11 @@ _logger = logging.getLogger(__name__)
 BATCH_SIZE = 200
 # A manual run works in the request for at most this long, then leaves the rest to the cron.
 MANUAL_RUN_SECONDS = 10
+# A run may look ahead this far (a forward-looking check is reviewed, never sent).
+MAX_LOOKAHEAD_DAYS = 366
+# Fields of a run a collector writes through its form: the proposals (ar.dunning.run.line
+# checks which of their fields).
+REVIEW_FIELDS = {"line_ids"}
 
 
 class ArDunningRun(models.Model):
@@ -24,6 +31,12 @@ class ArDunningRun(models.Model):
     the last customer decided (``cursor_partner_id``) in the same transaction as the
     reminders it queued. Killed at any point, it resumes after the last committed
     batch; the unique index on the dunning log makes a repeated decision impossible.
+
+    A run in review mode stores what it decided as proposals (``ar.dunning.run.line``)
+    instead of queuing them and waits in ``review``; its "Send" queues the proposals the
+    collector kept through the same ``_ar_queue``. Its date is the controlling date: the
+    engine decides as of that day (a past day, or a future one to look ahead, which can
+    only be reviewed).
     """
 
     _name = "ar.dunning.run"
@@ -38,15 +51,26 @@ class ArDunningRun(models.Model):
     trigger = fields.Selection([("cron", "Scheduled"), ("manual", "Manual")], required=True,
                                default="manual", readonly=True)
     user_id = fields.Many2one("res.users", string="Started by", readonly=True)
-    state = fields.Selection([("running", "Running"), ("done", "Done")], default="running",
+    mode = fields.Selection([("send", "Send"), ("review", "Review first")], default="send", required=True,
+                            readonly=True, help="Review first: the reminders are proposed, and queued only "
+                                                "when a collector sends them.")
+    state = fields.Selection([("running", "Running"), ("review", "To review"), ("done", "Done"),
+                              ("cancelled", "Cancelled")], default="running",
                              required=True, readonly=True, index=True)
+    partner_ids = fields.Many2many("res.partner", "ar_dunning_run_partner_rel", "run_id", "partner_id",
+                                   string="Only these customers", readonly=True,
+                                   help="Empty: every customer of the company.")
+    line_ids = fields.One2many("ar.dunning.run.line", "run_id", string="Proposals")
+    line_count = fields.Integer(compute="_compute_line_count", string="Proposals to send")
+    is_future = fields.Boolean(compute="_compute_is_future",
+                               help="The run looks ahead to a future day: it can be reviewed, not sent.")
     date_done = fields.Datetime(readonly=True)
     cursor_partner_id = fields.Integer(readonly=True, help="Technical: last customer decided.")
     partner_total = fields.Integer(string="Customers to check", readonly=True)
     partner_done = fields.Integer(string="Customers checked", readonly=True)
     progress = fields.Float(compute="_compute_progress")
     message_ids = fields.One2many("ar.dunning.message", "run_id", string="Reminders", readonly=True)
-    log_ids = fields.One2many("ar.dunning.log", "run_id", string="Log", readonly=True)
+    log_ids = fields.One2many("ar.dunning.log", "run_id", readonly=True)
     message_count = fields.Integer(compute="_compute_counts")
     invoice_count = fields.Integer(compute="_compute_counts", string="Invoices chased")
 
@@ -70,6 +94,20 @@ class ArDunningRun(models.Model):
             else:
                 run.progress = min(100.0, 100.0 * run.partner_done / run.partner_total)
 
+    def _compute_line_count(self):
+        counts = dict(self.env["ar.dunning.run.line"]._read_group(
+            [("run_id", "in", self.ids), ("state", "=", "draft"), ("excluded", "=", False),
+             ("skip_reason", "=", False)], ["run_id"], ["__count"]))
+        for run in self:
+            run.line_count = counts.get(run, 0)
+
+    @api.depends("date")
+    @api.depends_context("tz")
+    def _compute_is_future(self):
+        today = fields.Date.context_today(self)
+        for run in self:
+            run.is_future = run.date > today
+
     def _compute_counts(self):
         messages = dict(self.env["ar.dunning.message"]._read_group(
             [("run_id", "in", self.ids)], ["run_id"], ["__count"]))
@@ -82,6 +120,143 @@ class ArDunningRun(models.Model):
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
+
+    def write(self, vals):
+        # Collectors edit the proposals in the run's form: the web client saves them through
+        # the run, as updates of existing lines only; the run itself is written by the engine.
+        if not self.env.su:
+            if set(vals) - REVIEW_FIELDS:
+                raise AccessError(self.env._("A reminder run is changed by its buttons only."))
+            for command in vals.get("line_ids", []):
+                if command[0] not in (fields.Command.UPDATE, fields.Command.LINK) \
+                        or command[1] not in self.line_ids.ids:
+                    raise AccessError(self.env._("Proposals of a run can be changed, not added or removed."))
+        return super().write(vals)
+
+    def _ar_check_reviewer(self, company=None):
+        """Review runs are started and sent as superuser: only by a collector of ``company``
+        (of these runs' company by default)."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("ar_collections.group_ar_collections_user"):
+            raise AccessError(self.env._("Only collectors can review and send reminders."))
+        company = company or self.sudo().company_id
+        if company - self.env.user.company_ids:
+            raise AccessError(self.env._("You do not work in %(company)s: you cannot review or send its reminders.",
+                                         company=company.sudo().name))
+
+    def _ar_action_open(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Reminder run"),
+            "res_model": "ar.dunning.run",
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    @api.model
+    def _ar_start_review(self, company, date=None, partners=None):
+        """Decide the reminders of ``company`` as of ``date`` (today by default), of every
+        customer or of ``partners`` only, and store them as proposals to review.
+
+        The run decides in this request (no reminder is queued, which is the costly part) and
+        never holds the company's running slot: the scheduled run is not held up by it.
+        """
+        self._ar_check_reviewer(company)
+        today = fields.Date.context_today(self)
+        date = date or today
+        if (date - today).days > MAX_LOOKAHEAD_DAYS:
+            raise UserError(self.env._("A run can look ahead one year at most."))
+        customers = (partners or self.env["res.partner"]).commercial_partner_id
+        run = self.sudo().with_company(company).create({
+            "company_id": company.id,
+            "date": date,
+            "trigger": "manual",
+            "mode": "review",
+            "state": "review",
+            "user_id": self.env.uid,
+            "partner_ids": [fields.Command.set(customers.ids)],
+        })
+        run.partner_total = len(run._ar_candidate_partner_ids())
+        while True:
+            batch = run._ar_candidate_partner_ids(limit=BATCH_SIZE)
+            if not batch:
+                break
+            run._ar_stage(run._ar_plan_batch(batch))
+            run.write({"cursor_partner_id": batch[-1], "partner_done": run.partner_done + len(batch)})
+        if not run.line_ids:
+            run.write({"state": "done", "date_done": fields.Datetime.now()})
+        return run.with_env(self.env)
+
+    def action_send(self):
+        """Queue the proposals the collector kept, through the scheduled run's ``_ar_queue``.
+
+        The proposals are claimed (SKIP LOCKED): a second collector pressing "Send" at the same
+        time claims none and queues nothing; pressing it again finds the run sent.
+        """
+        self.ensure_one()
+        self._ar_check_reviewer()
+        if self.state != "review":
+            raise UserError(self.env._("This run is not waiting for review: nothing to send."))
+        if self.is_future:
+            raise UserError(self.env._(
+                "This run looks ahead to %(date)s: it shows what would be due then, and cannot be sent. "
+                "Reminders are decided again and sent on the day.", date=fields.Date.to_string(self.date)))
+        run = self.sudo()
+        lines, complete = run._ar_claim_lines()
+        if not lines:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {"type": "warning", "sticky": False,
+                           "message": self.env._("Another user is sending this run right now.")},
+            }
+        to_send = lines.filtered(lambda line: not line.excluded and not line.skip_reason)
+        (lines - to_send).write({"state": "skipped", "state_reason": self.env._("Not sent: excluded or paused")})
+        plan = to_send._ar_plan()
+        run._ar_queue(plan)
+        queued = self.env["ar.dunning.run.line"].sudo().union(*(line["run_line"] for line in plan))
+        queued.write({"state": "queued"})
+        for line in queued.filtered("note"):
+            line.partner_id.message_post(
+                body=Markup("%s<br/>%s") % (
+                    self.env._("Reminder “%(level)s” about %(invoice)s queued with this note:",
+                               level=line.level_id.name, invoice=line.invoice_id.name),
+                    line.note),
+                subtype_xmlid="mail.mt_note")
+        if complete:
+            run.write({"state": "done", "date_done": fields.Datetime.now()})
+        if plan:
+            run.env.ref("ar_collections.ir_cron_dunning_dispatch")._trigger()
+        return True
+
+    def _ar_claim_lines(self):
+        """Lock this run's proposals still to decide for the current transaction.
+
+        :return: (the lines locked, whether they are all of them)
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            "SELECT id FROM ar_dunning_run_line WHERE run_id = %s AND state = 'draft' "
+            "ORDER BY id FOR NO KEY UPDATE SKIP LOCKED", self.id))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        self.env.cr.execute(SQL(
+            "SELECT count(*) FROM ar_dunning_run_line WHERE run_id = %s AND state = 'draft'", self.id))
+        total = self.env.cr.fetchone()[0]
+        lines = self.env["ar.dunning.run.line"].browse(ids)
+        lines.invalidate_recordset()
+        return lines, len(ids) == total
+
+    def action_cancel(self):
+        """Abandon a run waiting for review: nothing of it is queued."""
+        self._ar_check_reviewer()
+        if any(run.state != "review" for run in self):
+            raise UserError(self.env._("Only a run waiting for review can be cancelled."))
+        self.sudo().write({"state": "cancelled", "date_done": fields.Datetime.now()})
+        return True
 
     def action_view_messages(self):
         self.ensure_one()
@@ -128,19 +303,28 @@ class ArDunningRun(models.Model):
         if running:
             return running
         today = fields.Date.context_today(self)
-        if not new and Run.search_count([("company_id", "=", company.id), ("date", "=", today)], limit=1):
+        # The day's run is one of every customer that was not abandoned; "send reminder now"
+        # on a few customers does not stand for it.
+        if not new and Run.search_count([("company_id", "=", company.id), ("date", "=", today),
+                                         ("partner_ids", "=", False), ("state", "!=", "cancelled")], limit=1):
             return Run
+        review = trigger == "cron" and company.ar_dunning_review_scheduled
         try:
             with self.env.cr.savepoint():
                 run = Run.create({
                     "company_id": company.id,
                     "date": today,
                     "trigger": trigger,
+                    "mode": "review" if review else "send",
                     "user_id": self.env.uid if trigger == "manual" else False,
                 })
         except psycopg2.errors.UniqueViolation:
             # Another worker created the running run between our search and create.
             return Run.search([("company_id", "=", company.id), ("state", "=", "running")], limit=1)
+        if review:
+            # Yesterday's scheduled review nobody sent is out of date: today's replaces it.
+            Run.search([("company_id", "=", company.id), ("trigger", "=", "cron"), ("state", "=", "review"),
+                        ("id", "!=", run.id)]).write({"state": "cancelled", "date_done": fields.Datetime.now()})
         run.partner_total = len(run._ar_candidate_partner_ids())
         if not run.partner_total:
             run.write({"state": "done", "date_done": fields.Datetime.now()})
@@ -173,6 +357,8 @@ class ArDunningRun(models.Model):
         domain = self.env["ar.dunning.engine"]._get_candidate_domain(self.company_id, self.date)
         if self.cursor_partner_id:
             domain.append(("commercial_partner_id", ">", self.cursor_partner_id))
+        if self.partner_ids:
+            domain.append(("commercial_partner_id", "in", self.partner_ids.ids))
         # Raw SQL around the ORM's own query: _read_group would order the groups by the
         # partners' display order, and the cursor needs them by id.
         query = self.env["account.move"].sudo()._search(domain)
@@ -194,27 +380,54 @@ class ArDunningRun(models.Model):
         partner_ids = self._ar_candidate_partner_ids(limit=batch_size + 1)
         batch, rest = partner_ids[:batch_size], partner_ids[batch_size:]
         if batch:
-            engine = self.env["ar.dunning.engine"]
-            invoices = self.env["account.move"].sudo().with_company(self.company_id).search_fetch(
-                engine._get_candidate_domain(self.company_id, self.date) + [("commercial_partner_id", "in", batch)],
-                ["name", "partner_id", "commercial_partner_id", "company_id", "invoice_date_due",
-                 "amount_residual", "amount_residual_signed", "currency_id", "payment_state",
-                 "ar_dunning_policy_id", "ar_no_chase", "ar_no_chase_until", "ar_escalate_level"],
-                order="commercial_partner_id, invoice_date_due, id",
-            )
             # The engine decides; the reminders it plans are queued here and dispatched by
-            # ar.dunning.message through each channel's hook.
-            self._ar_queue(engine._plan_reminders(invoices, self.date))
+            # ar.dunning.message through each channel's hook (or proposed, in review mode).
+            plan = self._ar_plan_batch(batch)
+            if self.mode == "review":
+                self._ar_stage(plan)
+            else:
+                self._ar_queue(plan)
         values = {"cursor_partner_id": batch[-1] if batch else self.cursor_partner_id,
                   "partner_done": self.partner_done + len(batch)}
         remaining = 0
         if rest:
             remaining = max(self.partner_total - values["partner_done"], 1)
+        elif self.mode == "review" and self.line_ids:
+            values.update(state="review")
         else:
             values.update(state="done", date_done=fields.Datetime.now())
         self.write(values)
         _logger.info("Dunning run %s: %s customers decided, %s remaining", self.name, len(batch), remaining)
         return len(batch), remaining
+
+    def _ar_plan_batch(self, partner_ids):
+        """The engine's plan for the customers ``partner_ids`` as of the run's date."""
+        engine = self.env["ar.dunning.engine"]
+        invoices = self.env["account.move"].sudo().with_company(self.company_id).search_fetch(
+            engine._get_candidate_domain(self.company_id, self.date) + [("commercial_partner_id", "in", partner_ids)],
+            ["name", "partner_id", "commercial_partner_id", "company_id", "invoice_date_due",
+             "amount_residual", "amount_residual_signed", "currency_id", "payment_state",
+             "ar_dunning_policy_id", "ar_no_chase", "ar_no_chase_until", "ar_escalate_level"],
+            order="commercial_partner_id, invoice_date_due, id",
+        )
+        return engine._plan_reminders(invoices, self.date)
+
+    def _ar_stage(self, plan):
+        """Store ``plan`` as proposals to review (review mode), paused ones included for the
+        collector to see."""
+        self.ensure_one()
+        return self.env["ar.dunning.run.line"].sudo().create([{
+            "run_id": self.id,
+            "partner_id": line["partner"].id,
+            "invoice_id": line["invoice"].id,
+            "policy_id": line["level"].policy_id.id,
+            "proposed_level_id": line["level"].id,
+            "level_id": line["level"].id,
+            "days_overdue": line["days_overdue"],
+            "amount_residual": line["amount_residual"],
+            "currency_id": line["invoice"].currency_id.id,
+            "skip_reason": line["skip_reason"] or False,
+        } for line in plan])
 
     def _ar_run_now(self, max_seconds=MANUAL_RUN_SECONDS):
         """Process batches in this request for at most ``max_seconds``; the cron finishes."""

@@ -59,6 +59,10 @@ class ResCompany(models.Model):
         string="Instalment reminder (days before)", default=3,
         help="Customers are reminded of a payment plan instalment this many days before its date.",
     )
+    ar_dunning_review_scheduled = fields.Boolean(
+        string="Scheduled runs wait for review",
+        help="The scheduled reminder run proposes its reminders and waits until a collector sends them.",
+    )
     # Collections digest
     ar_digest_slack_url = fields.Char(
         string="Digest Slack webhook",

@@ -17,6 +17,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.ar_dunning_policy_id", readonly=False, string="Default dunning policy"
     )
     ar_manager_user_id = fields.Many2one(related="company_id.ar_manager_user_id", readonly=False)
+    ar_dunning_review_scheduled = fields.Boolean(related="company_id.ar_dunning_review_scheduled", readonly=False)
     ar_reply_pause_days = fields.Integer(related="company_id.ar_reply_pause_days", readonly=False)
     ar_dispute_sla_days = fields.Integer(related="company_id.ar_dispute_sla_days", readonly=False)
     ar_dispute_escalation_days = fields.Integer(related="company_id.ar_dispute_escalation_days", readonly=False)

@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..models.res_partner_followup import FOLLOWUP_STATUSES
+
 # Late-payment probability: the share of the customer's invoices fully paid in the
 # last HISTORY_DAYS that were paid after their due date, shrunk toward PRIOR_LATE_RATE
 # as if the customer also had PRIOR_WEIGHT invoices paid at that rate:
@@ -36,7 +38,7 @@ class ArWorklist(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    collector_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    collector_id = fields.Many2one("res.users", readonly=True)
     overdue_amount = fields.Monetary(string="Overdue", readonly=True,
                                      help="Open receivable past its due date, in the company's currency.")
     oldest_days_overdue = fields.Integer(string="Days overdue", readonly=True,
@@ -66,6 +68,10 @@ class ArWorklist(models.Model):
     dispute_count = fields.Integer(string="Open disputes", readonly=True)
     dispute_amount = fields.Monetary(string="Disputed", readonly=True,
                                      help="Amount still due on the invoices of the open disputes.")
+    # Where the reminders stand: computed for the rows shown (a page), not in the query
+    followup_status = fields.Selection(FOLLOWUP_STATUSES, string="Follow-up", compute="_compute_followup",
+                                       search="_search_followup_status")
+    next_reminder_date = fields.Date(string="Next reminder", compute="_compute_followup")
 
     # Flushed before the query reads the tables.
     _depends = {
@@ -223,6 +229,22 @@ class ArWorklist(models.Model):
             medium=RISK_MEDIUM_FROM,
             lang=self.env.lang or "en_US",
         )
+
+    @api.depends_context("date")
+    def _compute_followup(self):
+        today = fields.Date.context_today(self)
+        for company in self.company_id:
+            rows = self.filtered(lambda row, company=company: row.company_id == company)
+            values = rows.partner_id.with_company(company)._ar_followup_values(company, today)
+            for row in rows:
+                status, date, _reason = values.get(row.partner_id.id, ("none", False, False))
+                row.followup_status = status
+                row.next_reminder_date = date
+
+    def _search_followup_status(self, operator, value):
+        # the customers' status in the current company, where the worklist is read
+        return [("partner_id", "in", self.env["res.partner"]._search([("ar_followup_status", operator, value)])),
+                ("company_id", "=", self.env.company.id)]
 
     @api.depends("partner_id", "company_id")
     def _compute_display_name(self):

@@ -29,3 +29,9 @@ from . import test_pause_sources
 from . import test_backoff
 from . import test_first_contact
 from . import test_reminder_language
+from . import test_review_run
+from . import test_review_run_access
+from . import test_review_run_concurrent
+from . import test_review_run_date
+from . import test_send_reminder_now
+from . import test_followup_status

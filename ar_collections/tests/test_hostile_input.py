@@ -242,6 +242,20 @@ PREVIEW_CASES = [
     "run of company B started by a manager of company A",
     "preview opened by a collector",
 ]
+# A run to review: started, edited and sent by collectors (each a method of test_review_run)
+REVIEW_CASES = [
+    "review run of company B by a collector of company A",
+    "review run dated 9999-12-31",
+    "proposal moved to a level of company B's policy",
+    "proposal's invoice changed to another customer's",
+    "proposal added through the run's form",
+    "run's date changed through its form",
+    "proposal of company B's run excluded by a collector of company A",
+    "forward-looking run sent",
+    "sent run sent again",
+    "JSON-RPC: billing clerk sends a review run",
+    "JSON-RPC: billing clerk sends a reminder now",
+]
 
 # Through JSON-RPC (/web/dataset/call_kw): (label, login, model, method, args, kwargs, error name, message)
 RPC_CASES = [
@@ -345,6 +359,7 @@ HOSTILE_CASES = (
     + [f"assign collector: {label}" for label, *_rest in ASSIGN_CASES]
     + [f"aging: {label}" for label, *_rest in AGING_CASES]
     + [f"run preview: {label}" for label in PREVIEW_CASES]
+    + [label if label.startswith("JSON-RPC") else f"review run: {label}" for label in REVIEW_CASES]
     + [f"JSON-RPC: {label}" for label, *_rest in RPC_CASES]
     + SAFE_CASES
 )
@@ -429,6 +444,9 @@ class TestHostileInput(ArHostileCatalogue, ArCollectionsCommon, HttpCase):
             "dunning runs": env["ar.dunning.run"].search_count([]),
             "reminders": env["ar.dunning.message"].search_count([]),
             "previews": env["ar.dunning.preview.line"].search_count([]),
+            "run states": [(run.id, run.state, run.date) for run in env["ar.dunning.run"].search([])],
+            "proposals": [(line.id, line.level_id.id, line.excluded, line.note, line.state, line.invoice_id.id)
+                          for line in env["ar.dunning.run.line"].search([])],
         }
 
     def _rpc_promise(self, **values):
@@ -620,6 +638,50 @@ class TestHostileInput(ArHostileCatalogue, ArCollectionsCommon, HttpCase):
         self.assertEqual(Aging.create({"date": self.today}).action_open_aging()["context"]["ar_aging_date"],
                          fields.Date.to_string(self.today))
         self.assertTrue(preview.line_ids)
+
+    @mute_logger("odoo.http")
+    def test_review_run(self):
+        Run = self.env["ar.dunning.run"].with_user(self.user_collector)
+        run = Run._ar_start_review(self.company)
+        line = run.line_ids.filtered(lambda line: line.invoice_id == self.inv_overdue).with_user(self.user_collector)
+        ahead = Run._ar_start_review(self.company, date=self.today + timedelta(days=30))
+        sent = Run._ar_start_review(self.company, partners=self.customer)
+        sent.action_send()
+        run_b = self.env["ar.dunning.run"].with_user(self.collector_b)._ar_start_review(self.company_b)
+        self.assertTrue(line and run_b.line_ids, "both runs have proposals to attack")
+        self._attack("review run: review run of company B by a collector of company A",
+                     lambda: Run._ar_start_review(self.company_b), AccessError, "AR Hostile B")
+        self._attack("review run: review run dated 9999-12-31",
+                     lambda: Run._ar_start_review(self.company, date=FAR_FUTURE), UserError, "one year at most")
+        self._attack("review run: proposal moved to a level of company B's policy",
+                     lambda: line.write({"level_id": self.policy_b.level_ids[:1].id}), ValidationError,
+                     "must be one of its policy")
+        self._attack("review run: proposal's invoice changed to another customer's",
+                     lambda: line.write({"invoice_id": self.inv_other.id}), AccessError, "Only the exclusion")
+        self._attack("review run: proposal added through the run's form",
+                     lambda: run.with_user(self.user_collector).write({"line_ids": [Command.create({
+                         "partner_id": self.other_customer.id, "invoice_id": self.inv_other.id,
+                         "policy_id": self.policy.id, "level_id": line.level_id.id})]}),
+                     AccessError, "not added or removed")
+        self._attack("review run: run's date changed through its form",
+                     lambda: run.with_user(self.user_collector).write({"date": self.today - timedelta(days=90)}),
+                     AccessError, "changed by its buttons only")
+        self._attack("review run: proposal of company B's run excluded by a collector of company A",
+                     lambda: run_b.line_ids[:1].with_user(self.user_collector).write({"excluded": True}),
+                     AccessError, "Reminder Run Proposal (ar.dunning.run.line)")
+        self._attack("review run: forward-looking run sent", ahead.with_user(self.user_collector).action_send,
+                     UserError, "cannot be sent")
+        self._attack("review run: sent run sent again", sent.with_user(self.user_collector).action_send,
+                     UserError, "not waiting for review")
+        self._rpc_attack("billing clerk sends a review run", "ar_billing", "ar.dunning.run", "action_send",
+                         [run.ids], "AccessError", "Only collectors")
+        self._rpc_attack("billing clerk sends a reminder now", "ar_billing", "res.partner",
+                         "action_ar_send_reminder_now", [self.customer.ids], "AccessError", "Only collectors")
+        self._assert_no_failures()
+        # the collector's own edits and send go through: the refusals above are not a broken run
+        line.write({"excluded": True, "note": SCRIPT})
+        run.with_user(self.user_collector).action_send()
+        self.assertEqual((run.state, line.state), ("done", "skipped"))
 
     # ------------------------------------------------------------------
     # JSON-RPC

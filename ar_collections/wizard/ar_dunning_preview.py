@@ -1,18 +1,22 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 
 # The preview lists this many lines; the totals count them all.
 PREVIEW_LIMIT = 500
 
 
 class ArDunningPreview(models.TransientModel):
-    """"Run reminders now": shows what a run would send today, then starts it."""
+    """"Run reminders now": shows what a run would send on a date (today by default), then
+    starts it, or stores it as a run to review first (the only way for another date)."""
 
     _name = "ar.dunning.preview"
     _description = "Dunning Run Preview"
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    date = fields.Date(default=fields.Date.context_today, readonly=True)
+    date = fields.Date(default=fields.Date.context_today, required=True, string="Decide as of",
+                       help="Today, or another day to check: a past day (back-dated run) or a future one "
+                            "(what would be due then). Another day than today can only be reviewed.")
+    is_today = fields.Boolean(compute="_compute_is_today")
     line_ids = fields.One2many("ar.dunning.preview.line", "preview_id", readonly=True)
     customer_count = fields.Integer(readonly=True)
     invoice_count = fields.Integer(readonly=True)
@@ -27,6 +31,17 @@ class ArDunningPreview(models.TransientModel):
             preview._ar_check_company()
             preview._compute_plan()
         return previews
+
+    @api.depends("date")
+    def _compute_is_today(self):
+        today = fields.Date.context_today(self)
+        for preview in self:
+            preview.is_today = preview.date == today
+
+    @api.onchange("date")
+    def _onchange_date(self):
+        if self.date:
+            self._compute_plan()
 
     def _ar_check_company(self):
         """The plan is read and the run started as superuser: only for a company of the user."""
@@ -47,13 +62,13 @@ class ArDunningPreview(models.TransientModel):
         plan = engine._plan_reminders(invoices, self.date)
         labels = dict(engine._get_channel_selection())
         to_send = [line for line in plan if not line["skip_reason"]]
-        self.write({
+        self.update({
             "customer_count": len({line["partner"].id for line in to_send}),
             "invoice_count": len(to_send),
             "skipped_count": len(plan) - len(to_send),
             "message_count": len({(line["partner"].id, channel) for line in to_send for channel in line["channels"]}),
             "truncated": len(plan) > PREVIEW_LIMIT,
-            "line_ids": [fields.Command.create({
+            "line_ids": [fields.Command.clear()] + [fields.Command.create({
                 "partner_id": line["partner"].id,
                 "invoice_id": line["invoice"].id,
                 "level_id": line["level"].id,
@@ -82,6 +97,8 @@ class ArDunningPreview(models.TransientModel):
         """Start the run: queue the reminders shown (and any that became due since)."""
         self.ensure_one()
         self._ar_check_company()
+        if not self.is_today:
+            raise UserError(self.env._("A run for another day than today is reviewed first: use “Review first”."))
         run = self.env["ar.dunning.run"]._ar_get_run(self.company_id, trigger="manual", new=True)
         run._ar_run_now()
         return {
@@ -93,6 +110,14 @@ class ArDunningPreview(models.TransientModel):
         }
 
 
+    def action_review(self):
+        """Store the reminders of the chosen day as a run to review (exclude, change the level,
+        add a note), then send it from there."""
+        self.ensure_one()
+        self._ar_check_company()
+        return self.env["ar.dunning.run"]._ar_start_review(self.company_id, self.date)._ar_action_open()
+
+
 class ArDunningPreviewLine(models.TransientModel):
     _name = "ar.dunning.preview.line"
     _description = "Dunning Run Preview Line"
@@ -100,8 +125,8 @@ class ArDunningPreviewLine(models.TransientModel):
 
     preview_id = fields.Many2one("ar.dunning.preview", required=True, ondelete="cascade")
     partner_id = fields.Many2one("res.partner", string="Customer")
-    invoice_id = fields.Many2one("account.move", string="Invoice")
-    level_id = fields.Many2one("ar.dunning.level", string="Level")
+    invoice_id = fields.Many2one("account.move")
+    level_id = fields.Many2one("ar.dunning.level")
     channels = fields.Char()
     days_overdue = fields.Integer()
     amount_residual = fields.Monetary(string="Open amount", currency_field="currency_id")
