@@ -4,37 +4,22 @@
     "category": "Accounting/Accounting",
     "summary": "Automated dunning and collections for customer invoices: "
     "policies, reminder levels, collector workspace, AR analytics",
-    "description": """
-AR Collections
-==============
-Chase unpaid customer invoices without doing it by hand.
-
-* Dunning policies with ordered reminder levels before and after the due date
-  (email, SMS, letter, phone call activity), per company, overridable per
-  customer and per invoice.
-* "Do not chase" exclusions with a reason and an end date.
-* A daily scheduled run that queues one reminder per customer and channel
-  with every invoice due for it, jumping straight to the highest level
-  reached, never sending a level twice, pausing customers who replied or are
-  excluded, and checking again right before anything leaves the mail queue.
-* "Run reminders now" with a preview, a reminder log on invoices and
-  customers, escalation activities and credit-hold suggestions.
-* A Collections menu in Invoicing/Accounting with overdue invoices and the
-  customers to chase, and collector / manager access groups.
-* Collector workspace: a worklist ranked by expected loss, two-click call
-  outcomes, collector assignment; promises to pay detected kept or broken
-  (broken ones escalate), payment plans with instalment reminders and
-  adherence, disputes with amount, attachments, SLA and escalations, and a
-  draft credit note on resolution.
-* Analytics: aging as of any date, DSO (countback), CEI, % overdue, days to
-  pay and beyond terms, overdue trend, a dashboard; pay-date prediction, a
-  13-week cash-in forecast, an at-risk flag and a backtest command.
-* A daily digest to the managers by email and to a Slack webhook.
-""",
     "author": "AR Collections",
-    "website": "https://github.com/ar-collections/ar-collections",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "images": [
+        "static/description/cash_forecast.png",
+        "static/description/customer_collections_tab.png",
+        "static/description/dashboard.png",
+        "static/description/letter.png",
+        "static/description/overdue_invoices.png",
+        "static/description/reminders.png",
+        "static/description/run_preview.png",
+        "static/description/worklist.png",
+    ],
     "depends": ["account", "mail", "portal", "sms"],
+    # sms reminders: customers' mobile numbers are parsed and formatted by phone_validation
+    "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         "security/ar_collections_security.xml",
         "security/ir.model.access.csv",
@@ -78,5 +63,4 @@ Chase unpaid customer invoices without doing it by hand.
     "post_init_hook": "_post_init_hook",
     "uninstall_hook": "_uninstall_hook",
     "application": True,
-    "installable": True,
 }

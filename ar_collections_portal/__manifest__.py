@@ -4,21 +4,14 @@
     "category": "Accounting/Accounting",
     "summary": "Statement of account, pay everything overdue with any payment provider, "
                "disputes and promises to pay from the customer portal",
-    "description": """
-AR Collections: Customer Portal
-===============================
-The customer's side of collections, in Odoo's portal.
-
-* Statement of account: open invoices and credit notes, days overdue, open amount after
-  partial payments and credit notes, payment history, totals per currency, PDF.
-* Pay one invoice, a selection or everything overdue in one payment, through Odoo's payment
-  form, with whatever payment providers the company publishes.
-* Reminder links open the customer's statement without a login (signed, expiring).
-* Disputes and promises to pay submitted by the customer feed the collectors' workspace.
-""",
     "author": "AR Collections",
-    "website": "https://github.com/ar-collections/ar-collections",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "images": [
+        "static/description/portal_dispute.png",
+        "static/description/portal_pay_overdue.png",
+        "static/description/portal_statement.png",
+    ],
     "depends": ["ar_collections", "account_payment"],
     "data": [
         "report/ar_statement_report.xml",
@@ -28,5 +21,4 @@ The customer's side of collections, in Odoo's portal.
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
     ],
-    "installable": True,
 }

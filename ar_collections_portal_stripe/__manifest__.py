@@ -4,21 +4,12 @@
     "category": "Accounting/Accounting",
     "summary": "Autopay of due invoices with saved Stripe cards, smart retries by decline reason, "
                "and hardened Stripe confirmations for the collections portal",
-    "description": """
-AR Collections: Customer Portal with Stripe
-===========================================
-The Stripe side of the collections portal; installs itself when both the portal and
-payment_stripe are installed.
-
-* Autopay: customers opt in from the portal with a card saved in Stripe; their invoices are
-  charged on the due date, soft declines retried, hard declines suspend the mandate.
-* Card-expiry notices a month before an autopay card expires.
-* Stripe confirmations checked: the PaymentIntent must be the transaction's (id, reference,
-  amount, currency), webhook events must be signed and fresh, transport failures are errors.
-""",
     "author": "AR Collections",
-    "website": "https://github.com/ar-collections/ar-collections",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "images": [
+        "static/description/portal_autopay.png",
+    ],
     "depends": ["ar_collections_portal", "payment_stripe"],
     "data": [
         "security/ar_collections_portal_stripe_security.xml",
@@ -36,6 +27,5 @@ payment_stripe are installed.
             "ar_collections_portal_stripe/static/tests/tours/**/*",
         ],
     },
-    "installable": True,
     "auto_install": True,
 }
