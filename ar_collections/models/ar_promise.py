@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import format_date, formatLang
 
 from ..const import SETTLED_PAYMENT_STATES
 
@@ -71,7 +72,11 @@ class ArPromise(models.Model):
     @api.depends("partner_id", "amount", "promised_date")
     def _compute_display_name(self):
         for promise in self:
-            promise.display_name = f"{promise.partner_id.name or ''}: {promise.amount:.2f} by {promise.promised_date}"
+            # in the reader's language and number and date formats
+            promise.display_name = self.env._(
+                "%(partner)s: %(amount)s by %(date)s", partner=promise.partner_id.name or "",
+                amount=formatLang(self.env, promise.amount, currency_obj=promise.currency_id),
+                date=format_date(self.env, promise.promised_date))
 
     @api.depends("amount_residual_start", "invoice_ids.amount_residual")
     def _compute_amount_received(self):

@@ -87,3 +87,10 @@ class TestReminderLanguage(ArCollectionsCommon):
         self.assertTrue(message.mail_message_id, message.state_reason)
         body = self._flat(message.body_html)
         self.assertIn("1 offene Rechnung(en), 1.234,56 €. Online bezahlen: http", body)
+
+    def test_german_promise_name(self):
+        promise = self.env["ar.promise"].create({
+            "partner_id": self.german.id, "invoice_ids": self.invoice.ids, "amount": 1234.56,
+            "currency_id": self.invoice.currency_id.id, "promised_date": self.invoice.invoice_date_due,
+        })
+        self.assertEqual(promise.with_context(lang="de_DE").display_name, f"Mahnstein GmbH: 1.234,56\N{NO-BREAK SPACE}€ bis {self.due}")
