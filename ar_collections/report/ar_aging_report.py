@@ -119,14 +119,14 @@ class ArAgingReport(models.Model):
 
     as_of_date = fields.Date(string="As of", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
     move_type = fields.Selection(
         selection=lambda self: self.env["account.move"]._fields["move_type"].selection,
         string="Type", readonly=True,
     )
-    account_id = fields.Many2one("account.account", string="Account", readonly=True)
+    account_id = fields.Many2one("account.account", readonly=True)
     date = fields.Date(string="Accounting date", readonly=True)
     invoice_date = fields.Date(readonly=True)
     date_maturity = fields.Date(string="Due date", readonly=True)

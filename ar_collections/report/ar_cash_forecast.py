@@ -25,8 +25,8 @@ class ArCashForecast(models.Model):
     _order = "week_start, predicted_date, id"
 
     move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     at_risk = fields.Boolean(string="Customer at risk", readonly=True)
     invoice_date_due = fields.Date(string="Due date", readonly=True)

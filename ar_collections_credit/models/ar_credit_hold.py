@@ -47,7 +47,7 @@ class ArCreditHold(models.Model):
         "Company currency, foreign amounts at today's rate.")
     figure = fields.Monetary(string="Exposure", readonly=True,
                              help="The figure compared with the limit (company currency, today's rate).")
-    limit = fields.Monetary(string="Limit", readonly=True,
+    limit = fields.Monetary(readonly=True,
                             help="The limit exceeded; for invoices overdue too long, the customer's tolerated amount.")
     detail = fields.Char(readonly=True)
     date = fields.Date(string="Held since", readonly=True, default=fields.Date.context_today)

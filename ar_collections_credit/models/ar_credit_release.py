@@ -161,10 +161,10 @@ class ArCreditRelease(models.Model):
                 ))
         return super().write(vals)
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_use(self):
         if any(release.state not in ("draft", "cancelled") for release in self):
             raise UserError(self.env._("Only draft or cancelled credit releases can be deleted; cancel it instead."))
-        return super().unlink()
 
     # ------------------------------------------------------------------
     # Workflow

@@ -102,7 +102,7 @@ class ArAutopayAttempt(models.Model):
     amount = fields.Monetary(readonly=True, currency_field="currency_id")
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     transaction_id = fields.Many2one(
-        "payment.transaction", string="Transaction", readonly=True, index="btree_not_null", ondelete="restrict",
+        "payment.transaction", readonly=True, index="btree_not_null", ondelete="restrict",
         help="A new transaction per attempt; its reference is the charge's description at Stripe and feeds "
              "the idempotency key of the request.",
     )
