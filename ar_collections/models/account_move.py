@@ -111,6 +111,8 @@ class AccountMove(models.Model):
             lines.append({
                 "invoice": move,
                 "name": move.name,
+                # what the customer quotes on the transfer (Odoo's invoice reference, else its number)
+                "payment_reference": move.payment_reference or move.name,
                 "date_due": move.invoice_date_due,
                 "days_overdue": (today - move.invoice_date_due).days if move.invoice_date_due else 0,
                 "amount_total": move.amount_total,

@@ -63,6 +63,13 @@ class ArDunningLevel(models.Model):
     )
     attach_invoices = fields.Boolean(string="Attach invoices")
     escalation = fields.Selection(ESCALATIONS, required=True, default="none")
+    announces_hold = fields.Boolean(
+        string="Put the customer on credit hold",
+        help="The reminder tells the customer that their account is on credit hold and deliveries are "
+             "suspended, and sending it puts the hold (with Credit Control installed: orders and deliveries "
+             "are blocked until a Credit Manager lifts it). Without it, no reminder of this level speaks of "
+             "suspending deliveries.",
+    )
 
     @api.depends("name", "offset_days")
     def _compute_display_name(self):

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from PIL import Image
 
 from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
 from odoo.tools import SQL, split_every
 from odoo.tools.pdf import PdfFileWriter, PdfReader
 
@@ -204,11 +205,36 @@ class ArDunningMessage(models.Model):
     # Channels: one _ar_dispatch_<code>(invoices) per channel code
     # ------------------------------------------------------------------
 
+    def _ar_template_context(self, invoices, printed=False):
+        """What the templates of this reminder read from their context: its invoices, whether
+        its level announces a credit hold, and ``ar_print`` for a letter (see
+        ``res.partner._ar_dunning_table``)."""
+        self.ensure_one()
+        return {"ar_invoice_ids": invoices.ids, "ar_announces_hold": self.level_id.announces_hold,
+                "ar_print": printed}
+
+    def _ar_check_sender(self, template, email_from):
+        """Refuse to send from no address or from OdooBot's: when the company has no email, the
+        default templates fall back to the user sending, and the scheduler sends as OdooBot
+        (odoobot@example.com), an address customers cannot answer."""
+        self.ensure_one()
+        sender = tools.email_normalize(email_from or "")
+        bot = tools.email_normalize(self.env.ref("base.partner_root").sudo().email or "")
+        # Without a company email, only a fixed address written in the template is a sender.
+        fixed = tools.email_normalize(template.sudo().email_from or "")
+        if not sender or sender == bot or (not self.company_id.email and sender != fixed):
+            raise UserError(self.env._(
+                "Not sent: %(company)s has no sender email address (this reminder would come from "
+                "“%(sender)s”). Set the email of the company (Settings > Companies), or a fixed sender "
+                "on the email template “%(template)s”, then send the reminder again.",
+                company=self.company_id.name, sender=email_from or "", template=template.name))
+
     def _ar_dispatch_email(self, invoices):
         template = self.level_id.mail_template_id
-        values = template.with_context(ar_invoice_ids=invoices.ids)._generate_template(
+        values = template.with_context(**self._ar_template_context(invoices))._generate_template(
             self.partner_id.ids, ["subject", "body_html", "email_from", "reply_to"],
         )[self.partner_id.id]
+        self._ar_check_sender(template, values.get("email_from") or self.company_id.email_formatted)
         attachments = self.env["ir.attachment"]
         if self.level_id.attach_invoices:
             attachments = invoices._ar_invoice_pdf_attachments()
@@ -267,7 +293,8 @@ class ArDunningMessage(models.Model):
 
     def _ar_letter_set_body(self, invoices):
         """The text of the letter: the level's email text for these invoices."""
-        self.body_html = self.level_id.mail_template_id.with_context(ar_invoice_ids=invoices.ids)._render_field(
+        self.body_html = self.level_id.mail_template_id.with_context(
+            **self._ar_template_context(invoices, printed=True))._render_field(
             "body_html", self.partner_id.ids, compute_lang=True,
         )[self.partner_id.id] if self.level_id.mail_template_id else False
 

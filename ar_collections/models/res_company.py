@@ -9,7 +9,7 @@ DEFAULT_LEVELS = [
     (-7, "Friendly heads-up", "friendly", ("email",), "mail_template_dunning_heads_up", "none"),
     (0, "Due today", "friendly", ("email",), "mail_template_dunning_due_today", "none"),
     (3, "First reminder", "neutral", ("email",), "mail_template_dunning_reminder", "none"),
-    (7, "Second reminder", "neutral", ("email",), "mail_template_dunning_reminder", "none"),
+    (7, "Second reminder", "neutral", ("email",), "mail_template_dunning_second", "none"),
     (14, "Firm reminder", "firm", ("email", "phone"), "mail_template_dunning_firm", "activity_collector"),
     (30, "Final notice", "final", ("email", "letter"), "mail_template_dunning_final", "activity_manager"),
 ]
@@ -149,6 +149,18 @@ class ResCompany(models.Model):
                 if user.share:
                     raise ValidationError(self.env._(
                         "%(user)s is not an internal user: escalations go to internal users only.", user=user.name))
+
+    def _ar_reminder_bank(self, currency, invoices):
+        """The company's bank account a reminder asks to pay ``currency`` into: the one on the
+        invoices (``partner_bank_id``), else the company's account in that currency, else its
+        account without currency."""
+        self.ensure_one()
+        bank = invoices.sudo().partner_bank_id.filtered(lambda account: account.partner_id == self.partner_id)[:1]
+        if bank:
+            return bank
+        accounts = self.partner_id.sudo().bank_ids
+        return (accounts.filtered(lambda account: account.currency_id == currency)
+                or accounts.filtered(lambda account: not account.currency_id))[:1]
 
     def _ar_dispute_escalation_user(self):
         """Who gets the second escalation of disputes: the configured person, else the escalation user."""

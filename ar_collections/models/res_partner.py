@@ -208,13 +208,115 @@ class ResPartner(models.Model):
         return self.env["account.move"].search(domain, order="invoice_date_due, id")
 
     def _ar_dunning_table(self, invoice_ids=None):
-        """HTML table of the invoices of a reminder: number, due date, days overdue,
-        open amount in the invoice currency and a pay link (portal, no login needed)."""
+        """The statement of a reminder (HTML, for its email and letter): the invoices due, then
+        those not yet due, each with its payment reference and pay link, a subtotal per currency,
+        the customer's unapplied credits, the balance per currency and how to pay it (the
+        company's bank account and, where the company shows them, a payment QR code).
+
+        With ``ar_print`` in the context (the letter), links are printed as addresses and
+        QR codes are embedded in the page instead of linked; with ``ar_announces_hold`` (a level
+        that puts the customer on credit hold), the statement says deliveries are suspended.
+        """
         invoices = self._ar_dunning_invoices(invoice_ids)
-        return self.env["ir.qweb"]._render(
-            "ar_collections.dunning_invoice_table",
-            {"invoices": invoices, "lines": invoices._ar_reminder_lines(), "partner": self},
-        )
+        return self.env["ir.qweb"]._render("ar_collections.dunning_invoice_table", {
+            "invoices": invoices, "partner": self, **self._ar_dunning_statement(invoices),
+        })
+
+    def _ar_dunning_statement(self, invoices):
+        """What the statement of a reminder listing ``invoices`` says.
+
+        Amounts are never added across currencies: every total is per currency.
+
+        :return: ``lines`` (every invoice), ``overdue`` and ``not_due`` (the lines past their due
+            date and the others), ``credits`` (see :meth:`_ar_unapplied_credits`) and ``totals``,
+            one dict per currency: ``overdue``, ``not_due``, ``credit`` (positive), ``balance``
+            and the ``bank`` account and ``qr`` code (image URL or data URI) to pay it with.
+        """
+        self.ensure_one()
+        company = invoices[:1].company_id or self.env.company
+        lines = invoices._ar_reminder_lines()
+        credits = self._ar_unapplied_credits(company)
+        totals = {}
+        for line in lines:
+            total = totals.setdefault(line["currency"], dict.fromkeys(("overdue", "not_due", "credit"), 0.0))
+            total["overdue" if line["days_overdue"] > 0 else "not_due"] += line["amount_residual"]
+        if totals:  # credits only net what the reminder asks for; alone they are no reminder
+            for credit in credits:
+                totals.setdefault(credit["currency"], dict.fromkeys(("overdue", "not_due", "credit"), 0.0))
+                totals[credit["currency"]]["credit"] += credit["amount"]
+        printed = self.env.context.get("ar_print")
+        total_list = []
+        for currency, total in totals.items():
+            balance = currency.round(total["overdue"] + total["not_due"] - total["credit"])
+            currency_invoices = invoices.filtered(lambda move, cur=currency: move.currency_id == cur)
+            bank = company._ar_reminder_bank(currency, currency_invoices)
+            total_list.append({
+                **total, "currency": currency, "balance": balance, "bank": bank,
+                "qr": self._ar_payment_qr(company, bank, currency, balance, currency_invoices, printed),
+            })
+        return {
+            "lines": lines,
+            "overdue": [line for line in lines if line["days_overdue"] > 0],
+            "not_due": [line for line in lines if line["days_overdue"] <= 0],
+            "credits": credits if totals else [],
+            "totals": total_list,
+            "printed": printed,
+            "announces_hold": self.env.context.get("ar_announces_hold"),
+        }
+
+    def _ar_unapplied_credits(self, company):
+        """The customer's credits not yet applied to an invoice in ``company``: open credit
+        notes and payments received but not reconciled, in their own currency.
+
+        :return: list of dicts ``move``, ``name``, ``kind``, ``date``, ``amount`` (positive),
+            ``currency``
+        """
+        self.ensure_one()
+        credit_lines = self.env["account.move.line"].sudo().search([
+            ("company_id", "=", company.id),
+            ("partner_id", "=", self.commercial_partner_id.id),
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("amount_residual", "<", 0),
+        ], order="date, id")
+        credits = []
+        for line in credit_lines:
+            move = line.move_id
+            if move.move_type == "out_refund":
+                kind = self.env._("Credit note")
+            elif line.payment_id:
+                kind = self.env._("Payment received")
+            else:
+                kind = self.env._("Credit")
+            credits.append({
+                "move": move,
+                "name": move.name if not move.ref else f"{move.name} ({move.ref})",
+                "kind": kind,
+                "date": line.date,
+                "amount": -line.amount_residual_currency if line.currency_id else -line.amount_residual,
+                "currency": line.currency_id or company.currency_id,
+            })
+        return credits
+
+    def _ar_payment_qr(self, company, bank, currency, amount, invoices, printed):
+        """The payment QR code of ``amount`` to ``bank`` (Odoo's QR methods: EPC/SEPA with
+        account_qr_code_sepa, and the local ones of the installed localisations), when the
+        company shows QR codes on its invoices; False when no method fits.
+
+        :return: an image URL for emails, a data URI for letters (``printed``)
+        """
+        self.ensure_one()
+        if not (bank and company.qr_code and currency.compare_amounts(amount, 0) > 0):
+            return False
+        references = invoices.mapped(lambda move: move.payment_reference or move.name)
+        structured = references[0] if len(references) == 1 else None
+        free = " ".join(references)[:140]
+        partner = self.commercial_partner_id
+        if printed:
+            return bank.build_qr_code_base64(amount, free, structured, currency, partner) or False
+        url = bank.build_qr_code_url(amount, free, structured, currency, partner)
+        return url and company.get_base_url() + url
 
     def _ar_dunning_sms_summary(self, invoice_ids=None):
         """One line for an SMS: how many invoices, the open total per currency, a pay link."""

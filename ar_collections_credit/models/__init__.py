@@ -4,6 +4,7 @@ from . import res_partner
 from . import ar_credit_score
 from . import ar_credit_release
 from . import ar_credit_hold
+from . import ar_dunning_message
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile

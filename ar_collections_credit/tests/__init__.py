@@ -14,3 +14,4 @@ from . import test_credit_figures
 from . import test_credit_risk_limits
 from . import test_credit_limit_review
 from . import test_credit_payments_pending
+from . import test_credit_reminder_hold
