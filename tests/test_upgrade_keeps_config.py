@@ -44,6 +44,8 @@ policy = env.company.ar_dunning_policy_id
 policy.name = 'Our policy'
 level = policy.level_ids.sorted('offset_days')[-1]
 level.write({{'name': 'Our last word', 'offset_days': level.offset_days + 11}})
+if 'jump_to_reached' in policy._fields:  # the code of the last release has no escalation settings
+    policy.write({{'jump_to_reached': True, 'spacing_days': 12, 'entry_level_id': level.id}})
 env.ref('ar_collections_credit.seq_ar_credit_release').write({{'prefix': 'OURS/', 'padding': 7}})
 env.ref('ar_collections_credit.mail_activity_type_credit_review').write({{'name': 'Our review', 'delay_count': 9}})
 env['res.config.settings'].create({{'ar_reply_pause_days': 9, 'ar_plan_reminder_days': 6}}).execute()
@@ -74,6 +76,9 @@ policy = env.company.ar_dunning_policy_id
 config['policy'] = policy.name
 for level in policy.level_ids.sorted('id'):
     config[f'level {{level.id}}'] = f'{{level.name}} {{level.offset_days:+d}}'
+for name in ('jump_to_reached', 'spacing_days', 'entry_level_id'):
+    if name in policy._fields:
+        config[f'policy.{{name}}'] = str(policy[name])
 config['company.ar_reply_pause_days'] = str(env.company.ar_reply_pause_days)
 config['company.ar_plan_reminder_days'] = str(env.company.ar_plan_reminder_days)
 config['admin_note'] = env['ir.config_parameter'].get_param('ar_collections.admin_note')
@@ -99,6 +104,7 @@ def assert_edited(config):
         expected = {"active": "True", "interval_number": "3", "interval_type": "weeks", "nextcall": NEXTCALL}
         assert value == expected[key.rsplit(".", 1)[1]], f"{key} = {value}"
     assert config["policy"] == "Our policy"
+    assert config.get("policy.spacing_days", "12") == "12", "the policy's escalation settings took"
     assert any(value.startswith("Our last word") for key, value in config.items() if key.startswith("level "))
     assert config["company.ar_reply_pause_days"] == "9"
     assert config["admin_note"] == "kept"

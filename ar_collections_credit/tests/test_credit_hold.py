@@ -68,6 +68,7 @@ class TestCreditHold(ArCreditCommon):
 
     def test_reminder_escalation_flag_blocks_orders(self):
         """The dunning engine's credit-hold escalation blocks orders until a Credit Manager lifts it."""
+        self.policy.jump_to_reached = True  # +14 on the first run (go-live option)
         self.policy.level_ids.filtered(lambda lvl: lvl.offset_days == 14).escalation = "credit_hold"
         self._ar_run()
         self.assertTrue(self.customer.ar_dunning_hold)
