@@ -12,6 +12,9 @@ MODE="${1:-}"
 DB="${2:-${AR_I18N_DB:-${AR_TEST_DB:-ar_test}}}"
 case "$MODE" in export|check) ;; *) die "usage: setup/i18n.sh export|check [DB]" ;; esac
 cd "$ROOT"
+for tool in msgfmt msgmerge msgattrib; do
+    command -v "$tool" >/dev/null || die "$tool not found: install GNU gettext (apt-get install gettext)"
+done
 db_exists "$DB" || die "database $DB does not exist: build it with the add-ons installed (setup/test.sh does)"
 
 # Every add-on of the repository installed in DB, except the test-only ones.
