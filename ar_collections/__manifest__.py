@@ -14,6 +14,7 @@
         "static/description/letter.png",
         "static/description/overdue_invoices.png",
         "static/description/reminders.png",
+        "static/description/review_run.png",
         "static/description/run_preview.png",
         "static/description/worklist.png",
     ],
