@@ -1,6 +1,6 @@
 {
     "name": "AR Collections: Credit Control",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "summary": "Credit limits and exposure, payment-behaviour score, automated holds on orders, "
     "invoices and deliveries, credit releases with segregation of duties",
@@ -14,7 +14,7 @@
         "static/description/customer_credit_tab.png",
         "static/description/payment_score.png",
     ],
-    "depends": ["ar_collections", "sale_management"],
+    "depends": ["ar_collections", "account"],
     "data": [
         "security/ar_collections_credit_security.xml",
         "security/ir.model.access.csv",
@@ -26,15 +26,9 @@
         "views/ar_credit_score_views.xml",
         "views/ar_credit_release_views.xml",
         "views/res_partner_views.xml",
-        "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
         "data/ar_credit_hold_data.xml",
     ],
-    "assets": {
-        "web.assets_tests": [
-            "ar_collections_credit/static/tests/tours/*.js",
-        ],
-    },
 }

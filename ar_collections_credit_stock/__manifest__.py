@@ -6,6 +6,6 @@
     "author": "AR Collections",
     "license": "LGPL-3",
     "development_status": "Beta",
-    "depends": ["ar_collections_credit", "sale_stock"],
+    "depends": ["ar_collections_credit_sale", "sale_stock"],
     "auto_install": True,
 }

@@ -8,5 +8,3 @@ from . import ar_dunning_message
 from . import account_move
 from . import account_move_line
 from . import account_partial_reconcile
-from . import sale_order
-from . import sale_order_line

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
+ONLINE_PAYMENT_STATES = ("authorized", "done")
 # What changes a customer's exposure or overdue invoices (the collections fields written on
 # invoices by the reminders do not)
 HOLD_INPUT_FIELDS = {
@@ -69,10 +70,12 @@ class AccountMove(models.Model):
 
     def _ar_credit_exempt(self):
         """Invoices of an online payment (portal) are never blocked."""
-        return self.filtered(lambda move: any(
-            tx.state in ("authorized", "done")
-            for tx in move.sudo().transaction_ids | move.sudo().line_ids.sale_line_ids.order_id.transaction_ids
-        ))
+        return self.filtered(lambda move: any(tx.state in ONLINE_PAYMENT_STATES for tx in move._ar_credit_transactions()))
+
+    def _ar_credit_transactions(self):
+        """The online payments of this invoice (the Sales bridge adds those of its orders)."""
+        self.ensure_one()
+        return self.sudo().transaction_ids
 
     def _post(self, soft=True):
         to_check = self.filtered(
@@ -91,10 +94,6 @@ class AccountMove(models.Model):
             }
             moves.commercial_partner_id._ar_credit_enforce(company, dict(amounts), labels, moves, exclude_moves=moves)
         return super()._post(soft=soft)
-
-    def _ar_credit_orders(self):
-        """The sale orders these invoices were created from, for the credit releases tied to an order."""
-        return self.sudo().invoice_line_ids.sale_line_ids.order_id.with_env(self.env)
 
     def _ar_credit_action(self):
         """What the credit check stops, for its messages."""

@@ -12,7 +12,6 @@ HOLD_REASONS = [
     ("limit", "Over the credit limit"),
     ("limit_open", "Open invoices over their limit"),
     ("limit_draft", "Draft invoices over their limit"),
-    ("limit_orders", "Orders not invoiced over their limit"),
     ("limit_overdue", "Overdue invoices over their limit"),
 ]
 # Partners whose holds change with the documents of a transaction, refreshed when it commits
@@ -135,8 +134,8 @@ class ArCreditHold(models.Model):
 
     @api.model
     def _ar_candidates(self, company):
-        """Customers that may be blocked in ``company``: with receivables, draft invoices, orders
-        not invoiced, a hold, or blocked today."""
+        """Customers that may be blocked in ``company``: with receivables, draft invoices, a hold,
+        or blocked today (and those the bridges add: orders not invoiced with Sales)."""
         Line = self.env["account.move.line"].sudo()
         partner_ids = {partner.id for [partner] in Line._read_group(
             [("company_id", "=", company.id), ("account_type", "=", "asset_receivable"),
@@ -144,10 +143,6 @@ class ArCreditHold(models.Model):
         partner_ids |= {partner.id for [partner] in self.env["account.move"].sudo()._read_group(
             [("company_id", "=", company.id), ("move_type", "in", ("out_invoice", "out_refund")),
              ("state", "=", "draft")], ["commercial_partner_id"])}
-        if "sale.order" in self.env:
-            partner_ids |= {partner.id for [partner] in self.env["sale.order"].sudo()._read_group(
-                [("company_id", "=", company.id), ("state", "=", "sale"), ("invoice_status", "!=", "invoiced")],
-                ["partner_invoice_id"])}
         partner_ids |= set(self.env["res.partner"].sudo().search(
             ["|", ("ar_credit_hold", "=", True), ("ar_dunning_hold", "=", True)]).ids)
         partner_ids |= set(self.sudo().search([("company_id", "=", company.id)]).partner_id.ids)

@@ -42,11 +42,6 @@ class ArCreditRelease(models.Model):
         "res.partner", string="Customer", required=True, index=True, tracking=True, check_company=True,
         domain="[('is_company', '=', True)]",
     )
-    sale_order_id = fields.Many2one(
-        "sale.order", string="For order", tracking=True, check_company=True,
-        domain="[('partner_id', 'child_of', partner_id), ('state', 'in', ('draft', 'sent'))]",
-        help="Only this order may use the release. Empty: any document of the customer.",
-    )
     amount = fields.Monetary(
         required=True, tracking=True,
         help="How much new exposure the release lets through, in the company's currency.",
@@ -110,22 +105,6 @@ class ArCreditRelease(models.Model):
                     "Request the release for the customer's company, %(company)s: holds apply to it as a whole.",
                     company=release.partner_id.commercial_partner_id.display_name,
                 ))
-
-    @api.constrains("partner_id", "sale_order_id")
-    def _check_sale_order(self):
-        # the field's domain is only a hint to the form: a release tied to another customer's
-        # order or to a cancelled one can never be used
-        for release in self.filtered(lambda rel: rel.sale_order_id and rel.state in EDITABLE_STATES):
-            order = release.sale_order_id
-            if order.partner_id.commercial_partner_id != release.partner_id:
-                raise ValidationError(self.env._(
-                    "%(order)s is an order of %(customer)s, not of %(partner)s: choose one of their quotations.",
-                    order=order.name, customer=order.partner_id.commercial_partner_id.display_name,
-                    partner=release.partner_id.display_name,
-                ))
-            if order.state == "cancel":
-                raise ValidationError(self.env._(
-                    "%(order)s is cancelled: choose a quotation still to confirm.", order=order.name))
 
     def _ar_check_reason(self, vals):
         if "reason" in vals and not (vals["reason"] or "").strip():
@@ -278,18 +257,15 @@ class ArCreditRelease(models.Model):
         ``res.partner._ar_credit_blocks``; ``amounts``: exposure added per partner; ``documents``:
         the orders, deliveries or invoices being checked.
 
-        A release tied to an order is spent once, on that order, and is then used up: it covers
-        the deliveries and invoices of that order without spending anything more. A release for
-        any document of the customer is spent by each document that needs it.
+        A release is spent by each document that needs it, until used up. The Sales bridge adds
+        releases tied to one order (``_ar_release_domain``, ``_ar_candidates``, ``_ar_cover``).
         """
         today = fields.Date.context_today(self)
         partners = self.env["res.partner"].browse(list(blocks))
-        confirming = documents._name == "sale.order"
         releases = self.sudo().search([
             ("company_id", "=", company.id),
             ("partner_id", "in", partners.ids),
-            "|", ("state", "in", ("requested", "approved", "expired")),
-            "&", ("state", "=", "used"), ("sale_order_id", "in", documents._ar_credit_orders().ids),
+            *self._ar_release_domain(documents),
         ], order="expiry_date, id")
         errors = []
         for partner in partners:
@@ -299,15 +275,9 @@ class ArCreditRelease(models.Model):
                 errors += reasons["manual"] + reasons["automatic"]
                 continue
             amount = max(amounts.get(partner.id, 0.0), 0.0)
-            order = self._ar_document_order(partner_docs)
-            tied = releases.filtered(
-                lambda rel, p=partner, o=order: o and rel.partner_id == p and rel.sale_order_id == o)
-            covering = tied.filtered(lambda rel: rel.state == "used")
-            if covering and not confirming:
-                covering[0]._ar_cover(partner_docs, reasons["automatic"])
+            candidates = releases._ar_candidates(partner, partner_docs)
+            if candidates._ar_cover(partner_docs, reasons["automatic"]):
                 continue
-            # the release of this very order first: it can serve nothing else
-            candidates = tied | releases.filtered(lambda rel, p=partner: rel.partner_id == p and not rel.sale_order_id)
             valid = candidates.filtered(lambda rel: rel.state == "approved" and rel.expiry_date >= today)
             usable = valid.filtered(
                 lambda rel, a=amount: rel.currency_id.compare_amounts(rel.amount_remaining, a) >= 0)
@@ -333,22 +303,39 @@ class ArCreditRelease(models.Model):
                     "Credit release %(release)s expired on %(date)s.",
                     release=expired[-1].name, date=format_date(self.env, expired[-1].expiry_date),
                 ))
-            elif covering:
-                errors.append(self.env._(
-                    "Credit release %(release)s was used up when %(order)s was first confirmed.",
-                    release=covering[0].name, order=order.name,
-                ))
+            else:
+                errors += candidates._ar_unusable_reasons(partner_docs)
             errors.append(self._ar_advice(partner, reasons.get("overdue", 0.0), pending[:1], company))
         if errors:
             raise UserError("\n".join(errors))
 
     @api.model
-    def _ar_document_order(self, documents):
-        """The one sale order all ``documents`` come from (themselves, for orders), else no order."""
-        orders = documents._ar_credit_orders()
-        if len(orders) == 1 and all(document._ar_credit_orders() for document in documents):
-            return orders
-        return orders.browse()
+    def _ar_release_domain(self, documents):
+        """Which releases of the blocked customers may serve ``documents`` (with the ones that only
+        explain a refusal: requested or expired)."""
+        return [("state", "in", ("requested", "approved", "expired"))]
+
+    def _ar_candidates(self, partner, documents):
+        """Of these releases, those ``documents`` of ``partner`` may use, the first to use first."""
+        return self.filtered(lambda rel: rel.partner_id == partner)
+
+    def _ar_cover(self, documents, reasons):
+        """Hook: let ``documents`` through on one of these releases without spending it (True if so)."""
+        return False
+
+    def _ar_unusable_reasons(self, documents):
+        """Hook: why none of these releases can serve ``documents`` when none is valid, pending or expired."""
+        return []
+
+    def _ar_used_up_by_one_use(self):
+        """Hook: whether this release is used up by its first use, whatever its amount."""
+        self.ensure_one()
+        return False
+
+    @api.model
+    def _ar_release_menu(self):
+        """Where a user requests a credit release, for the messages."""
+        return self.env._("Collections > Credit > Credit Releases")
 
     @api.model
     def _ar_advice(self, partner, overdue, pending, company):
@@ -362,21 +349,17 @@ class ArCreditRelease(models.Model):
                     release=pending.name, partner=partner.display_name, overdue=overdue,
                 )
             return self.env._(
-                "To go ahead, request a credit release (Sales > Orders > Credit Releases), "
+                "To go ahead, request a credit release (%(menu)s), "
                 "or have %(partner)s pay its overdue invoices (%(overdue)s).",
-                partner=partner.display_name, overdue=overdue,
+                menu=self._ar_release_menu(), partner=partner.display_name, overdue=overdue,
             )
         if pending:
             return self.env._(
                 "To go ahead, ask a Credit Manager to approve credit release %(release)s.", release=pending.name)
-        return self.env._(
-            "To go ahead, request a credit release (Sales > Orders > Credit Releases).")
+        return self.env._("To go ahead, request a credit release (%(menu)s).", menu=self._ar_release_menu())
 
     def _ar_consume(self, amount, documents, reasons):
-        """Use ``amount`` of this release for ``documents``; False if another user used it first.
-
-        A release tied to an order is used up by it: it then covers that order's deliveries and invoices.
-        """
+        """Use ``amount`` of this release for ``documents``; False if another user used it first."""
         self.ensure_one()
         # Two confirmations at once must not both spend the same remainder: lock, then re-read.
         self.env.cr.execute(SQL("SELECT id FROM ar_credit_release WHERE id = %s FOR UPDATE", self.id))
@@ -385,7 +368,7 @@ class ArCreditRelease(models.Model):
         if release.state != "approved" or release.currency_id.compare_amounts(release.amount_remaining, amount) < 0:
             return False
         used = release.amount_used + amount
-        used_up = release.sale_order_id or release.currency_id.compare_amounts(used, release.amount) >= 0
+        used_up = release._ar_used_up_by_one_use() or release.currency_id.compare_amounts(used, release.amount) >= 0
         release.write({"amount_used": used, "state": "used" if used_up else "approved"})
         names = ", ".join(documents.mapped("display_name"))
         release.message_post(body=self.env._(
@@ -396,25 +379,12 @@ class ArCreditRelease(models.Model):
         release._ar_note_on(documents)
         return True
 
-    def _ar_cover(self, documents, reasons):
-        """Let the deliveries or invoices of this release's order through: the order spent it already."""
-        self.ensure_one()
-        release = self.sudo()
-        release.message_post(body=self.env._(
-            "%(documents)s of %(order)s went through on this release, which covers its order, despite: %(reasons)s",
-            documents=", ".join(documents.mapped("display_name")), order=release.sale_order_id.name,
-            reasons=" ".join(reasons),
-        ))
-        release._ar_note_on(documents)
-        return True
-
     def _ar_note_on(self, documents):
         self.ensure_one()
         for document in documents:
-            if document._name == "sale.order":
-                body = self.env._("Confirmed under credit release %(release)s approved by %(user)s.",
-                                  release=self.name, user=self.approved_by_id.name)
-            else:
-                body = self.env._("Let through the credit check under credit release %(release)s approved by %(user)s.",
-                                  release=self.name, user=self.approved_by_id.name)
-            document.sudo().message_post(body=body)
+            document.sudo().message_post(body=self._ar_note_body(document))
+
+    def _ar_note_body(self, document):
+        """What ``document``'s chatter says about the release that let it through."""
+        return self.env._("Let through the credit check under credit release %(release)s approved by %(user)s.",
+                          release=self.name, user=self.approved_by_id.name)

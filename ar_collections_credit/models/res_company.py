@@ -14,6 +14,12 @@ class ResCompany(models.Model):
         default=60,
         help="Block new sales for a customer with an invoice overdue by more than this many days (0: never).",
     )
+    ar_credit_block = fields.Boolean(
+        string="Block on credit hold",
+        help="Refuse orders, invoices and deliveries of customers over their limit or with invoices overdue "
+        "too long. Off: the credit check only warns, as Odoo's own credit limit does (quotation banner, "
+        "customer, Customers on Credit Hold); a manual credit hold always refuses.",
+    )
     ar_credit_check_invoice = fields.Boolean(
         string="Check credit when posting invoices",
         help="Also refuse to post a customer invoice when the customer is over its credit limit or on hold.",

@@ -6,6 +6,7 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     ar_credit_overdue_days = fields.Integer(related="company_id.ar_credit_overdue_days", readonly=False)
+    ar_credit_block = fields.Boolean(related="company_id.ar_credit_block", readonly=False)
     ar_credit_check_invoice = fields.Boolean(related="company_id.ar_credit_check_invoice", readonly=False)
     ar_credit_check_delivery = fields.Boolean(related="company_id.ar_credit_check_delivery", readonly=False)
     ar_credit_manager_id = fields.Many2one(related="company_id.ar_credit_manager_id", readonly=False)

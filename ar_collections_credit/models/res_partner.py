@@ -4,26 +4,24 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, format_date
+from odoo.tools import format_date
 from odoo.tools.misc import formatLang
 
 from .res_company import MAX_OVERDUE_DAYS
 
 HOLD_FIELDS = ("ar_credit_hold", "ar_credit_hold_reason", "ar_dunning_hold", "ar_dunning_hold_reason")
-CREDIT_READERS = "sales_team.group_sale_salesman,account.group_account_invoice,account.group_account_readonly"
-EXPOSURE_KEYS = ("open", "overdue", "draft", "orders", "total")
+# Who reads the credit figures (the Sales bridge adds salespeople)
+CREDIT_READERS = "account.group_account_invoice,account.group_account_readonly"
 # Limit per risk type, as OCA's account_financial_risk: exposure bucket -> field of res.partner
+# (bridges add theirs through _ar_credit_risk_limit_fields, e.g. the orders of Sales)
 RISK_LIMIT_FIELDS = {
     "open": "ar_credit_limit_open",
     "draft": "ar_credit_limit_draft",
-    "orders": "ar_credit_limit_orders",
     "overdue": "ar_credit_limit_overdue",
 }
-# What a Credit Manager alone decides for a customer (credit_limit is checked on its own)
-CREDIT_TERMS_FIELDS = (*RISK_LIMIT_FIELDS.values(), "ar_credit_overdue_tolerance_days",
-                       "ar_credit_overdue_tolerance_amount")
-# What changes the holds of a customer when written on it
-HOLD_INPUT_FIELDS = (*HOLD_FIELDS, *CREDIT_TERMS_FIELDS, "credit_limit")
+# Who sets Odoo's own credit limit besides the Credit Managers (Odoo's Accounting Administrators)
+ODOO_CREDIT_LIMIT_GROUP = "account.group_account_manager"
+TOLERANCE_FIELDS = ("ar_credit_overdue_tolerance_days", "ar_credit_overdue_tolerance_amount")
 TODAYS_RATE = "Amounts in a foreign currency are converted at today's rate."
 
 
@@ -61,14 +59,10 @@ class ResPartner(models.Model):
         string="Draft invoices (today's rate)", compute="_compute_ar_credit_exposure",
         currency_field="ar_credit_currency_id", groups=CREDIT_READERS,
         help="Customer invoices less credit notes not posted yet. " + TODAYS_RATE)
-    ar_credit_orders = fields.Monetary(
-        string="Orders not yet invoiced (today's rate)", compute="_compute_ar_credit_exposure",
-        currency_field="ar_credit_currency_id", groups=CREDIT_READERS,
-        help="Confirmed sale orders, taxes included, for the part not on an invoice yet. " + TODAYS_RATE)
     ar_credit_exposure = fields.Monetary(
         string="Credit exposure (today's rate)", compute="_compute_ar_credit_exposure",
         currency_field="ar_credit_currency_id", groups=CREDIT_READERS,
-        help="Open invoices + draft invoices + orders not yet invoiced, compared with the credit limit. "
+        help="Open invoices + draft invoices (+ orders not yet invoiced, with Sales), compared with the credit limit. "
         + TODAYS_RATE)
     ar_credit_limit = fields.Monetary(
         string="Effective credit limit", compute="_compute_ar_credit_exposure",
@@ -95,10 +89,6 @@ class ResPartner(models.Model):
     ar_credit_limit_draft = fields.Float(
         string="Limit on draft invoices", company_dependent=True, tracking=True, groups="base.group_user",
         help="Refuse new sales when the draft invoices (today's rate) exceed this amount. 0: no limit of this type.")
-    ar_credit_limit_orders = fields.Float(
-        string="Limit on orders not invoiced", company_dependent=True, tracking=True, groups="base.group_user",
-        help="Refuse new sales when the confirmed orders not yet invoiced (today's rate) exceed this amount. "
-        "0: no limit of this type.")
     ar_credit_limit_overdue = fields.Float(
         string="Limit on overdue invoices", company_dependent=True, tracking=True, groups="base.group_user",
         help="Refuse new sales when the overdue invoices (today's rate) exceed this amount. 0: no limit of this type.")
@@ -143,11 +133,11 @@ class ResPartner(models.Model):
                     partner=partner.display_name,
                 ))
 
-    @api.constrains(*CREDIT_TERMS_FIELDS)
+    @api.constrains(*RISK_LIMIT_FIELDS.values(), *TOLERANCE_FIELDS)
     def _check_ar_credit_terms(self):
         # company-dependent: the values checked are those of the company being written
         for partner in self.sudo():
-            for field in (*RISK_LIMIT_FIELDS.values(), "ar_credit_overdue_tolerance_amount"):
+            for field in (*self._ar_credit_risk_limit_fields().values(), "ar_credit_overdue_tolerance_amount"):
                 value = partner[field]
                 if not math.isfinite(value) or value < 0:
                     raise ValidationError(self.env._(
@@ -172,15 +162,29 @@ class ResPartner(models.Model):
                     partner=partner.display_name, limit=partner.credit_limit,
                 ))
 
+    @api.model
+    def _ar_credit_risk_limit_fields(self):
+        """Limit per risk type: exposure bucket -> field of res.partner (bridges add theirs)."""
+        return dict(RISK_LIMIT_FIELDS)
+
+    @api.model
+    def _ar_credit_terms_fields(self):
+        """What a Credit Manager alone decides for a customer (credit_limit is checked on its own)."""
+        return (*self._ar_credit_risk_limit_fields().values(), *TOLERANCE_FIELDS)
+
     def write(self, vals):
+        terms_fields = self._ar_credit_terms_fields()
         if any(field in vals for field in HOLD_FIELDS):
             self._ar_check_credit_manager()
-        if "credit_limit" in vals or any(field in vals for field in CREDIT_TERMS_FIELDS):
+        # Odoo's own limit stays with the Accounting Administrators Odoo gives it to; the terms
+        # credit control adds are the Credit Managers' alone
+        if any(field in vals for field in terms_fields) or (
+                "credit_limit" in vals and not self.env.user.has_group(ODOO_CREDIT_LIMIT_GROUP)):
             self._ar_check_credit_manager(self.env._("Only a Credit Manager can change a credit limit."))
         if "credit_limit" in vals:
             vals = dict(vals, ar_credit_limit_date=fields.Date.context_today(self))
         result = super().write(vals)
-        if any(field in vals for field in HOLD_INPUT_FIELDS):
+        if any(field in vals for field in (*HOLD_FIELDS, *terms_fields, "credit_limit")):
             # at once, not when the transaction ends: the Credit Manager sees the list change
             global_fields = any(field in vals for field in HOLD_FIELDS)
             self.env["ar.credit.hold"]._ar_refresh(self, None if global_fields else self.env.company)
@@ -191,7 +195,7 @@ class ResPartner(models.Model):
         if any(vals.get("ar_credit_hold") for vals in vals_list):
             self._ar_check_credit_manager()
         today = fields.Date.context_today(self)
-        if any(vals.get(field) for vals in vals_list for field in CREDIT_TERMS_FIELDS):
+        if any(vals.get(field) for vals in vals_list for field in self._ar_credit_terms_fields()):
             self._ar_check_credit_manager(self.env._("Only a Credit Manager can change a credit limit."))
         vals_list = [dict(vals, ar_credit_limit_date=today) if vals.get("credit_limit") else vals
                      for vals in vals_list]
@@ -217,14 +221,13 @@ class ResPartner(models.Model):
         company = self.env.company
         exposure = self.commercial_partner_id._ar_credit_exposure(company)
         limits = self.commercial_partner_id._ar_credit_limits(company)
+        buckets = (*self._ar_credit_buckets(), "overdue")
         for partner in self:
             figures = exposure[partner.commercial_partner_id.id]
             limit = limits[partner.commercial_partner_id.id]
             partner.ar_credit_currency_id = company.currency_id
-            partner.ar_credit_open = figures["open"]
-            partner.ar_credit_overdue = figures["overdue"]
-            partner.ar_credit_draft = figures["draft"]
-            partner.ar_credit_orders = figures["orders"]
+            for bucket in buckets:  # ar_credit_open, ar_credit_draft, ... of the bridges' buckets too
+                partner[f"ar_credit_{bucket}"] = figures[bucket]
             partner.ar_credit_exposure = figures["total"]
             partner.ar_credit_limit = limit
             partner.ar_credit_available = limit - figures["total"] if limit else 0.0
@@ -247,14 +250,21 @@ class ResPartner(models.Model):
         """Effective credit limit per commercial partner id in ``company`` (0: no limit)."""
         return {partner.id: partner.credit_limit for partner in self.sudo().with_company(company)}
 
+    @api.model
+    def _ar_credit_buckets(self):
+        """The exposure buckets added up into the total, with their names for the messages:
+        ``{bucket: name}``. Bridges add theirs (``_ar_credit_add_exposure`` fills them)."""
+        return {"open": self.env._("open invoices"), "draft": self.env._("draft invoices")}
+
     def _ar_credit_exposure(self, company, exclude_moves=None):
         """Exposure of these commercial partners in ``company``, in its currency.
 
         A fixed number of queries whatever the number of partners, invoices or orders:
-        returns ``{partner_id: {"open", "overdue", "draft", "orders", "total"}}``.
+        returns ``{partner_id: {"open", "overdue", "draft", <the bridges' buckets>, "total"}}``.
         ``exclude_moves`` leaves draft invoices out (the document being checked).
         """
-        result = {partner_id: dict.fromkeys(EXPOSURE_KEYS, 0.0) for partner_id in self.ids}
+        buckets = self._ar_credit_buckets()
+        result = {partner_id: dict.fromkeys((*buckets, "overdue", "total"), 0.0) for partner_id in self.ids}
         if not self:
             return result
         today = fields.Date.context_today(self)
@@ -289,11 +299,15 @@ class ResPartner(models.Model):
             ["amount_total_signed:sum", "amount_total_in_currency_signed:sum"],
         ):
             result[partner.id]["draft"] += to_company(currency, total, total_currency)
-        for partner_id, currency_id, amount in self._ar_uninvoiced_orders(company):
-            currency = self.env["res.currency"].browse(currency_id)
-            result[partner_id]["orders"] += to_company(currency, amount, amount)
+        result = self._ar_credit_add_exposure(company, result, to_company)
         for figures in result.values():
-            figures["total"] = figures["open"] + figures["draft"] + figures["orders"]
+            figures["total"] = sum(figures[bucket] for bucket in buckets)
+        return result
+
+    def _ar_credit_add_exposure(self, company, result, to_company):
+        """Hook: add the bridges' buckets to ``result`` (``{partner_id: {bucket: amount}}``, company
+        currency; ``to_company(currency, company_amount, currency_amount)`` converts at today's rate)
+        and return it."""
         return result
 
     def _ar_credit_converter(self, company, date):
@@ -307,45 +321,6 @@ class ResPartner(models.Model):
             return company.currency_id.round(currency_amount * rates[currency])
 
         return to_company
-
-    def _ar_uninvoiced_orders(self, company):
-        """(commercial partner id, currency id, amount) of confirmed orders still to invoice, taxes included."""
-        if "sale.order" not in self.env:
-            return []
-        # sale.order.line.amount_to_invoice is not stored (computed line by line); the stored untaxed
-        # amount scaled by the line's tax ratio keeps the credit check at one query. Odoo's "to invoice"
-        # ignores draft invoices, which are counted as draft invoices already: take them out here.
-        self.env["sale.order.line"].flush_model(
-            ["order_id", "untaxed_amount_to_invoice", "price_total", "price_subtotal", "invoice_lines"])
-        self.env["sale.order"].flush_model(["state", "company_id", "partner_invoice_id", "currency_id"])
-        self.env["account.move.line"].flush_model(["move_id", "price_subtotal"])
-        self.env["account.move"].flush_model(["state", "move_type"])
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        self.env.cr.execute(SQL(
-            """
-            SELECT invoice_partner.commercial_partner_id, so.currency_id,
-                   SUM((sol.untaxed_amount_to_invoice - COALESCE(drafted.amount, 0))
-                       * CASE WHEN sol.price_subtotal <> 0 THEN sol.price_total / sol.price_subtotal ELSE 1 END)
-              FROM sale_order_line sol
-              JOIN sale_order so ON so.id = sol.order_id
-              JOIN res_partner invoice_partner ON invoice_partner.id = so.partner_invoice_id
-              LEFT JOIN LATERAL (
-                    SELECT SUM(CASE WHEN move.move_type = 'out_refund' THEN -aml.price_subtotal
-                                    ELSE aml.price_subtotal END) AS amount
-                      FROM sale_order_line_invoice_rel rel
-                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
-                      JOIN account_move move ON move.id = aml.move_id
-                     WHERE rel.order_line_id = sol.id AND move.state = 'draft'
-                   ) drafted ON TRUE
-             WHERE so.state = 'sale'
-               AND so.company_id = %(company)s
-               AND invoice_partner.commercial_partner_id = ANY(%(partners)s)
-               AND sol.untaxed_amount_to_invoice <> 0
-          GROUP BY 1, 2
-            """,
-            company=company.id, partners=self.ids,
-        ))
-        return self.env.cr.fetchall()
 
     # ------------------------------------------------------------------
     # Holds
@@ -383,7 +358,7 @@ class ResPartner(models.Model):
     def _ar_credit_type_limits(self, company):
         """Limit per risk type per commercial partner id in ``company`` (0: no limit for that type)."""
         return {
-            partner.id: {bucket: partner[field] for bucket, field in RISK_LIMIT_FIELDS.items()}
+            partner.id: {bucket: partner[field] for bucket, field in self._ar_credit_risk_limit_fields().items()}
             for partner in self.sudo().with_company(company)
         }
 
@@ -441,11 +416,11 @@ class ResPartner(models.Model):
         }
 
     def _ar_credit_hold_reasons(self, company, amounts=None, labels=None, exclude_moves=None, action=None,
-                                bucket="orders"):
+                                bucket=None):
         """Every reason why new exposure for these commercial partners is refused in ``company``.
 
         ``amounts``: ``{partner_id: amount added by the document(s), in company currency}``, counted
-        in the exposure ``bucket`` ("open", "draft" or "orders"); ``labels``: ``{partner_id: the
+        in the exposure ``bucket`` ("open", "draft", a bridge's, None: none); ``labels``: ``{partner_id: the
         documents' names}``; ``action``: what the hold stops, for the messages.
         Returns ``({partner_id: [reason]}, exposure)`` for blocked partners only; a reason is a dict:
         ``reason`` (an ``ar.credit.hold`` reason), ``manual`` (only a Credit Manager lifts it),
@@ -465,12 +440,11 @@ class ResPartner(models.Model):
         def money(amount):
             return formatLang(self.env, amount, currency_obj=currency)
 
-        bucket_names = {
-            "open": self.env._("open invoices"),
-            "draft": self.env._("draft invoices"),
-            "orders": self.env._("orders not yet invoiced"),
-            "overdue": self.env._("overdue invoices"),
-        }
+        total_buckets = self._ar_credit_buckets()
+        bucket_names = {**total_buckets, "overdue": self.env._("overdue invoices")}
+
+        def breakdown(figures):
+            return ", ".join(f"{name} {money(figures[key])}" for key, name in total_buckets.items())
         for partner in partners:
             reasons = []
             if partner.ar_credit_hold:
@@ -510,9 +484,9 @@ class ResPartner(models.Model):
             if limit and added >= 0 and currency.compare_amounts(figures["total"] + added, limit) > 0:
                 current = self.env._(
                     "the credit exposure of %(partner)s is %(total)s, over its credit limit of %(limit)s "
-                    "(open invoices %(open)s, draft invoices %(draft)s, orders not yet invoiced %(orders)s).",
+                    "(%(breakdown)s).",
                     partner=partner.display_name, total=money(figures["total"]), limit=money(limit),
-                    open=money(figures["open"]), draft=money(figures["draft"]), orders=money(figures["orders"]),
+                    breakdown=breakdown(figures),
                 )
                 if currency.is_zero(added):
                     # a delivery adds no exposure, but ships goods to a customer already over its limit
@@ -520,11 +494,9 @@ class ResPartner(models.Model):
                 else:
                     message = self.env._(
                         "%(document)s (%(added)s) would bring the credit exposure of %(partner)s to %(total)s, "
-                        "over its credit limit of %(limit)s (open invoices %(open)s, draft invoices %(draft)s, "
-                        "orders not yet invoiced %(orders)s).",
+                        "over its credit limit of %(limit)s (%(breakdown)s).",
                         document=document or "", added=money(added), partner=partner.display_name,
-                        total=money(figures["total"] + added), limit=money(limit), open=money(figures["open"]),
-                        draft=money(figures["draft"]), orders=money(figures["orders"]),
+                        total=money(figures["total"] + added), limit=money(limit), breakdown=breakdown(figures),
                     )
                 reasons.append({
                     "reason": "limit", "manual": False, "message": message,
@@ -557,7 +529,7 @@ class ResPartner(models.Model):
                 result[partner.id] = reasons
         return result, exposure
 
-    def _ar_credit_blocks(self, company, amounts, labels, exclude_moves=None, action=None, bucket="orders"):
+    def _ar_credit_blocks(self, company, amounts, labels, exclude_moves=None, action=None, bucket=None):
         """Why new exposure for these commercial partners must be refused.
 
         ``amounts``: ``{partner_id: amount added by the document(s), in company currency}``, added to
@@ -582,11 +554,15 @@ class ResPartner(models.Model):
     def _ar_credit_enforce(self, company, amounts, labels, documents, exclude_moves=None):
         """Refuse (UserError) unless every blocked partner has an approved credit release for it.
 
-        ``documents``: the records being confirmed, noted on the release they use.
+        ``documents``: the records being confirmed, noted on the release they use. Until a Credit
+        Manager turns blocking on for the company, only manual holds refuse: the other reasons warn,
+        as Odoo's own credit limit does (on the quotation, the customer and the hold list).
         """
         blocks = self._ar_credit_blocks(
             company, amounts, labels, exclude_moves=exclude_moves, action=documents._ar_credit_action(),
             bucket=documents._ar_credit_bucket())
+        if not company.ar_credit_block:
+            blocks = {partner_id: reasons for partner_id, reasons in blocks.items() if reasons["manual"]}
         if not blocks:
             return
         self.env["ar.credit.release"]._ar_pass_or_raise(blocks, company, amounts, documents)

@@ -6,10 +6,14 @@ from odoo.addons.ar_collections.tests.common import ArCollectionsCommon
 
 class ArCreditCommon(ArCollectionsCommon):
     """The AR scenario plus credit roles: two Credit Managers (so one can approve
-    what the other requested), a salesperson, a product to sell.
+    what the other requested), two requesters of credit releases, a product to sell.
+    Holds block (the company setting a Credit Manager turns on; off, they only warn).
 
     Overdue Industries owes 1,650.00 (1,000.00 and 350.00 overdue, 300.00 not due).
     """
+
+    # Who requests credit releases: collections users here, salespeople with Sales
+    SALESMAN_GROUPS = "base.group_user,ar_collections.group_ar_collections_user"
 
     @classmethod
     def setUpClass(cls):
@@ -24,42 +28,21 @@ class ArCreditCommon(ArCollectionsCommon):
             name="Chris Credit", **company_ctx,
         )
         cls.salesman = new_test_user(
-            cls.env, "ar_salesman", groups="base.group_user,sales_team.group_sale_salesman",
+            cls.env, "ar_salesman", groups=cls.SALESMAN_GROUPS,
             name="Sam Sales", **company_ctx,
         )
         cls.salesman_2 = new_test_user(
-            cls.env, "ar_salesman2", groups="base.group_user,sales_team.group_sale_salesman",
+            cls.env, "ar_salesman2", groups=cls.SALESMAN_GROUPS,
             name="Sara Sales", **company_ctx,
         )
         cls.company.ar_credit_manager_id = cls.credit_manager
+        cls.company.ar_credit_block = True
         cls.product = cls.env["product.product"].create({
-            "name": "Widget", "list_price": 100.0, "invoice_policy": "order", "taxes_id": [Command.clear()],
+            "name": "Widget", "list_price": 100.0, "taxes_id": [Command.clear()],
         })
         cls.tax_21 = cls.env["account.tax"].create({
             "name": "VAT 21%", "amount": 21.0, "type_tax_use": "sale", "company_id": cls.company.id,
         })
-
-    @classmethod
-    def _order(cls, partner, qty=2, price=100.0, currency=None, taxes=None, company=None):
-        """A quotation of ``qty`` widgets at ``price`` (no tax unless ``taxes``)."""
-        company = company or cls.company
-        vals = {
-            "partner_id": partner.id,
-            "company_id": company.id,
-            "user_id": cls.salesman.id,
-            "order_line": [Command.create({
-                "product_id": cls.product.id,
-                "product_uom_qty": qty,
-                "price_unit": price,
-                "tax_id": [Command.set((taxes or cls.env["account.tax"]).ids)],
-            })],
-        }
-        if currency:
-            pricelist = cls.env["product.pricelist"].create({
-                "name": f"{currency.name} list", "currency_id": currency.id, "company_id": company.id,
-            })
-            vals["pricelist_id"] = pricelist.id
-        return cls.env["sale.order"].with_company(company).create(vals)
 
     @classmethod
     def _set_limit(cls, partner, limit, company=None):

@@ -36,24 +36,9 @@ def generate_credit_demo(env, company=None):
         partner.credit_limit = limit
     limits = customers._ar_credit_limits(company)
     over = customers.filtered(lambda partner: exposure[partner.id]["total"] > limits[partner.id])
-
-    # Quotations the credit check will refuse (with the reason on the form) and one it accepts.
-    product = env["product.product"].search([("sale_ok", "=", True), ("list_price", ">", 0)], limit=1)
-    fine = (customers - over).sorted(lambda partner: -partner.ar_credit_score)[:1]
-    quotations = env["sale.order"].create([{
-        "partner_id": partner.id,
-        "company_id": company.id,
-        "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 10})],
-    } for partner in over[:3] | fine])
-    blocked = quotations.filtered("ar_credit_warning")
-    if blocked:
-        admin = env.ref("base.user_admin")
-        env["ar.credit.release"].with_user(admin).create({
-            "partner_id": blocked[0].partner_id.id,
-            "sale_order_id": blocked[0].id,
-            "amount": blocked[0].amount_total,
-            "reason": "Long-standing customer, large order before the season; pays by transfer on delivery.",
-        }).action_request()
+    # the demo shows holds that refuse, as a Credit Manager who turned blocking on has them
+    company.sudo().ar_credit_block = True
+    blocked = _demo_quotations(env, company, customers, over) if "sale.order" in env else []
     # the list of customers on hold, as the daily run leaves it
     env["ar.credit.hold"]._ar_refresh_all()
     holds = env["ar.credit.hold"].search([("company_id", "=", company.id)])
@@ -71,3 +56,25 @@ def generate_credit_demo(env, company=None):
         "customers over their limit": len(over),
         "quotations blocked by the credit check": len(blocked),
     }
+
+
+def _demo_quotations(env, company, customers, over):
+    """Quotations the credit check will refuse (with the reason on the form) and one it accepts
+    (with the Sales bridge)."""
+    product = env["product.product"].search([("sale_ok", "=", True), ("list_price", ">", 0)], limit=1)
+    fine = (customers - over).sorted(lambda partner: -partner.ar_credit_score)[:1]
+    quotations = env["sale.order"].create([{
+        "partner_id": partner.id,
+        "company_id": company.id,
+        "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 10})],
+    } for partner in over[:3] | fine])
+    blocked = quotations.filtered("ar_credit_warning")
+    if blocked:
+        admin = env.ref("base.user_admin")
+        env["ar.credit.release"].with_user(admin).create({
+            "partner_id": blocked[0].partner_id.id,
+            "sale_order_id": blocked[0].id,
+            "amount": blocked[0].amount_total,
+            "reason": "Long-standing customer, large order before the season; pays by transfer on delivery.",
+        }).action_request()
+    return blocked

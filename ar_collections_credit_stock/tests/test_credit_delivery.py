@@ -2,11 +2,11 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.ar_collections_credit.tests.common import ArCreditCommon
+from odoo.addons.ar_collections_credit_sale.tests.common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditDelivery(ArCreditCommon):
+class TestCreditDelivery(ArCreditSaleCommon):
 
     @classmethod
     def setUpClass(cls):

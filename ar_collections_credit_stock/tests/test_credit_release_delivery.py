@@ -4,14 +4,14 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.ar_collections_credit.tests.common import ArCreditCommon
-from odoo.addons.ar_collections_credit.tests.release_matrix import MATRIX_STATES, CreditReleaseMatrixMixin
+from odoo.addons.ar_collections_credit_sale.tests.common import ArCreditSaleCommon
+from odoo.addons.ar_collections_credit_sale.tests.release_matrix import MATRIX_STATES, CreditReleaseMatrixMixin
 
 OVERDUE_ADVICE = r"or have Overdue Industries pay its overdue invoices \(\$\s?1,350\.00\)\."
 
 
 @tagged("post_install", "-at_install")
-class TestCreditReleaseDelivery(CreditReleaseMatrixMixin, ArCreditCommon):
+class TestCreditReleaseDelivery(CreditReleaseMatrixMixin, ArCreditSaleCommon):
     """Credit releases and deliveries (issue 18): the delivery rows of the crash matrix, a release
     tied to an order covering its delivery and invoice, the hold message of a delivery."""
 

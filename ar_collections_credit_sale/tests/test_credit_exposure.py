@@ -4,11 +4,11 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditExposure(ArCreditCommon):
+class TestCreditExposure(ArCreditSaleCommon):
 
     def _exposure(self, partner=None):
         partner = partner or self.customer

@@ -1,16 +1,17 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditMultiCompany(ArCreditCommon):
+class TestCreditMultiCompany(ArCreditSaleCommon):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.company_2 = cls.setup_other_company(name="Second Company")["company"]
+        cls.company_2.ar_credit_block = True
         cls.inv_company_2 = cls._ar_invoice(cls.customer, 5000.0, days_overdue=90, company=cls.company_2)
 
     def test_exposure_is_per_company(self):

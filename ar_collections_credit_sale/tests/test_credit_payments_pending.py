@@ -4,11 +4,11 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditPaymentsPending(ArCreditCommon):
+class TestCreditPaymentsPending(ArCreditSaleCommon):
     """An invoice paid, with the payment waiting to be matched, no longer holds the customer as
     overdue: reminders and credit control read the same pause sources (issue 18, point 5).
 

@@ -2,11 +2,11 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditReleaseOrder(ArCreditCommon):
+class TestCreditReleaseOrder(ArCreditSaleCommon):
     """A release tied to an order covers it through to its invoices (issue 18, point 4); a release
     for any document is spent by each document that needs it."""
 

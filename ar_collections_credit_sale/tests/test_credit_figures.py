@@ -4,11 +4,11 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditFigures(ArCreditCommon):
+class TestCreditFigures(ArCreditSaleCommon):
     """One rule per figure, named on the screen (issue 18, point 6).
 
     The credit figures (customer's credit tab, quotation banner, hold list) convert foreign amounts

@@ -4,11 +4,11 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditMessages(ArCreditCommon):
+class TestCreditMessages(ArCreditSaleCommon):
     """What the credit check tells salespeople, and the buttons it offers (issue 18, point 3)."""
 
     def _invisible(self, model, button, values):

@@ -6,11 +6,11 @@ from lxml import etree
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditHoldList(ArCreditCommon):
+class TestCreditHoldList(ArCreditSaleCommon):
     """Customers on Credit Hold lists every customer blocked now, with the reason and the figures,
     stored per company and kept up to date (issue 18, point 2).
 

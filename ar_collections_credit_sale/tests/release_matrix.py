@@ -12,7 +12,7 @@ MATRIX_STATES = (
 
 
 class CreditReleaseMatrixMixin:
-    """For a TestCase based on ``ArCreditCommon``."""
+    """For a TestCase based on ``ArCreditSaleCommon``."""
 
     def _matrix_release(self, state, order, amount=1000.0, too_small=100.0):
         """A release for ``order`` of Overdue Industries in ``state`` (``"none"``: no release).

@@ -29,7 +29,8 @@ from odoo.addons.ar_collections.tests.hostile_catalogue import (
     SCRIPT_ESCAPED,
     ArHostileCatalogue,
 )
-from odoo.addons.ar_collections_credit.tests.common import ArCreditCommon
+
+from .common import ArCreditSaleCommon
 
 
 def days(offset):
@@ -218,7 +219,7 @@ RESULTS = []
 
 
 @tagged("post_install", "-at_install")
-class TestCreditHostileInput(ArHostileCatalogue, ArCreditCommon, HttpCase):
+class TestCreditHostileInput(ArHostileCatalogue, ArCreditSaleCommon, HttpCase):
     """The hostile-input catalogue of the credit back office: each case is refused with a
     clear error and writes nothing."""
 

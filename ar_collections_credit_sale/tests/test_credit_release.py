@@ -3,11 +3,11 @@ from datetime import timedelta
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditRelease(ArCreditCommon):
+class TestCreditRelease(ArCreditSaleCommon):
 
     @classmethod
     def setUpClass(cls):

@@ -3,11 +3,11 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditHold(ArCreditCommon):
+class TestCreditHold(ArCreditSaleCommon):
 
     def _hold(self, reason="Three invoices over 60 days"):
         # the account test base disables tracking; the hold must be tracked

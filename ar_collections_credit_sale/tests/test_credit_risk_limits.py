@@ -3,11 +3,11 @@ from lxml import etree
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 
 
 @tagged("post_install", "-at_install")
-class TestCreditRiskLimits(ArCreditCommon):
+class TestCreditRiskLimits(ArCreditSaleCommon):
     """OCA financial-risk parity: a limit per risk type next to the global one, and a per-customer
     overdue tolerance (issue 18, point 7).
 

@@ -2,7 +2,7 @@ from contextlib import closing
 
 from odoo.tests import tagged
 
-from .common import ArCreditCommon
+from .common import ArCreditSaleCommon
 from .release_matrix import MATRIX_STATES, CreditReleaseMatrixMixin
 
 MONEY = r"\$\s?"
@@ -10,7 +10,7 @@ OVERDUE_ADVICE = rf"or have Overdue Industries pay its overdue invoices \({MONEY
 
 
 @tagged("post_install", "-at_install")
-class TestCreditReleaseMatrix(CreditReleaseMatrixMixin, ArCreditCommon):
+class TestCreditReleaseMatrix(CreditReleaseMatrixMixin, ArCreditSaleCommon):
     """Every release state against order confirmation and invoice posting (issue 18, point 1).
 
     The delivery rows are in ar_collections_credit_stock. Overdue Industries owes 1,650.00, of

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Odoo's own test suites of the modules our add-ons extend, run with our add-ons installed and
+# compared with the same suites without them ("a good citizen in someone else's Odoo", issue 22).
+#   setup/odoo_suites.sh                      run, print the table; non-zero on a failure the reference lacks
+#   setup/odoo_suites.sh --fresh-reference    also rerun the reference even if a result is cached
+# The reference (the same Odoo modules, none of ours) depends only on Odoo's source and this
+# machine: its failing tests are cached under .odoo/odoo_suites/ by a hash of the test files.
+# A failure only with us is run a second time before it counts (a flaky test is reported as such).
+# Environment: AR_SUITES_DB (database name prefix, default ar_suites), AR_SUITES_PORT (HTTP port
+# of the run with our add-ons, default 8269; the reference uses the port + 2), AR_SUITES_ONLY (a
+# space-separated subset of the suites, e.g. "sale sale_stock"), AR_SUITES_REUSE=1 (keep the
+# databases of the previous run: only the suites run again).
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+ODOO_MODULES=(payment payment_stripe account_payment sale sale_stock stock account)
+OURS=(ar_collections ar_collections_cash ar_collections_credit ar_collections_credit_sale ar_collections_credit_stock
+      ar_collections_portal ar_collections_portal_stripe)
+ODOO_ADDONS="$ODOO_SRC/odoo/addons"
+# module -> test paths (account: only its portal and mail tests, the parts our add-ons touch)
+declare -A SUITES=(
+    [payment]="$ODOO_ADDONS/payment/tests"
+    [payment_stripe]="$ODOO_ADDONS/payment_stripe/tests"
+    [account_payment]="$ODOO_ADDONS/account_payment/tests"
+    [sale]="$ODOO_ADDONS/sale/tests"
+    [sale_stock]="$ODOO_ADDONS/sale_stock/tests"
+    [stock]="$ODOO_ADDONS/stock/tests"
+    [account]="$ODOO_ADDONS/account/tests/test_portal_invoice.py $ODOO_ADDONS/account/tests/test_portal_attachment.py
+               $ODOO_ADDONS/account/tests/test_account_move_send.py $ODOO_ADDONS/account/tests/test_mail_tracking_value.py"
+)
+FRESH_REFERENCE=0
+[ "${1:-}" = --fresh-reference ] && FRESH_REFERENCE=1
+if [ -n "${AR_SUITES_ONLY:-}" ]; then
+    read -r -a RUN_MODULES <<<"$AR_SUITES_ONLY"
+else
+    RUN_MODULES=("${ODOO_MODULES[@]}")
+fi
+PREFIX="${AR_SUITES_DB:-ar_suites}"
+PORT="${AR_SUITES_PORT:-8269}"
+WORK="$STATE_DIR/odoo_suites"
+STARTED=$SECONDS
+
+prepare_machine
+cd "$ROOT"
+mkdir -p "$WORK"
+
+all_paths() {
+    local module
+    for module in "${RUN_MODULES[@]}"; do echo ${SUITES[$module]}; done
+}
+
+# The reference's cache key: Odoo's version, the modules and every test file run.
+reference_key() {
+    { cat "$ODOO_SRC/odoo/release.py"; echo "${ODOO_MODULES[*]}";
+      find $(all_paths) -name '*.py' -type f | sort | xargs sha256sum; } | sha256sum | cut -c1-16
+    # (the databases always have every module of ODOO_MODULES; the key covers the suites run)
+}
+
+# build DB ADDONS: a fresh database with ADDONS (comma list) installed, no demo data
+build() {
+    local db="$1" addons="$2" conf="$WORK/$1.conf" port="$3"
+    write_odoo_conf "$conf" "$db" "http_port = $port" "gevent_port = $((port + 1))"
+    if [ "${AR_SUITES_REUSE:-0}" = 1 ] && db_exists "$db"; then return 0; fi
+    drop_db "$db"
+    rm -rf "$STATE_DIR/data/filestore/$db"
+    odoo_bin -c "$conf" -d "$db" -i "$addons" --without-demo=all --stop-after-init --log-level=warn
+}
+
+# run DB NAME PATHS...: the suites on DB, junit report in $WORK/NAME.xml
+run_suites() {
+    local db="$1" name="$2"; shift 2
+    ODOO_RC="$WORK/$db.conf" "$VENV/bin/python" -m pytest -p no:cacheprovider -p no:randomly --odoo-http -q \
+        --junitxml="$WORK/$name.xml" "$@" >"$WORK/$name.log" 2>&1 || true
+    [ -s "$WORK/$name.xml" ] || die "no test report for $name: see $WORK/$name.log"
+}
+
+# failures NAME: "module<TAB>test id" of every failed or erroring test of the report, and the counts
+report() {
+    "$VENV/bin/python" - "$WORK/$1.xml" "$ODOO_ADDONS" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+path, addons = sys.argv[1], sys.argv[2]
+for case in ET.parse(path).iter("testcase"):
+    # classname: odoo.addons.<module>.tests.<file>.<Class> (or the file path without .py)
+    parts = case.get("classname", "").replace("/", ".").split(".")
+    module = parts[parts.index("addons") + 1] if "addons" in parts else "?"
+    state = "passed"
+    for child in case:
+        if child.tag in ("failure", "error"):
+            state = "failed"
+        elif child.tag == "skipped" and state == "passed":
+            state = "skipped"
+    print(f"{state}\t{module}\t{case.get('classname')}.{case.get('name')}")
+PY
+}
+
+key=$(reference_key)
+REF_CACHE="$WORK/reference-$key.tsv"
+REF_DB="${PREFIX}_ref"
+OURS_DB="${PREFIX}_ours"
+
+log "databases: $OURS_DB (Odoo modules + our add-ons)$([ -s "$REF_CACHE" ] && [ $FRESH_REFERENCE = 0 ] || echo ", $REF_DB (Odoo modules only)")"
+modules=$(IFS=,; echo "${ODOO_MODULES[*]}")
+pids=()
+build "$OURS_DB" "$modules,$(IFS=,; echo "${OURS[*]}")" "$PORT" &
+pids+=($!)
+if [ ! -s "$REF_CACHE" ] || [ $FRESH_REFERENCE = 1 ]; then
+    build "$REF_DB" "$modules" "$((PORT + 2))" &
+    pids+=($!)
+fi
+for pid in "${pids[@]}"; do wait "$pid" || die "building a database failed"; done
+
+log "suites: ${RUN_MODULES[*]}"
+mapfile -t paths < <(all_paths | tr ' ' '\n' | grep -v '^$')
+pids=()
+run_suites "$OURS_DB" ours "${paths[@]}" &
+pids+=($!)
+if [ ! -s "$REF_CACHE" ] || [ $FRESH_REFERENCE = 1 ]; then
+    (run_suites "$REF_DB" ref "${paths[@]}" && report ref >"$REF_CACHE.tmp" && mv "$REF_CACHE.tmp" "$REF_CACHE") &
+    pids+=($!)
+fi
+for pid in "${pids[@]}"; do wait "$pid" || die "running the suites failed"; done
+report ours >"$WORK/ours.tsv"
+
+# A failure only with us runs a second time: it counts if it fails again.
+mapfile -t suspects < <(comm -23 <(awk -F'\t' '$1 == "failed" {print $3}' "$WORK/ours.tsv" | sort -u) \
+                                 <(awk -F'\t' '$1 == "failed" {print $3}' "$REF_CACHE" | sort -u))
+declare -A FLAKY=()
+if [ ${#suspects[@]} -gt 0 ]; then
+    log "running again the ${#suspects[@]} test(s) that failed only with our add-ons"
+    mapfile -t ids < <(printf '%s\n' "${suspects[@]}" | "$VENV/bin/python" -c '
+import re, sys
+for line in sys.stdin:
+    dotted, name = line.strip().rsplit(".", 1)
+    module_path, cls = dotted.rsplit(".", 1)
+    path = module_path.replace("odoo.addons.", sys.argv[1] + "/", 1).replace(".", "/") + ".py"
+    print(f"{path}::{cls}::{name}")' "$ODOO_ADDONS")
+    run_suites "$OURS_DB" again "${ids[@]}"
+    while IFS=$'\t' read -r state _module test; do
+        [ "$state" = failed ] || FLAKY[$test]=1
+    done < <(report again)
+fi
+
+status=0
+printf '\n%-16s %6s %14s %16s %13s\n' suite tests "failures (us)" "failures (ref)" "new failures"
+for module in "${RUN_MODULES[@]}"; do
+    tests=$(awk -F'\t' -v m="$module" '$2 == m' "$WORK/ours.tsv" | wc -l)
+    ours=$(awk -F'\t' -v m="$module" '$1 == "failed" && $2 == m' "$WORK/ours.tsv" | wc -l)
+    ref=$(awk -F'\t' -v m="$module" '$1 == "failed" && $2 == m' "$REF_CACHE" | wc -l)
+    new=0
+    for test in "${suspects[@]}"; do
+        awk -F'\t' -v m="$module" -v t="$test" '$2 == m && $3 == t {found = 1} END {exit !found}' "$WORK/ours.tsv" \
+            && [ -z "${FLAKY[$test]:-}" ] && new=$((new + 1))
+    done
+    printf '%-16s %6s %14s %16s %13s\n' "$module" "$tests" "$ours" "$ref" "$new"
+    [ "$new" = 0 ] || status=1
+done
+for test in "${suspects[@]}"; do
+    if [ -n "${FLAKY[$test]:-}" ]; then echo "flaky (passed when run again): $test"; else echo "NEW FAILURE: $test"; fi
+done
+echo "logs: $WORK/ours.log, $WORK/ref.log (reference cached in $REF_CACHE); $(( (SECONDS - STARTED) / 60 )) min"
+exit $status
