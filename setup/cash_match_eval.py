@@ -97,10 +97,10 @@ def step_seed(args):
     demo_book = load_addon_module(odoo, "ar_collections.tools.demo_book")
     with cr:
         summary = demo_book.generate_ar_book(env, invoices=args.seed_invoices,
-                                             customers=max(1, args.seed_invoices // 10), seed=BOOK_SEED,
+                                             customers=max(1, args.seed_invoices // 10), seed=args.book_seed,
                                              months=SEED_MONTHS)
         env = env(context=dict(env.context, tracking_disable=True, mail_create_nolog=True, mail_notrack=True))
-        rng = random.Random(BOOK_SEED)
+        rng = random.Random(args.book_seed)
         term = env.ref("account.account_payment_term_30days_early_discount")
         partners = env["res.partner"].browse(summary["partner_ids"])
         products = env["product.product"].search([("default_code", "like", "AR-DEMO-")])
@@ -133,7 +133,7 @@ def step_book(args):
         copies = max(1, round(args.invoices / max(1, seed_open)))
         bench_book.grow(cr, copies - 1)
         grown = time.monotonic() - started
-        identity = _give_identity(env)
+        identity = _give_identity(env, args.book_seed)
         cr.execute("ANALYZE res_partner, res_partner_bank, account_move, account_move_line")
         result = {"copies": copies, "seconds_clone": round(grown, 1),
                   "seconds": round(time.monotonic() - started, 1), **identity, **_open_counts(cr)}
@@ -142,7 +142,7 @@ def step_book(args):
         return result
 
 
-def _give_identity(env):
+def _give_identity(env, book_seed=BOOK_SEED):
     """Distinct names for all customers (clones are called "<seed name> #<n>"), a VAT number for
     70 % of them (not US) and a bank account for 80 %."""
     cr = env.cr
@@ -150,7 +150,7 @@ def _give_identity(env):
                     LEFT JOIN res_country c ON c.id = p.country_id
                    WHERE p.ref LIKE 'AR-DEMO-%%' AND p.id = p.commercial_partner_id ORDER BY p.id""")
     rows = cr.fetchall()
-    rng = random.Random(f"ar-cashmatch-identity-{BOOK_SEED}")
+    rng = random.Random(f"ar-cashmatch-identity-{book_seed}")
     names = cash_scenarios.customer_names(rng, len(rows), [country for _id, country in rows])
     vats, accounts = [], []
     for index, ((partner_id, country), name) in enumerate(zip(rows, names, strict=True), start=1):
@@ -213,12 +213,19 @@ def _snapshot(env):
                                    WHERE move_type = 'out_invoice' AND state = 'posted')""")
     customers = {pid: {"name": name, "vat": vat, "country": country, "account": account}
                  for pid, name, vat, country, account in cr.fetchall()}
+    # paid invoices: a customer may pay one again (the duplicate scenario)
+    cr.execute("""SELECT id, name, commercial_partner_id, amount_total FROM account_move
+                   WHERE company_id = %s AND move_type = 'out_invoice' AND state = 'posted'
+                     AND payment_state IN ('paid', 'in_payment') AND currency_id = %s
+                ORDER BY id DESC LIMIT 5000""", [company.id, company.currency_id.id])
+    paid = [{"id": inv_id, "name": name, "partner_id": partner_id, "amount": float(amount)}
+            for inv_id, name, partner_id, amount in cr.fetchall()]
     today = datetime.now().date()
     to_company = {}
     for currency in env["res.currency"].browse({inv["currency_id"] for inv in invoices}):
         to_company[currency.id] = currency._get_conversion_rate(currency, company.currency_id, company, today)
     return {"invoices": invoices, "customers": customers, "company_currency": company.currency_id.id,
-            "to_company": to_company}
+            "to_company": to_company, "paid": paid}
 
 
 def step_generate(args):
@@ -229,7 +236,7 @@ def step_generate(args):
         started = time.monotonic()
         book = _snapshot(env)
         today = datetime.now().date()
-        lines = cash_scenarios.generate(book, args.lines, args.seed, today)
+        lines = cash_scenarios.generate(book, args.lines, args.seed, today, templates=args.templates)
         planned = time.monotonic() - started
         company = env.company
         journal = env["account.journal"].search([
@@ -278,7 +285,7 @@ def step_generate(args):
             [json.dumps([[inv_id, round(amount, 2)] for inv_id, amount in line["truth"]]) for line in lines],
             [line.get("remittance_id") for line in lines],
         ])
-        meta = {"lines": args.lines, "seed": args.seed, "generator": _generator_hash(),
+        meta = {"lines": args.lines, "seed": args.seed, "templates": args.templates, "generator": _generator_hash(),
                 "date": today.isoformat(), "seconds_plan": round(planned, 2),
                 "seconds_remittances": round(advices_seconds, 2), "remittances": len(advices),
                 "seconds_lines": round(lines_seconds, 2),
@@ -492,7 +499,8 @@ def _example(line_id, line, entry, invoices, outcome):
 def _run_step(args, step, database, *extra):
     cmd = [sys.executable, os.path.abspath(__file__), "-c", args.config, "-d", database, "--step", step,
            "--lines", str(args.lines), "--invoices", str(args.invoices), "--seed", str(args.seed),
-           "--seed-invoices", str(args.seed_invoices), *extra]
+           "--seed-invoices", str(args.seed_invoices), "--templates", args.templates,
+           "--book-seed", str(args.book_seed), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TZ="UTC"), check=False)
     found = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if proc.returncode or not found:
@@ -572,7 +580,7 @@ def _prepare(args, names):
         built["book"] = _run_step(args, "book", book_db)
         echo(f"cashmatch: book {built['book']['invoices']:,} invoices, {built['book']['open_invoices']:,} open, "
              f"{built['book']['customers_with_open']:,} customers with open invoices, in {built['book']['seconds']} s")
-    want = {"lines": args.lines, "seed": args.seed, "generator": _generator_hash()}
+    want = {"lines": args.lines, "seed": args.seed, "templates": args.templates, "generator": _generator_hash()}
     have = json.loads(_param_or_none(args, lines_db, GENERATED_PARAM) or "{}")
     if built or not have or any(have.get(k) != v for k, v in want.items()):
         _ensure_current(args, book_db)
@@ -631,7 +639,10 @@ def _goals(report):
     else:
         speed_status = (f"n/a at this size ({lines:,} lines, {open_invoices:,} open; "
                         f"{speed:.0f} lines/s, the goal needs {need:.0f})")
+    duplicates = report["ours"].get("duplicate", {}).get("auto", 0)
     return [
+        {"goal": "no duplicate payment applied", "value": str(duplicates),
+         "status": "met" if not duplicates else "NOT met"},
         {"goal": f"automatic matches >= {GOAL_AUTO:.0%} of lines", "value": _pct(total["auto_rate"]),
          "status": "met" if total["auto_rate"] >= GOAL_AUTO else "NOT met"},
         {"goal": f"wrong matches < {GOAL_WRONG:.1%} of automatic matches",
@@ -651,9 +662,11 @@ def _variants(rows):
 
 def orchestrate(args):
     started = time.monotonic()
-    prefix = args.database
+    # another book seed or template set: databases of their own (the hold-out run keeps the tuned one)
+    prefix = args.database + (f"_b{args.book_seed}" if args.book_seed != BOOK_SEED else "")
+    lines_prefix = f"{prefix}_{args.invoices}" + (f"_t{args.templates}" if args.templates != "A" else "")
     names = {"seed": f"{prefix}_seed_{args.seed_invoices}", "book": f"{prefix}_{args.invoices}",
-             "lines": f"{prefix}_{args.invoices}_lines", "run": f"{prefix}_{args.invoices}_run"}
+             "lines": f"{lines_prefix}_lines", "run": f"{lines_prefix}_run"}
     if args.rescore:
         for key in ("lines", "run"):
             if not bench._db_exists(args, names[key]):
@@ -672,7 +685,8 @@ def orchestrate(args):
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": bench._machine(
             argparse.Namespace(**{**vars(args), "database": names["run"] if not args.rescore else names["lines"]})),
-        "databases": names, "lines": args.lines, "seed": args.seed, "built": built, "generated": generated,
+        "databases": names, "lines": args.lines, "seed": args.seed, "templates": args.templates,
+        "book_seed": args.book_seed, "built": built, "generated": generated,
         "book": {k: ours[k] for k in ("invoices", "open_invoices", "customers_with_open",
                                       "customers_with_bank_account")},
         "run": {k: ours.get(k) for k in ("seconds", "calls", "queries", "batches", "error", "lines_done",
@@ -709,8 +723,8 @@ def _print(report):
     seconds = run.get("seconds")
     print_table([
         ("book", f"{book['open_invoices']:,} open invoices ({book['invoices']:,} in all), "
-                 f"{book['customers_with_open']:,} customers with open invoices"),
-        ("bank lines", f"{report['lines']:,} (seed {report['seed']}), "
+                 f"{book['customers_with_open']:,} customers with open invoices (book seed {report['book_seed']})"),
+        ("bank lines", f"{report['lines']:,} (seed {report['seed']}, templates {report['templates']}), "
                        f"{report['generated'].get('remittances', 0):,} remittance advices"),
         ("ours: wall time", "-" if seconds is None else
          f"{seconds:.1f} s in {run['calls']} scheduled calls, {run.get('lines_done') or 0:,} lines done, "
@@ -767,6 +781,9 @@ def main(argv=None):
     parser.add_argument("--lines", type=int, default=10_000, help="incoming bank lines to generate")
     parser.add_argument("--invoices", type=int, default=50_000, help="open invoices of the book (about)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the bank lines")
+    parser.add_argument("--templates", choices=sorted(cash_scenarios.LABELS), default="A",
+                        help="label templates: A (tuned on), B (hold-out)")
+    parser.add_argument("--book-seed", type=int, default=BOOK_SEED, help="seed of the book (customers, invoices)")
     parser.add_argument("--seed-invoices", type=int, default=SEED_INVOICES,
                         help="invoices of the ORM-generated seed book that is cloned")
     parser.add_argument("--json", default=os.path.join(REPO, ".odoo", "cashmatch", "results.json"))

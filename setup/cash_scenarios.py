@@ -28,7 +28,16 @@ discount        one invoice under an early-payment-discount term, paid discounte
 fx              one invoice in another currency than the company's: paid in that currency on
                 the company-currency account (the line has the foreign amount), or converted
                 by the customer's bank (only the company-currency amount)
+duplicate       an invoice already paid is paid again, its number in the label: nothing may be
+                applied (truth: no invoice); an automatic match of it is a duplicate payment
 ==============  =================================================================================
+
+Labels are written from one of two template sets (``templates``): "A", the set the matcher is
+tuned on, and "B", a hold-out set of other phrasings and other layouts of the same statement
+formats, for the second scorer run. Either way about half of the labels come wrapped the way banks
+deliver them (:func:`bank_format`): SEPA keywords, MT940 ``:86:`` sub-fields, Dutch ``/TRTP/``,
+ACH ``RMR*IV``, Fedwire ``/OBI/``, UK ``REF.``, CAMT ``<Ustrd>``/``<Strd>``; references come
+shortened too (two-digit year, sequence number only), and payers' legal forms written otherwise.
 
 Every invoice is paid by at most one line, so the truth of a line never depends on the order the
 lines are matched in. Bank lines come as from a bank file: no customer set, the payer's name
@@ -55,7 +64,9 @@ SHARES = {
     "discount": 0.02,
     "fx": 0.02,
 }
-SCENARIOS = tuple(SHARES)
+# Lines paying an invoice already paid (taken from "exact"); only when the book has paid invoices.
+DUPLICATE_SHARE = 0.02
+SCENARIOS = (*SHARES, "duplicate")
 # Share of the book's customers with a known bank account, and with a VAT number.
 BANK_ACCOUNT_SHARE = 0.80
 VAT_SHARE = 0.70
@@ -99,6 +110,22 @@ ONE_REF_LABELS = (
 )
 MULTI_REF_LABELS = ("Invoices {refs}", "{refs}", "Payment {refs}", "INV {refs} {name}", "Settlement of {refs}")
 REMITTANCE_LABELS = ("{rem}", "Remittance {rem}", "Payment advice {rem}", "{name} {rem}", "PAYMENT REF {rem}")
+# The hold-out set: never looked at while tuning the matcher.
+LABELS = {
+    "A": {"none": NO_REF_LABELS, "one": ONE_REF_LABELS, "multi": MULTI_REF_LABELS, "remittance": REMITTANCE_LABELS,
+          "separators": (" ", ", ", " + ", ";"),
+          "formats": {"plain": 50, "sepa": 8, "mt940": 8, "dutch": 8, "ach": 6, "fedwire": 5, "uk": 5, "camt": 10}},
+    "B": {"none": ("Overschrijving", "Pago", "Bonifico", "Remittance", "Transfer ref {custref}", "Acct {custref}",
+                   "Invoice payment", "Rg. bezahlt", "Paiement fournisseur {date}", "Purchase order {po}"),
+          "one": ("Inv. {ref}", "RE: {ref}", "Payment for invoice no. {ref}", "{ref}/{po}", "Ref {ref} Cust {custref}",
+                  "Factuur {ref}", "Fattura n. {ref}", "Invoice#{ref}", "{date} {ref}", "Rg.Nr. {ref} vom {date}",
+                  "{ref} - {name}", "Our ref {po} your ref {ref}"),
+          "multi": ("Inv. {refs}", "RE {refs}", "Factures {refs}", "{refs} {name}", "Rechnungen {refs}"),
+          "remittance": ("Avis {rem}", "{rem} see remittance", "Payment advice no. {rem}", "REMIT {rem}"),
+          "separators": (" / ", " & ", "|", " and ", ","),
+          "formats": {"plain": 40, "sepa_b": 10, "mt940_b": 10, "dutch_b": 10, "ach_b": 6, "fedwire_b": 6,
+                      "uk_b": 6, "camt_strd": 12}},
+}
 SEPARATORS_RE = re.compile(r"[^0-9A-Za-z]+")
 
 
@@ -168,7 +195,7 @@ def _number_positions(ref):
 
 
 CHAR_TYPOS = ("substitute", "drop", "swap")
-FORMAT_TYPOS = ("spaces", "punctuation", "no_prefix", "lower", "no_zeros")
+FORMAT_TYPOS = ("spaces", "punctuation", "no_prefix", "lower", "no_zeros", "two_digit_year", "sequence_only")
 
 
 def mistype(rng, ref, kind):
@@ -201,12 +228,25 @@ def mistype(rng, ref, kind):
     if kind == "no_zeros":
         stripped = re.sub(r"(?<=[^0-9])0+(?=[0-9])", "", ref)
         return stripped if stripped != ref else None
+    if kind == "two_digit_year":
+        shortened = re.sub(r"(?<![0-9])20([0-9]{2})(?=[^0-9])", r"\1", ref, count=1)
+        return shortened if shortened != ref else None
+    if kind == "sequence_only" and len(parts) > 1 and parts[-1].isdigit():
+        return rng.choice((parts[-1], str(int(parts[-1])), f"#{int(parts[-1])}", f"no {int(parts[-1])}"))
     return None
 
 
+LEGAL_FORM_SPELLINGS = {"B.V.": "BV", "N.V.": "NV", "BV": "B.V.", "NV": "N.V.", "GmbH": "GMBH", "Ltd": "Limited",
+                        "Inc.": "Inc", "SARL": "S.A.R.L.", "SA": "S.A.", "Corp.": "Corporation", "SAS": "S.A.S."}
+
+
 def bank_name(rng, name):
-    """The payer's name as the bank file gives it: as is, upper case, or without its legal form."""
+    """The payer's name as the bank file gives it: as is, upper case, without its legal form or
+    with the legal form written otherwise ("B.V." / "BV")."""
     roll = rng.random()
+    words = name.split()
+    if roll < 0.15 and words[-1] in LEGAL_FORM_SPELLINGS:
+        return " ".join(words[:-1] + [LEGAL_FORM_SPELLINGS[words[-1]]])
     if roll < 0.5:
         return name
     if roll < 0.8:
@@ -298,7 +338,60 @@ class _Pool:
         return None, []
 
 
-def generate(book, lines, seed, today, shares=None):
+def _chunks(text, width):
+    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+
+
+def bank_format(rng, line, style):
+    """The label of ``line`` (its ``payment_ref``: the remittance text the payer wrote) as the
+    bank delivers it in ``style``; ``line["refs"]`` are the references typed, if any."""
+    text, name = line["payment_ref"], (line.get("partner_name") or "").upper()[:35]
+    refs = line.get("refs") or []
+    account = (line.get("account_number") or "").replace(" ", "")
+    if style == "sepa":
+        return f"EREF+NOTPROVIDED SVWZ+{text}"
+    if style == "sepa_b":
+        eref = refs[0] if len(refs) == 1 and rng.random() < 0.5 else "NOTPROVIDED"
+        return f"SVWZ+{text} EREF+{eref} KREF+K{rng.randint(10 ** 8, 10 ** 9)} ABWA+{name}"
+    if style in ("mt940", "mt940_b"):
+        body = ("EREF+NOTPROVIDED" if style == "mt940" else "") + f"SVWZ+{text}"
+        fields = "".join(f"?{20 + i}{chunk}" for i, chunk in enumerate(_chunks(body, 27)[:10]))
+        head = "166?00GUTSCHRIFT?109310" if style == "mt940" else "051?00SEPA-UEBERWEISUNG GUTSCHR?10931"
+        names = "".join(f"?{32 + i}{chunk}" for i, chunk in enumerate(_chunks(name, 27)[:2]))
+        return f"{head}{fields}?30{rng.choice(('COBADEFFXXX', 'DEUTDEFFXXX'))}?31{account}{names}"
+    if style == "dutch":
+        return (f"/TRTP/SEPA OVERBOEKING/IBAN/{account}/BIC/{rng.choice(('ABNANL2A', 'INGBNL2A', 'RABONL2U'))}"
+                f"/NAME/{name}/REMI/{text}/EREF/NOTPROVIDED")
+    if style == "dutch_b":
+        eref = refs[0] if len(refs) == 1 and rng.random() < 0.5 else "NOTPROVIDED"
+        return f"/TRTP/SEPA OVERBOEKING/IBAN/{account}/BIC/INGBNL2A/NAME/{name}/REMI/USTD//{text}/EREF/{eref}"
+    if style in ("ach", "ach_b"):
+        if refs:
+            sep = "\\" if style == "ach" else "~"
+            rmr = "".join(f"RMR*IV*{ref}*{line['amount'] / len(refs):.2f}{sep}" for ref in refs)
+            return (f"ACH CREDIT {name} CCD " if style == "ach" else f"ORIG CO NAME:{name} ADDENDA: ") + rmr + \
+                f"N1*PR*{name}{sep}"
+        return f"ACH CREDIT {name} CCD PMT INFO:{text}"
+    if style == "fedwire":
+        return f"FEDWIRE CREDIT VIA: {rng.choice(('CITIBANK N.A.', 'BANK OF AMERICA'))} /OBI/{text} ORG={name}"
+    if style == "fedwire_b":
+        rfb = f" /RFB/{refs[0]}" if len(refs) == 1 else ""
+        return f"WIRE IN B/O: {name} /OBI/{text}{rfb}"
+    if style == "uk":
+        return f"FASTER PAYMENT {name} REF.{refs[0] if len(refs) == 1 else text}"
+    if style == "uk_b":
+        return f"BGC {name} REF:{(refs[0] if len(refs) == 1 else text).replace(' ', '')}"
+    if style == "camt":
+        return f"<RmtInf><Ustrd>{text}</Ustrd></RmtInf>"
+    if style == "camt_strd" and refs:
+        return "<RmtInf><Strd>" + "".join(f"<RfrdDocInf><Nb>{ref}</Nb></RfrdDocInf>" for ref in refs) + \
+            "</Strd></RmtInf>"
+    if style == "camt_strd":
+        return f"<RmtInf><Ustrd>{text}</Ustrd></RmtInf>"
+    return text
+
+
+def generate(book, lines, seed, today, shares=None, templates="A"):
     """``lines`` incoming bank lines over ``book``, with their truth.
 
     :param book: {"invoices": [{id, name, payment_reference, partner_id, currency_id, residual,
@@ -311,11 +404,15 @@ def generate(book, lines, seed, today, shares=None):
         truth's amounts are), ``partner_id`` (the truth's customer), ``truth`` [(invoice id,
         amount)], ``remittance`` (None or {name, partner_id, lines: [(invoice id, number, amount)]})
     """
-    rng = random.Random(seed)
-    book = {**book, "today": today}
+    rng = random.Random(f"{seed}-{templates}")
+    labels = LABELS[templates]
+    book = {**book, "today": today, "labels": labels}
     pool = _Pool(book["invoices"], book["company_currency"])
     customers = book["customers"]
     shares = dict(shares or SHARES)
+    if book.get("paid") and "duplicate" not in shares:
+        shares["exact"] -= DUPLICATE_SHARE
+        shares["duplicate"] = DUPLICATE_SHARE
     if not pool.discounted:
         shares["exact"] += shares.pop("discount")
     if not pool.foreign:
@@ -343,6 +440,11 @@ def generate(book, lines, seed, today, shares=None):
         line.setdefault("remittance", None)
         line["scenario"] = scenario
         line["amount"] = _cents(line["amount"])
+        style = rng.choices(tuple(labels["formats"]), tuple(labels["formats"].values()))[0]
+        if not line.get("remittance") or style == "plain":
+            line["payment_ref"] = bank_format(rng, line, style)
+            line["variant"] += "" if style == "plain" else f" [{style}]"
+        line.pop("refs", None)
         out.append(line)
     return out
 
@@ -379,17 +481,17 @@ def _one_invoice_line(rng, pool, customers, ids=None):
     return inv, _payer(rng, customers, inv["partner_id"])
 
 
-def _make_exact(rng, pool, customers, _book, _index, _names):
+def _make_exact(rng, pool, customers, book, _index, _names):
     inv, payer = _one_invoice_line(rng, pool, customers)
     if not inv:
         return None
-    template = rng.choice(ONE_REF_LABELS)
+    template, ref = rng.choice(book["labels"]["one"]), _ref_of(rng, inv)
     return {**payer, "variant": "one reference", "amount": inv["residual"], "partner_id": inv["partner_id"],
-            "payment_ref": _fill(rng, template, name=payer["partner_name"], ref=_ref_of(rng, inv)),
+            "payment_ref": _fill(rng, template, name=payer["partner_name"], ref=ref), "refs": [ref],
             "truth": [(inv["id"], inv["residual"])]}
 
 
-def _make_typo(rng, pool, customers, _book, _index, names_by_amount):
+def _make_typo(rng, pool, customers, book, _index, names_by_amount):
     inv_id = pool.one(rng)
     if inv_id is None:
         return None
@@ -403,9 +505,9 @@ def _make_typo(rng, pool, customers, _book, _index, names_by_amount):
         return None  # another open invoice of the same amount: an artefact of the cloned book
     pool.take([inv_id])
     payer = _payer(rng, customers, inv["partner_id"])
-    template = rng.choice(ONE_REF_LABELS)
+    template = rng.choice(book["labels"]["one"])
     return {**payer, "variant": kind, "amount": inv["residual"], "partner_id": inv["partner_id"],
-            "payment_ref": _fill(rng, template, name=payer["partner_name"], ref=typed),
+            "payment_ref": _fill(rng, template, name=payer["partner_name"], ref=typed), "refs": [typed],
             "truth": [(inv["id"], inv["residual"])]}
 
 
@@ -427,7 +529,7 @@ def _customer_with_up_to(rng, pool, size):
     return partner, free, size
 
 
-def _make_multi(rng, pool, customers, _book, _index, _names):
+def _make_multi(rng, pool, customers, book, _index, _names):
     partner, free, size = _customer_with_up_to(rng, pool, rng.choices((2, 3, 4, 5, 6), (35, 25, 18, 12, 10))[0])
     if not partner:
         return None
@@ -443,16 +545,17 @@ def _make_multi(rng, pool, customers, _book, _index, _names):
         listing, refs = "no reference", []
     payer = _payer(rng, customers, partner, account=bool(refs) or rng.random() < 0.9)
     if refs:
-        joined = rng.choice((" ", ", ", " + ", ";")).join(refs) + (" ETC" if listing == "some references" else "")
-        label = _fill(rng, rng.choice(MULTI_REF_LABELS), name=payer["partner_name"], refs=joined)
+        joined = rng.choice(book["labels"]["separators"]).join(refs) + (" ETC" if listing == "some references" else "")
+        label = _fill(rng, rng.choice(book["labels"]["multi"]), name=payer["partner_name"], refs=joined)
     else:
-        label = _fill(rng, rng.choice(NO_REF_LABELS))
+        label = _fill(rng, rng.choice(book["labels"]["none"]))
     total = sum(inv["residual"] for inv in invs)
     return {**payer, "variant": f"{'oldest' if oldest else 'any'} {size}, {listing}", "amount": total,
-            "partner_id": partner, "payment_ref": label, "truth": [(inv["id"], inv["residual"]) for inv in invs]}
+            "partner_id": partner, "payment_ref": label, "refs": refs,
+            "truth": [(inv["id"], inv["residual"]) for inv in invs]}
 
 
-def _make_short(rng, pool, customers, _book, _index, _names):
+def _make_short(rng, pool, customers, book, _index, _names):
     inv, payer = _one_invoice_line(rng, pool, customers)
     if not inv:
         return None
@@ -469,13 +572,14 @@ def _make_short(rng, pool, customers, _book, _index, _names):
     gap = max(0.01, min(gap, residual - 0.01))
     paid = _cents(residual - gap)
     with_ref = rng.random() < 0.85
-    label = _fill(rng, rng.choice(ONE_REF_LABELS if with_ref else NO_REF_LABELS), name=payer["partner_name"],
-                  ref=_ref_of(rng, inv))
+    template, ref = rng.choice(book["labels"]["one" if with_ref else "none"]), _ref_of(rng, inv)
+    label = _fill(rng, template, name=payer["partner_name"], ref=ref)
     return {**payer, "variant": variant + ("" if with_ref else ", no reference"), "amount": paid,
-            "partner_id": inv["partner_id"], "payment_ref": label, "truth": [(inv["id"], paid)]}
+            "partner_id": inv["partner_id"], "payment_ref": label, "refs": [ref] if with_ref else [],
+            "truth": [(inv["id"], paid)]}
 
 
-def _make_overpay(rng, pool, customers, _book, _index, _names):
+def _make_overpay(rng, pool, customers, book, _index, _names):
     inv, payer = _one_invoice_line(rng, pool, customers)
     if not inv:
         return None
@@ -488,12 +592,13 @@ def _make_overpay(rng, pool, customers, _book, _index, _names):
         paid, variant = (int(residual / step) + 1) * step, "rounded up"
     else:
         paid, variant = residual + rng.choice((15.0, 25.0, 50.0, 120.0)), "a fee paid twice"
-    label = _fill(rng, rng.choice(ONE_REF_LABELS), name=payer["partner_name"], ref=_ref_of(rng, inv))
+    template, ref = rng.choice(book["labels"]["one"]), _ref_of(rng, inv)
+    label = _fill(rng, template, name=payer["partner_name"], ref=ref)
     return {**payer, "variant": variant, "amount": _cents(paid), "partner_id": inv["partner_id"],
-            "payment_ref": label, "truth": [(inv["id"], residual)]}
+            "payment_ref": label, "refs": [ref], "truth": [(inv["id"], residual)]}
 
 
-def _make_missing_ref(rng, pool, customers, _book, _index, _names):
+def _make_missing_ref(rng, pool, customers, book, _index, _names):
     roll = rng.random()
     how = "bank account" if roll < 0.8 else "VAT in label" if roll < 0.9 else "name only"
     partner, free = pool.customer_with(rng, 1)
@@ -506,7 +611,7 @@ def _make_missing_ref(rng, pool, customers, _book, _index, _names):
     inv_id = free[0] if rng.random() < 0.6 else rng.choice(free)
     inv = pool.take([inv_id])[0]
     payer = _payer(rng, customers, partner, account=how == "bank account")
-    label = _fill(rng, rng.choice(NO_REF_LABELS))
+    label = _fill(rng, rng.choice(book["labels"]["none"]))
     if how == "VAT in label":
         label = f"{label} {cust['vat']}"
     elif how == "name only":
@@ -515,7 +620,7 @@ def _make_missing_ref(rng, pool, customers, _book, _index, _names):
             "truth": [(inv["id"], inv["residual"])]}
 
 
-def _make_wrong_partner(rng, pool, customers, _book, index, _names):
+def _make_wrong_partner(rng, pool, customers, book, index, _names):
     inv_id = pool.one(rng)
     if inv_id is None:
         return None
@@ -523,15 +628,16 @@ def _make_wrong_partner(rng, pool, customers, _book, index, _names):
     cust = customers[inv["partner_id"]]
     with_ref = rng.random() < 0.5
     unknown = bank_account(rng, rng.choice(tuple(IBAN_LENGTH)), 90_000_000 + index) if rng.random() < 0.8 else None
-    label = _fill(rng, rng.choice(ONE_REF_LABELS if with_ref else NO_REF_LABELS), ref=_ref_of(rng, inv),
-                  name="")
+    template, ref = rng.choice(book["labels"]["one" if with_ref else "none"]), _ref_of(rng, inv)
+    label = _fill(rng, template, ref=ref, name="")
     return {"partner_name": misspelt_name(rng, cust["name"]), "account_number": unknown,
+            "refs": [ref] if with_ref else [],
             "variant": ("with reference" if with_ref else "no reference") + (", unknown account" if unknown else ""),
             "amount": inv["residual"], "partner_id": inv["partner_id"], "payment_ref": label,
             "truth": [(inv["id"], inv["residual"])]}
 
 
-def _make_remittance(rng, pool, customers, _book, index, _names):
+def _make_remittance(rng, pool, customers, book, index, _names):
     partner, free, size = _customer_with_up_to(rng, pool, rng.choices((2, 3, 4, 5, 6), (30, 25, 20, 15, 10))[0])
     if not partner:
         return None
@@ -550,7 +656,7 @@ def _make_remittance(rng, pool, customers, _book, index, _names):
     payer = _payer(rng, customers, partner, account=not with_ref or rng.random() < 0.8)
     if not with_ref and not payer["account_number"]:
         return None
-    label = _fill(rng, rng.choice(REMITTANCE_LABELS if with_ref else NO_REF_LABELS), rem=name,
+    label = _fill(rng, rng.choice(book["labels"]["remittance" if with_ref else "none"]), rem=name,
                   name=payer["partner_name"])
     return {**payer, "variant": variant + ("" if with_ref else ", no reference"), "amount": sum(amounts),
             "partner_id": partner, "payment_ref": label,
@@ -568,25 +674,26 @@ def _make_discount(rng, pool, customers, book, _index, _names):
     if not inv:
         return None
     with_ref = rng.random() < 0.8
-    label = _fill(rng, rng.choice(ONE_REF_LABELS if with_ref else NO_REF_LABELS), name=payer["partner_name"],
-                  ref=_ref_of(rng, inv))
+    template, ref = rng.choice(book["labels"]["one" if with_ref else "none"]), _ref_of(rng, inv)
+    label = _fill(rng, template, name=payer["partner_name"], ref=ref)
     # paid within the discount period (a bank line dated in it, not after today)
     start = inv["invoice_date"]
     date = min(book["today"], start + timedelta(days=rng.randint(0, max(0, (inv["discount_date"] - start).days))))
     return {**payer, "variant": "with reference" if with_ref else "no reference", "date": date,
             "amount": inv["discount_residual"], "partner_id": inv["partner_id"], "payment_ref": label,
-            "truth": [(inv["id"], inv["discount_residual"])]}
+            "refs": [ref] if with_ref else [], "truth": [(inv["id"], inv["discount_residual"])]}
 
 
 def _make_fx(rng, pool, customers, book, _index, _names):
     inv, payer = _one_invoice_line(rng, pool, customers, pool.foreign)
     if not inv:
         return None
-    label = _fill(rng, rng.choice(ONE_REF_LABELS), name=payer["partner_name"], ref=_ref_of(rng, inv))
+    template, ref = rng.choice(book["labels"]["one"]), _ref_of(rng, inv)
+    label = _fill(rng, template, name=payer["partner_name"], ref=ref)
     rate = book["to_company"][inv["currency_id"]]
     # the bank converts at its own rate: within half a percent of the company's
     converted = _cents(inv["residual"] * rate * (1 + rng.uniform(-0.005, 0.005)))
-    common = {**payer, "partner_id": inv["partner_id"], "payment_ref": label, "amount": converted}
+    common = {**payer, "partner_id": inv["partner_id"], "payment_ref": label, "amount": converted, "refs": [ref]}
     if rng.random() < 0.7:
         return {**common, "variant": "paid in the invoice's currency", "foreign_currency_id": inv["currency_id"],
                 "amount_currency": inv["residual"], "currency_id": inv["currency_id"],
@@ -594,10 +701,25 @@ def _make_fx(rng, pool, customers, book, _index, _names):
     return {**common, "variant": "converted by the payer's bank", "truth": [(inv["id"], converted)]}
 
 
+def _make_duplicate(rng, _pool, customers, book, _index, _names):
+    """An invoice already paid, paid again: its number in the label, its amount (the customer's
+    accounts payable paid it twice). Nothing of the line may be applied to another invoice."""
+    inv = rng.choice(book["paid"])
+    if inv["partner_id"] not in customers:
+        return None
+    payer = _payer(rng, customers, inv["partner_id"])
+    typed = inv["name"] if rng.random() < 0.6 else mistype(rng, inv["name"], rng.choice(FORMAT_TYPOS[:5])) \
+        or inv["name"]
+    template = rng.choice(book["labels"]["one"])
+    return {**payer, "variant": "paid invoice paid again", "amount": inv["amount"], "partner_id": inv["partner_id"],
+            "payment_ref": _fill(rng, template, name=payer["partner_name"], ref=typed), "refs": [typed],
+            "truth": []}
+
+
 _SCENARIO_MAKERS = {
     "exact": _make_exact, "typo": _make_typo, "multi": _make_multi, "short": _make_short,
     "overpay": _make_overpay, "missing_ref": _make_missing_ref, "wrong_partner": _make_wrong_partner,
-    "remittance": _make_remittance, "discount": _make_discount, "fx": _make_fx,
+    "remittance": _make_remittance, "discount": _make_discount, "fx": _make_fx, "duplicate": _make_duplicate,
 }
 
 

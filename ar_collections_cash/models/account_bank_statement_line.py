@@ -296,7 +296,8 @@ class AccountBankStatementLine(models.Model):
         if not keys and not numbers:
             return []
         self.env.cr.execute(SQL("""
-            SELECT id, commercial_partner_id, name, payment_reference, currency_id, date, state, payment_state
+            SELECT id, commercial_partner_id, name, payment_reference, currency_id, date, state, payment_state,
+                   amount_total
               FROM account_move
              WHERE company_id = %(company)s AND move_type = 'out_invoice' AND state IN ('posted', 'cancel')
                AND name IS NOT NULL AND name != '/'
@@ -307,9 +308,11 @@ class AccountBankStatementLine(models.Model):
         """, company=company.id, keys=list(keys), numbers=list(numbers)))
         return [cash_matching.Invoice(
             id=inv_id, partner_id=partner_id, name=name, payment_reference=payment_ref or "",
-            currency_id=currency_id, residual=0.0, date_due=date,
+            # not open: its residual is its total, what a second payment of it would bring
+            currency_id=currency_id, residual=amount_total, date_due=date,
             status="cancel" if state == "cancel" else payment_state,
-        ) for inv_id, partner_id, name, payment_ref, currency_id, date, state, payment_state in self.env.cr.fetchall()]
+        ) for inv_id, partner_id, name, payment_ref, currency_id, date, state, payment_state, amount_total
+            in self.env.cr.fetchall()]
 
     def _ar_cash_remittances(self, company, matcher):
         """Open remittance advices of ``company`` and the bank lines of ``self`` they belong to:

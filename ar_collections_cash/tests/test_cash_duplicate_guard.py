@@ -78,3 +78,26 @@ class TestCashDuplicateGuard(ArCashCommon):
         self.assertEqual(matcher.invoices[paid.id].status, "paid")
         with self.assertQueryCount(1):
             batch._ar_cash_named_closed(self.company, matcher)
+
+    def test_paid_invoice_named_in_an_unknown_layout_is_caught_by_number_and_amount(self):
+        paid = self._ar_invoice(self.payer, 377.0, days_overdue=10)
+        self._ar_pay(paid, 377.0)
+        self._ar_invoice(self.payer, 377.0, days_overdue=5)
+        _prefix, year, number = paid.name.split("/")
+        st_line = self._ar_bank_line(377.0, f"RG {int(number)} vom Jahr {year}", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self._ar_assert_queued_because(st_line, f"names {paid.name} which is already paid (its number and amount)")
+
+    def test_typo_naming_another_customers_paid_invoice_still_finds_the_payers_invoice(self):
+        """Invoice numbers are dense: a mistyped number often names some other invoice. Paid,
+        of another customer and of another amount, it is not this payer paying it again."""
+        others = self._ar_invoice(self.other_customer, 55.0, days_overdue=30)
+        others.payment_reference = "PAYREF-12345"
+        self._ar_pay(others, 55.0)
+        invoice = self._ar_invoice(self.payer, 777.0, days_overdue=3)
+        invoice.payment_reference = "PAYREF-12346"
+        st_line = self._ar_bank_line(777.0, "PAYREF12345", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.invoice_ids, invoice)
+        self.assertIn(f"the number written is {others.name}", match.signals)

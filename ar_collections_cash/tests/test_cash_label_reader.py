@@ -56,6 +56,15 @@ class TestCashLabelReader(BaseCase):
         self.assertEqual(reading.names, ["NORDLICHT HANDELS GMBH"])
         self.assertEqual(reading.accounts, ["DE89370400440532013000"])
 
+    def test_mt940_sepa_keyword_glued_to_the_previous_value(self):
+        reading = read("166?00GUTSCHRIFT?20EREF+NOTPROVIDEDSVWZ+RE INV/2026/00?21123?32NORTHWIND")
+        self.assertEqual(reading.text, "RE INV/2026/00123")
+
+    def test_dutch_unstructured_sub_tag(self):
+        reading = read("/TRTP/SEPA OVERBOEKING/IBAN/NL91ABNA0417164300/BIC/INGBNL2A/NAME/ACME/REMI/USTD//25.09.2026 "
+                       "INV/2025/09470/EREF/NOTPROVIDED")
+        self.assertEqual(reading.text, "25.09.2026 INV/2025/09470")
+
     def test_dutch_structured_86(self):
         reading = read("/TRTP/SEPA OVERBOEKING/IBAN/NL91ABNA0417164300/BIC/ABNANL2A/NAME/Dijkstra Bouw B.V."
                        "/REMI/INV 2026 00012/EREF/NOTPROVIDED")

@@ -22,6 +22,7 @@ from . import label_reader
 SPLIT_RE = re.compile(r"[^0-9A-Za-z/_.#-]+")
 NON_ALNUM_RE = re.compile(r"[^0-9A-Z]+")
 PARTS_RE = re.compile(r"[0-9]+|[A-Z]+")
+WORD_PARTS_RE = re.compile(r"[/_.#-]+")
 # Relative tolerance between the bank's and the company's exchange rates.
 FX_TOLERANCE = 0.02
 # Words of a label searched together for a reference: "INV 2026 00012" is three words.
@@ -224,6 +225,7 @@ class CashMatcher:
         # invoices of the company that are not open, named in some label of the batch (add_closed)
         self.closed_index = {}
         self.closed_canonical_index = {}
+        self.closed_by_number = {}
         self.readings = {}
         self.partners = partners
         self.bank_accounts = bank_accounts
@@ -282,6 +284,9 @@ class CashMatcher:
             self.invoices[inv.id] = inv
             self.open[inv.id] = 0.0
             self._index(inv, self.closed_index, self.closed_canonical_index)
+            number = sequence_number(inv.name)
+            if number:
+                self.closed_by_number.setdefault(number, []).append(inv.id)
 
     def reading(self, line):
         """The bank line's text read by :func:`label_reader.read` (once per line)."""
@@ -354,6 +359,15 @@ class CashMatcher:
                 if i + n > len(words):
                     break
                 yield " ".join(words[i:i + n])
+        for word in words:
+            # a reference glued to more by a separator ("INV/2026/00012/4500123", "PO77-INV-2026-12"):
+            # its runs of parts too
+            parts = [p for p in WORD_PARTS_RE.split(word) if p]
+            if len(parts) > 2:
+                for i in range(len(parts)):
+                    for n in range(2, min(len(parts) - i, MAX_WINDOW) + 1):
+                        if n < len(parts):
+                            yield "/".join(parts[i:i + n])
 
     @staticmethod
     def _reference_text(reading):
@@ -365,8 +379,10 @@ class CashMatcher:
         if not hits and not window.split(" ", 1)[0].isalpha():
             # a leading word ("INV", "PAYMENT") adds nothing: the window after it has the same parts
             canon = canonical(window)
-            # "INV/26/00012": a year in two digits only next to the invoice's prefix ("26.12" is a date)
-            if canon and (len(canon.partition("#")[0]) > 2 or not window[:1].isdigit()):
+            # "INV/26/00012": a year in two digits only next to the invoice's prefix and before a
+            # padded sequence number ("26.12", "USTD/25/09" are dates)
+            if canon and (len(canon.partition("#")[0]) > 2 or (
+                    not window[:1].isdigit() and len(re.findall(r"[0-9]+", window)[-1]) >= 3)):
                 hits = canonical_index.get(canon)
         return hits
 
@@ -485,6 +501,9 @@ class CashMatcher:
         elif payers:
             fuzzy = self.fuzzy_references(line, payers)
             sequence = [] if fuzzy or name_only or closed else self.sequence_references(line, payers)
+            if fuzzy and closed:
+                fuzzy = [(i, f"{how} (the number written is {', '.join(self.invoices[c].name for c, _s in closed)}, "
+                          f"another customer's)") for i, how in fuzzy]
             if fuzzy:
                 suggestions.extend(self._from_references(line, fuzzy, payers, name_only, "reference_fuzzy"))
             elif sequence:
@@ -504,7 +523,9 @@ class CashMatcher:
                                 suggestions.append(sug)
         if not payers and not refs:
             suggestions.extend(self._from_amount_only(line))
-        against = self._evidence_against(refs, closed, payers, name_only)
+        against = self._evidence_against(line, refs, closed, payers, name_only)
+        if not refs and not closed:
+            against += self._paid_again(line, payers, name_only)
         best = {}
         for sug in suggestions:
             if sug is None:
@@ -526,11 +547,34 @@ class CashMatcher:
                 sug.signals.extend(against)
         return ranked[:limit]
 
-    def _evidence_against(self, refs, closed, payers, name_only):
+    def _paid_again(self, line, payers, name_only):
+        """A number of the label is the sequence number of an invoice that is not open, of the
+        payer's group (or of anyone when the payer is unknown), whose total is the amount received:
+        that invoice paid again, however its number was written."""
+        reasons = []
+        for number in {int(n) for n in re.findall(r"[0-9]{1,9}", line.label or "")}:
+            for inv_id in self.closed_by_number.get(number, ()):
+                inv = self.invoices[inv_id]
+                if inv.currency_id == line.currency_id and self.same(inv.residual, line.amount, line) and (
+                        not payers or name_only or any(self.same_group(inv.partner_id, p) for p in payers)):
+                    reasons.append(f"names {inv.name} {CLOSED_REASONS.get(inv.status, 'which is not open')}"
+                                   f" (its number and amount)")
+        return reasons
+
+    def _typo_of_another(self, inv_id, line, payers, name_only):
+        """A closed invoice named by a payer identified by account, VAT or the line's partner, of
+        another group than the payer's and of another amount than received: not this payer paying
+        it again but a mistyped number of the payer's own (numbers are dense: a typo names some
+        other invoice)."""
+        inv = self.invoices[inv_id]
+        return bool(payers) and not name_only and not self.same(inv.residual, line.amount, line) \
+            and not any(self.same_group(inv.partner_id, p) for p in payers)
+
+    def _evidence_against(self, line, refs, closed, payers, name_only):
         """Why no match of this line may be applied without a person: the label names an
         invoice that is paid, cancelled, or another customer's than the identified payer."""
         reasons = [f"names {self.invoices[i].name} {CLOSED_REASONS.get(self.invoices[i].status, 'which is not open')}"
-                   for i, _how in closed]
+                   for i, _how in closed if not self._typo_of_another(i, line, payers, name_only)]
         if payers and not name_only:
             reasons += [f"names {self.invoices[i].name}, an invoice of another customer than the payer"
                         for i, _how in refs

@@ -29,7 +29,8 @@ EMPTY_VALUES = {"", "NOTPROVIDED", "NONREF", "NONE", "NOREF", "N/A", "NA", "-", 
 # German SEPA keywords (DFÜ agreement, annex 3): reference fields, remittance text, other party.
 SEPA_KEYS = ("EREF", "KREF", "MREF", "CRED", "DEBT", "COAM", "OAMT", "SVWZ", "ABWA", "ABWE", "IBAN", "BIC",
              "REMI", "PURP")
-SEPA_RE = re.compile(r"\b(" + "|".join(SEPA_KEYS) + r")\+")
+# no word boundary: in a glued MT940 :86: a keyword follows the previous value directly ("NOTPROVIDEDSVWZ+")
+SEPA_RE = re.compile("(" + "|".join(SEPA_KEYS) + r")\+")
 SEPA_REFERENCE_KEYS = {"EREF", "KREF"}
 SEPA_TEXT_KEYS = {"SVWZ", "REMI"}
 # MT940 :86: sub-fields "?NN".
@@ -243,7 +244,8 @@ def _read_dutch(text, reading):
         if not value:
             continue
         if tag in ("REMI", "USTD"):
-            texts.append(value)
+            # "/REMI/USTD//text": the sub-tag of an unstructured remittance is not text
+            texts.append(re.sub(r"^(?:USTD|STRD)/+", "", value))
         elif tag in ("EREF", "CDTRREF", "PREF"):
             reading.references.append(Reference(value, normalize(value), "field"))
         elif tag in ("NAME", "ORDP", "ULTD"):
