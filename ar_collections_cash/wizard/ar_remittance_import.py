@@ -215,7 +215,10 @@ class ArRemittanceImport(models.TransientModel):
                 "payment_reference, invoice, amount, and optionally partner, date, currency.",
                 row=header_index + 1, missing=", ".join(missing),
                 header=" | ".join(h[:40] for h in header[:12]) or "-"))
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        # strict: a quoted cell that never closes (or garbage after its closing quote) is an error
+        # of the file, whatever csv.field_size_limit the process has (odoo-bin raises it to 500 MB,
+        # so the rest of the file would otherwise be read as one cell)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         rows, errors = [], []
         try:
             for cells in reader:
