@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from cli_common import REPO, echo, load_addon_module  # setup/ is the script's folder
 
-OUR_MODULES = ("ar_collections", "ar_collections_credit", "ar_collections_portal")
+OUR_MODULES = ("ar_collections", "ar_collections_credit", "ar_collections_credit_sale", "ar_collections_portal")
 PEER_MODULES = ("account_credit_control", "account_financial_risk")
 SEED_INVOICES = 1000  # the ORM-generated seed book; clones make up the rest
 # Open invoices of the customers of the credit check and statement rows.
@@ -230,6 +230,173 @@ def step_dunning_oca(args):
                 "peak_rss_mb": _peak_rss_mb(), **_book_size(cr)}
 
 
+def _reset_outputs(cr):
+    """Forget what an earlier end-to-end run produced (queued emails, letters, portal tokens),
+    so that each run renders everything anew."""
+    _reset_runs(cr)
+    cr.execute("DELETE FROM ir_attachment WHERE res_model IN ('ar.dunning.message', 'credit.control.communication')")
+    cr.execute("DELETE FROM mail_mail")
+    cr.execute("DELETE FROM mail_message WHERE model IN ('res.partner', 'credit.control.communication')"
+               " AND message_type IN ('comment', 'notification')")
+    cr.execute("UPDATE account_move SET access_token = NULL WHERE access_token IS NOT NULL")
+
+
+def _count_calls(cls, name, stats):
+    """Wrap ``cls.name`` to count its calls and the seconds they take into ``stats``."""
+    original = getattr(cls, name)
+
+    def wrapper(*args, **kwargs):
+        started = time.monotonic()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            stats["calls"] += 1
+            stats["seconds"] += time.monotonic() - started
+
+    setattr(cls, name, wrapper)
+
+
+def _e2e_setup(env):
+    """What both sides need before sending: a sender address (reminders refuse to leave without
+    one) and a document layout (printing asks for one first)."""
+    if not env.company.email:
+        env.company.email = "billing@bench.example"
+    if not env.company.external_report_layout_id:
+        env.company.external_report_layout_id = env.ref("web.external_layout_standard")
+
+
+def step_e2e_ours(args):
+    """End to end: the dunning run (decide + queue), then the dispatch cron until nothing is
+    left: every email rendered into the mail queue, every letter PDF, every call activity.
+
+    The policy reminds each invoice at the level it has reached (the go-live option), as
+    OCA's computation does, so that the letters of the last level are part of the run."""
+    _odoo, cr, env = _odoo_env(args)
+    with cr:
+        _reset_outputs(cr)
+        _e2e_setup(env)
+        env.company.ar_dunning_policy_id.jump_to_reached = True
+        cr.commit()  # pylint: disable=invalid-commit
+        wkhtmltopdf = {"calls": 0, "seconds": 0.0}
+        letters = {"calls": 0, "seconds": 0.0}
+        _count_calls(type(env["ir.actions.report"]), "_run_wkhtmltopdf", wkhtmltopdf)
+        Message = type(env["ar.dunning.message"])
+        _count_calls(Message, "_ar_render_letters", letters)
+        # a letter rendered alone (its batch failed) is part of the letters' time too
+        _count_calls(Message, "_ar_dispatch_letter", letters)
+        cr.execute("SELECT COALESCE(MAX(id), 0) FROM mail_mail")
+        first_mail = cr.fetchone()[0]
+        cr.sql_log_count = 0
+        started = time.monotonic()
+        run_calls = _cron_until_done(env, "ar_collections.ir_cron_dunning_run")
+        run_seconds = time.monotonic() - started
+        dispatch_calls = _cron_until_done(env, "ar_collections.ir_cron_dunning_dispatch")
+        seconds = time.monotonic() - started
+        queries = cr.sql_log_count
+        cr.execute("SELECT channel, state, COUNT(*) FROM ar_dunning_message GROUP BY 1, 2")
+        reminders = {f"{channel} {state}": count for channel, state, count in cr.fetchall()}
+        cr.execute("SELECT COUNT(*) FROM mail_mail WHERE id > %s", [first_mail])
+        emails = cr.fetchone()[0]
+        cr.execute("SELECT COUNT(*) FROM ir_attachment WHERE res_model = 'ar.dunning.message'"
+                   " AND mimetype = 'application/pdf'")
+        letter_count = cr.fetchone()[0]
+        cr.execute("SELECT COUNT(*) FROM ar_dunning_message WHERE channel = 'phone' AND activity_id IS NOT NULL")
+        calls = cr.fetchone()[0]
+        return {"seconds": seconds, "run_seconds": run_seconds, "dispatch_seconds": seconds - run_seconds,
+                "queries": queries, "run_calls": run_calls, "dispatch_calls": dispatch_calls,
+                "reminders": reminders, "emails_queued": emails, "letters": letter_count,
+                "call_activities": calls, "letter_seconds": letters["seconds"],
+                "seconds_per_letter": letters["seconds"] / letter_count if letter_count else None,
+                "wkhtmltopdf_calls": wkhtmltopdf["calls"], "wkhtmltopdf_seconds": wkhtmltopdf["seconds"],
+                "peak_rss_mb": _peak_rss_mb(), **_book_size(cr)}
+
+
+def _cron_until_done(env, xmlid):
+    """Call a batch cron the way Odoo 18's scheduler does: one batch per call, a commit
+    after each, again while its progress says work remains. Returns the number of calls."""
+    cr = env.cr
+    cron = env.ref(xmlid)
+    job = cron.with_user(cron.user_id)
+    calls = 0
+    while True:
+        progress = env["ir.cron.progress"].create({"cron_id": cron.id})
+        cr.commit()  # pylint: disable=invalid-commit
+        job.with_context(ir_cron_progress_id=progress.id)._callback(cron.cron_name, cron.ir_actions_server_id.id)
+        cr.commit()  # pylint: disable=invalid-commit
+        calls += 1
+        env.invalidate_all()
+        if not progress.remaining:
+            return calls
+
+
+def step_e2e_oca(args):
+    """OCA credit control end to end, as its user does it: compute the lines, mark them to be
+    sent, generate its emails (into the mail queue, as ours) and print its letters with its
+    own report. OCA's first run puts every invoice at its first level (it climbs one level
+    per run), and a line has one channel: its collector switches to "letter" the lines of
+    the invoices overdue as long as our letter level's (OCA's lines are editable), so that
+    both print letters for the same customers (ours also emails them)."""
+    odoo, cr, env = _odoo_env(args)
+    with cr:
+        _reset_outputs(cr)
+        _e2e_setup(env)
+        ours = env.company.ar_dunning_policy_id.level_ids.filtered(lambda lvl: lvl.offset_days >= 0)
+        letter_days = min((lvl.offset_days for lvl in ours if "letter" in lvl._get_channels()), default=None)
+        cr.commit()  # pylint: disable=invalid-commit
+        cr.sql_log_count = 0
+        started = time.monotonic()
+        run = env["credit.control.run"].create({
+            "date": datetime.now().date(), "company_id": env.company.id,
+            "policy_ids": [(6, 0, env.company.credit_policy_id.ids)]})
+        run.generate_credit_lines()
+        cr.commit()  # pylint: disable=invalid-commit
+        lines = env["credit.control.line"].search([("run_id", "=", run.id), ("state", "=", "draft")])
+        if letter_days is not None:
+            letter_due = run.date - timedelta(days=letter_days)
+            lines.filtered(lambda line: line.date_due <= letter_due).write({"channel": "letter"})
+        env["credit.control.marker"].create({"name": "to_be_sent", "line_ids": [(6, 0, lines.ids)]}).mark_lines()
+        cr.commit()  # pylint: disable=invalid-commit
+        email_lines = lines.filtered(lambda line: line.channel == "email")
+        if email_lines:
+            # into the mail queue, as ours: the mail cron sends them
+            env["credit.control.emailer"].with_context(mail_notify_force_send=False).create(
+                {"line_ids": [(6, 0, email_lines.ids)]}).email_lines()
+            cr.commit()  # pylint: disable=invalid-commit
+        letters_started = time.monotonic()
+        letter_lines = lines.filtered(lambda line: line.channel == "letter")
+        comms = env["credit.control.communication"]
+        mode, excluded = "none", 0.0
+        if letter_lines:
+            action = env["credit.control.printer"].create({"line_ids": [(6, 0, letter_lines.ids)]}).print_lines()
+            comms = comms.browse(action["context"]["active_ids"])
+            report = env.ref("account_credit_control.credit_control_summary")
+            Report = env["ir.actions.report"]
+            mode = "all letters in one call"
+            attempt = time.monotonic()
+            try:
+                with cr.savepoint():
+                    content, _type = Report._render_qweb_pdf(report, comms.ids)
+                if not content:
+                    raise odoo.exceptions.UserError("empty PDF")
+            except Exception as error:  # pylint: disable=broad-except
+                # Debian's wkhtmltopdf (unpatched Qt) renders one HTML file per call: one letter per call
+                mode = f"one letter per call (all in one call failed: {type(error).__name__})"
+                excluded = time.monotonic() - attempt
+                for comm in comms:
+                    Report._render_qweb_pdf(report, comm.ids)
+            cr.commit()  # pylint: disable=invalid-commit
+        seconds = time.monotonic() - started - excluded
+        letter_seconds = time.monotonic() - letters_started - excluded
+        queries = cr.sql_log_count
+        cr.execute("SELECT COUNT(*) FROM mail_mail")
+        emails = cr.fetchone()[0]
+        return {"seconds": seconds, "queries": queries, "lines": len(lines), "email_lines": len(email_lines),
+                "letter_lines": len(letter_lines), "emails_queued": emails, "letters": len(comms),
+                "letter_mode": mode, "letter_seconds": letter_seconds, "excluded_seconds": excluded,
+                "seconds_per_letter": letter_seconds / len(comms) if comms else None,
+                "peak_rss_mb": _peak_rss_mb(), **_book_size(cr)}
+
+
 # The lower bound of the aging: one aggregate over the open receivable items, by customer
 # and bucket, no as-of logic (today's residuals are already on the items).
 AGING_LOWER_BOUND_SQL = """
@@ -414,8 +581,9 @@ def _prepare_database(args):
         _set_source_hash(args, seed_db)
     elif _get_source_hash(args, seed_db) != _source_hash():
         echo(f"bench: the add-ons changed since {seed_db} was built: updating them there")
-        subprocess.run(_odoo_cmd(args, "-u", ",".join(OUR_MODULES), "--stop-after-init", "--log-level=warn",
-                                 database=seed_db), check=True, env=dict(os.environ, TZ="UTC"))
+        # -i too: an add-on added to OUR_MODULES since (the sales bridge) is installed
+        subprocess.run(_odoo_cmd(args, "-i", ",".join(OUR_MODULES), "-u", ",".join(OUR_MODULES), "--stop-after-init",
+                                 "--log-level=warn", database=seed_db), check=True, env=dict(os.environ, TZ="UTC"))
         _set_source_hash(args, seed_db)
     _copy_database(args, seed_db, args.database)
 
@@ -544,6 +712,15 @@ def _table(report):
     rows.append((f"statement page, {STATEMENT_CUSTOMER_INVOICES} open inv, {stmt['requests']} GETs",
                  "", f"median {_fmt_s(stmt['median'])}, p95 {_fmt_s(stmt['p95'])}", "-", "-", "-", "-",
                  f"{stmt['peak_rss_mb']:.0f} / -"))
+    ours, oca = report["e2e"]["ours"], report["e2e"]["oca"]
+    rows.append(("end to end (run + emails + letters + calls) vs OCA", f"{ours['invoices']:,} inv",
+                 _fmt_s(ours["seconds"]), _fmt_s(oca["seconds"]), f"{_ratio(ours['seconds'], oca['seconds'])}",
+                 f"{ours['queries']:,}", f"{oca['queries']:,}",
+                 f"{ours['peak_rss_mb']:.0f} / {oca['peak_rss_mb']:.0f}"))
+    per_letter = [side["seconds_per_letter"] for side in (ours, oca)]
+    rows.append((f"letter PDF, per letter ({ours['letters']:,} ours / {oca['letters']:,} OCA)", "",
+                 _fmt_s(per_letter[0]) if per_letter[0] else "-", _fmt_s(per_letter[1]) if per_letter[1] else "-",
+                 f"{_ratio(*per_letter)}" if all(per_letter) else "-", "-", "-", "-"))
     widths = [max(len(str(row[i])) for row in (head, *rows)) for i in range(len(head))]
     lines = [" | ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(head)),
              "-|-".join("-" * width for width in widths)]
@@ -571,6 +748,11 @@ def orchestrate(args):
     report["aging"] = _run_step(args, "aging")
     report["credit"] = _run_step(args, "credit")
     report["statement"] = _statement_row(args, report["big"].pop("statement_url"))
+    # last: it fills the mail queue and the letters; one run each (minutes at 100k)
+    _vacuum(args)
+    report["e2e"] = {"ours": _run_step(args, "e2e_ours"), "oca": _run_step(args, "e2e_oca")}
+    echo(f"bench: end to end ours {report['e2e']['ours']['seconds']:.1f} s, "
+         f"OCA {report['e2e']['oca']['seconds']:.1f} s")
     report["seconds"] = round(time.monotonic() - started, 1)
     table = _table(report)
     report["table"] = table
@@ -606,7 +788,8 @@ def _peer_versions(args):
 
 
 STEPS = {"seed": step_seed, "grow": step_grow, "big": step_big, "dunning_ours": step_dunning_ours,
-         "dunning_oca": step_dunning_oca, "aging": step_aging, "credit": step_credit}
+         "dunning_oca": step_dunning_oca, "aging": step_aging, "credit": step_credit,
+         "e2e_ours": step_e2e_ours, "e2e_oca": step_e2e_oca}
 
 
 def main(argv=None):

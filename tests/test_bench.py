@@ -7,6 +7,7 @@ that does not depend on the machine: the credit check's query count does not gro
 with the customer's open invoices.
 """
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -60,3 +61,15 @@ def test_bench_runs_end_to_end(tmp_path):
     statement = report["statement"]
     assert statement["requests"] == 50
     assert 0 < statement["median"] <= statement["p95"]
+
+    # end to end: both sides queue their emails and print their letters on the same book
+    ours, oca = report["e2e"]["ours"], report["e2e"]["oca"]
+    assert ours["invoices"] == oca["invoices"] == sizes[2]
+    assert ours["emails_queued"] > 0 and oca["emails_queued"] > 0
+    assert ours["letters"] > 0 and oca["letters"] > 0, "both print the letters of the last level"
+    assert ours["call_activities"] > 0
+    assert not any(key.endswith(" failed") for key in ours["reminders"]), ours["reminders"]
+    # the letters go many per wkhtmltopdf call (50), in batches of the dispatch queue
+    assert ours["wkhtmltopdf_calls"] <= math.ceil(ours["letters"] / 50) + 1, ours
+    assert ours["seconds"] > 0 and oca["seconds"] > 0 and ours["seconds_per_letter"] > 0
+    assert "end to end" in report["table"] and "letter PDF, per letter" in report["table"]
