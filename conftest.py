@@ -17,6 +17,19 @@ _tours = {"started": 0, "passed": 0}
 _browser_skips = []
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ar_shared_test_company(load_registry):  # pylint: disable=redefined-outer-name,unused-argument
+    """The company the add-on test classes start from, built once per test database."""
+    import odoo  # pylint: disable=import-outside-toplevel
+
+    from odoo.addons.ar_collections.tests.common import ensure_shared_company  # pylint: disable=import-outside-toplevel
+    registry = odoo.modules.registry.Registry(odoo.tools.config["db_name"])
+    if "ar.dunning.policy" not in registry:
+        return
+    with registry.cursor() as cr:
+        ensure_shared_company(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}))
+
+
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", default=False,
                      help="also run the slow reliability tests (setup/test.sh --slow)")
@@ -32,12 +45,43 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
-def pytest_sessionstart(session):
-    # the reliability tests append their figures here (ar_collections/tests/run_summary.py)
-    handle, path = tempfile.mkstemp(prefix="ar_run_summary_", suffix=".jsonl")
-    os.close(handle)
-    os.environ["AR_RUN_SUMMARY"] = path
+def _is_xdist_worker(config):
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    # The reliability tests append their figures here (ar_collections/tests/run_summary.py).
+    # Set before xdist starts its workers, which inherit the environment and write to the same file.
+    if not _is_xdist_worker(config):
+        handle, path = tempfile.mkstemp(prefix="ar_run_summary_", suffix=".jsonl")
+        os.close(handle)
+        os.environ["AR_RUN_SUMMARY"] = path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Two workers (``-n 2``): each add-on test class goes whole to one worker (its set-up is
+    paid once); the process tests of ``tests/`` go together to one worker, which builds their
+    template databases once."""
+    from xdist.scheduler import LoadScopeScheduling  # pylint: disable=import-outside-toplevel
+
+    class ArScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return "tests/" if nodeid.startswith("tests/") else super()._split_scope(nodeid)
+
+    return ArScheduling(config, log)
+
+
+def pytest_sessionstart(session):  # pylint: disable=unused-argument
     _start_tour_counter()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # pylint: disable=unused-argument
+    """A worker's tour count, added to the run's."""
+    counts = json.loads(getattr(node, "workeroutput", {}).get("ar_tours", "{}"))
+    for key, value in counts.items():
+        _tours[key] += value
 
 
 def _start_tour_counter():
@@ -93,6 +137,8 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session, exitstatus):
+def pytest_sessionfinish(session, exitstatus):  # pylint: disable=unused-argument
+    if _is_xdist_worker(session.config):
+        session.config.workeroutput["ar_tours"] = json.dumps(_tours)
     if _browser_skips and session.exitstatus == 0:
         session.exitstatus = 1

@@ -12,7 +12,7 @@ PG_PASSWORD="${AR_PG_PASSWORD:-odoo}"
 PG_HOST="${AR_PG_HOST:-127.0.0.1}"
 PG_PORT="${AR_PG_PORT:-5432}"
 PYTHON="${AR_PYTHON:-python3.11}"
-APT_PACKAGES=(postgresql libldap2-dev libsasl2-dev libpq-dev wkhtmltopdf chromium fonts-dejavu-core)
+APT_PACKAGES=(postgresql libldap2-dev libsasl2-dev libpq-dev wkhtmltopdf chromium fonts-dejavu-core gettext)
 
 log() { printf '\033[1m[ar]\033[0m %s\n' "$*" >&2; }
 die() { printf '[ar] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -79,7 +79,8 @@ pip_install() {
 ensure_venv() {
     local stamp="$VENV/.ar-requirements.sha" want
     command -v "$PYTHON" >/dev/null || PYTHON=python3
-    want=$(cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/setup/constraints.txt" | sha1sum | cut -d' ' -f1)
+    want=$(cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-test.txt" \
+        "$ROOT/setup/constraints.txt" | sha1sum | cut -d' ' -f1)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
         return 0
     fi
@@ -88,7 +89,7 @@ ensure_venv() {
     # Some of Odoo's pinned sdists (e.g. psycopg2, python-ldap) need setuptools<70 to build;
     # PIP_CONSTRAINT also reaches pip's isolated build environments.
     pip_install --upgrade "pip<25" wheel "setuptools<70"
-    pip_install -r "$ODOO_SRC/requirements.txt" -r "$ROOT/requirements.txt"
+    pip_install -r "$ODOO_SRC/requirements.txt" -r "$ROOT/requirements.txt" -r "$ROOT/requirements-test.txt"
     # Make `import odoo` resolve to $ODOO_SRC without copying Odoo into the venv.
     local site
     site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')

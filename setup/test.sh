@@ -2,16 +2,34 @@
 # Install what is missing, build a fresh test database, lint, and run every test.
 #   setup/test.sh            lint + all tests (add-on tests, cross-add-on, browser)
 #   setup/test.sh --slow     also the slow reliability tests (10-trial kill test on a large book)
+#   setup/test.sh --odoo-runner   also the add-ons' tests under Odoo's own runner (setup/odoo_runner.sh)
+#   setup/test.sh --odoo-suites   also Odoo's suites of the modules we extend, with and without
+#                                 our add-ons (setup/odoo_suites.sh)
 #   setup/test.sh [pytest args...]   extra arguments go to pytest (e.g. -k portal)
 # Exit code is non-zero on any lint error or test failure.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ADDONS=(ar_collections ar_collections_cash ar_collections_credit ar_collections_credit_stock ar_collections_portal
-        ar_collections_portal_stripe)
+ADDONS=(ar_collections ar_collections_cash ar_collections_credit ar_collections_credit_sale
+        ar_collections_credit_stock ar_collections_portal ar_collections_portal_stripe)
 # Installed in the test database only: proves a channel is added in three files.
 TEST_ADDONS=(test_ar_collections_channel)
+# Odoo modules the tests also need: the payment QR code on reminder letters
+ODOO_TEST_MODULES=(account_qr_code_sepa)
 TEST_DB="${AR_TEST_DB:-ar_test}"
+# Two pytest workers, one per core (AR_TEST_WORKERS=0: one process, e.g. to debug)
+WORKERS="${AR_TEST_WORKERS:-2}"
 CONF="$STATE_DIR/test.conf"
+
+ODOO_RUNNER=0
+ODOO_SUITES=0
+PYTEST_ARGS=()
+for arg in "$@"; do
+    case "$arg" in
+        --odoo-runner) ODOO_RUNNER=1 ;;
+        --odoo-suites) ODOO_SUITES=1 ;;
+        *) PYTEST_ARGS+=("$arg") ;;
+    esac
+done
 
 prepare_machine
 cd "$ROOT"
@@ -28,11 +46,25 @@ log "lint: pylint-odoo"
 log "fresh test database $TEST_DB"
 write_odoo_conf "$CONF" "$TEST_DB"
 drop_db "$TEST_DB"
-odoo_bin -c "$CONF" -d "$TEST_DB" -i "$(IFS=,; echo "${ADDONS[*]} ${TEST_ADDONS[*]}" | tr ' ' ,)" \
+odoo_bin -c "$CONF" -d "$TEST_DB" -i "$(IFS=,; echo "${ADDONS[*]} ${TEST_ADDONS[*]} ${ODOO_TEST_MODULES[*]}" | tr ' ' ,)" \
     --without-demo=all --stop-after-init --log-level=warn
 
-log "tests (pytest-odoo)"
+log "i18n: the .pot files know every term of the code"
+"$ROOT/setup/i18n.sh" check "$TEST_DB"
+
+log "tests (pytest-odoo, $WORKERS workers)"
 export ODOO_RC="$CONF" AR_ODOO_CONF="$CONF"
+# pytest-odoo gives each xdist worker its own copy of the test database (createdb/dropdb)
+export PGHOST="$PG_HOST" PGPORT="$PG_PORT" PGUSER="$PG_USER" PGPASSWORD="$PG_PASSWORD"
 status=0
-"$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-http "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests "$@" || status=$?
+"$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-http -n "$WORKERS" --durations=25 \
+    "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} || status=$?
+if [ "$ODOO_RUNNER" = 1 ]; then
+    log "Odoo's own test runner on the add-ons' tests"
+    "$ROOT/setup/odoo_runner.sh" || status=1
+fi
+if [ "$ODOO_SUITES" = 1 ]; then
+    log "Odoo's suites of the modules we extend, with and without our add-ons"
+    "$ROOT/setup/odoo_suites.sh" || status=1
+fi
 exit $status

@@ -6,11 +6,42 @@ from odoo.tests import new_test_user
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MockEmail
 
+# The company every test class of the suite starts from, built once per test database by
+# ``ensure_shared_company`` (the suite's conftest calls it): loading a chart of accounts is the
+# largest part of a class set-up. Without it (Odoo's own test runner), each class builds its own.
+SHARED_COMPANY_XMLID = "__ar_tests__.company_1_data"
+
+
+def ensure_shared_company(env):
+    """Create and commit, if missing, the company ``AccountTestInvoicingCommon`` would build for
+    each class (generic chart, fiscal country as Odoo's helper sets it)."""
+    if env.ref(SHARED_COMPANY_XMLID, raise_if_not_found=False):
+        return
+    company = env["res.company"].create({"name": "company_1_data"})
+    chart = env["account.chart.template"]
+    chart.try_loading(chart._guess_chart_template(company.country_id), company=company, install_demo=False)
+    if not company.account_fiscal_country_id:
+        company.account_fiscal_country_id = env.ref("base.us")
+    module, name = SHARED_COMPANY_XMLID.split(".")
+    env["ir.model.data"].create({"module": module, "name": name, "model": "res.company", "res_id": company.id,
+                                 "noupdate": True})
+    env.cr.commit()
+
 
 class ArCollectionsCommon(AccountTestInvoicingCommon, MockEmail):
     """The AR scenario shared by the AR Collections tests: a company with its
     default dunning policy, a collector, a manager, a billing clerk, and
     customers with overdue, partially paid and not-yet-due invoices."""
+
+    @classmethod
+    def setup_independent_company(cls, **kwargs):
+        # The pre-built company when the class wants the default one; each class's changes to it
+        # are rolled back with the class, as those to a company it built would be.
+        company = cls.env.ref(SHARED_COMPANY_XMLID, raise_if_not_found=False)
+        if not company or kwargs or cls.country_code or cls.chart_template:
+            return super().setup_independent_company(**kwargs)
+        cls.env.user.company_ids = [Command.link(company.id)]
+        return company
 
     @classmethod
     def setUpClass(cls):
