@@ -1,6 +1,7 @@
 """Helpers for tests that drive separate Odoo processes and scratch databases."""
 
 import configparser
+import json
 import os
 import subprocess
 import sys
@@ -104,3 +105,12 @@ def odoo_shell_process(db, code):
     proc.stdin.close()
     proc.stdin = None  # so that communicate() only reads
     return proc
+
+
+def shell_json(db, code, marker, addons_dir=None):
+    """Run ``code`` in `odoo shell` on ``db`` and return the JSON it printed after ``marker``
+    (on a line of its own)."""
+    out = odoo_shell(db, code, addons_dir=addons_dir).stdout
+    line = next((line for line in out.splitlines() if line.startswith(marker)), None)
+    assert line is not None, f"the shell printed no {marker!r} line:\n{out[-3000:]}"
+    return json.loads(line[len(marker):])

@@ -7,10 +7,9 @@ over every record with its id and values; the matcher goes on. A fresh install o
 alone has no cash application; installing ar_collections_cash afterwards brings it.
 """
 
-import json
-
 import pytest
 
+from . import odoo_process
 from .odoo_process import create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
 
 MARKER = "AR-CASH:"
@@ -88,9 +87,7 @@ print({MARKER!r} + json.dumps({{"status": line.ar_match_status, "reconciled": li
 
 
 def shell_json(db, code, addons_dir=None):
-    out = odoo_shell(db, code, addons_dir=addons_dir).stdout
-    line = next(line for line in out.splitlines() if line.startswith(MARKER))
-    return json.loads(line[len(MARKER):])
+    return odoo_process.shell_json(db, code, MARKER, addons_dir=addons_dir)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,10 @@ combinations of channels on the default policy's levels and on a policy of their
 and a dunning run on the same day queues the same reminders as before the upgrade.
 """
 
-import json
-
 import pytest
 
 from .conftest import OLD_ADDONS as ADDONS
-from .odoo_process import create_db, drop_db, odoo_shell, run_odoo, scratch_name
+from .odoo_process import create_db, drop_db, odoo_shell, run_odoo, scratch_name, shell_json
 
 MARKER = "AR-CHANNELS:"
 
@@ -70,9 +68,7 @@ print({MARKER!r} + json.dumps({{'levels': levels, 'reminders': reminders}}))
 
 
 def read(db, addons_dir=None):
-    out = odoo_shell(db, READ, addons_dir=addons_dir).stdout
-    line = next(line for line in out.splitlines() if line.startswith(MARKER))
-    return json.loads(line[len(MARKER):])
+    return shell_json(db, READ, MARKER, addons_dir=addons_dir)
 
 
 @pytest.fixture

@@ -6,13 +6,12 @@ leave all of it alone: on a database created by the last released code (3c7411a,
 was updatable) and on one created by the current code (the next upgrade).
 """
 
-import json
 from pathlib import Path
 
 import pytest
 
 from .conftest import OLD_ADDONS
-from .odoo_process import ROOT, create_db, drop_db, odoo_shell, run_odoo, scratch_name
+from .odoo_process import ROOT, create_db, drop_db, odoo_shell, run_odoo, scratch_name, shell_json
 
 # The add-ons as OLD_COMMIT had them, and those split out of them since (their records moved there).
 ADDONS = OLD_ADDONS
@@ -89,9 +88,7 @@ print({MARKER!r} + json.dumps({{'code': odoo.addons.ar_collections.__path__[0], 
 
 def read_config(db, addons_dir=None):
     """The configuration of ``db``, read by the code in ``addons_dir`` (default: the working tree)."""
-    out = odoo_shell(db, READ, addons_dir=addons_dir).stdout
-    line = next(line for line in out.splitlines() if line.startswith(MARKER))
-    read = json.loads(line[len(MARKER):])
+    read = shell_json(db, READ, MARKER, addons_dir=addons_dir)
     assert Path(read["code"]).parent == Path(addons_dir or ROOT), f"read by the add-ons in {read['code']}"
     return read["config"]
 

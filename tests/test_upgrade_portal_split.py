@@ -6,11 +6,9 @@ working tree: the bridge gets installed in that same upgrade and every record, i
 kept. And the portal alone installs on a database without payment_stripe.
 """
 
-import json
-
 import pytest
 
-from .odoo_process import create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
+from .odoo_process import create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name, shell_json
 
 ADDONS = ("ar_collections", "ar_collections_portal")
 BRIDGE = "ar_collections_portal_stripe"
@@ -95,9 +93,7 @@ print({MARKER!r} + json.dumps(state))
 
 
 def read_state(db, addons_dir=None):
-    out = odoo_shell(db, READ, addons_dir=addons_dir).stdout
-    line = next(line for line in out.splitlines() if line.startswith(MARKER))
-    return json.loads(line[len(MARKER):])
+    return shell_json(db, READ, MARKER, addons_dir=addons_dir)
 
 
 @pytest.fixture
@@ -154,7 +150,7 @@ def test_portal_installs_without_stripe():
     create_db(name)
     try:
         run_odoo(name, "-i", "ar_collections_portal", "--without-demo=all", "--stop-after-init")
-        out = odoo_shell(name, f"""
+        state = shell_json(name, f"""
 import json
 modules = env["ir.module.module"].search([("name", "in", ["ar_collections_portal", {BRIDGE!r}, "payment_stripe"])])
 print({MARKER!r} + json.dumps({{
@@ -162,8 +158,7 @@ print({MARKER!r} + json.dumps({{
     "routes": "/my/statement/transaction" in str(env["ir.http"].routing_map()),
     "autopay": "ar.autopay.mandate" in env,
 }}))
-""").stdout
-        state = json.loads(next(line for line in out.splitlines() if line.startswith(MARKER))[len(MARKER):])
+""", MARKER)
         assert state["modules"] == {"ar_collections_portal": "installed", BRIDGE: "uninstalled",
                                     "payment_stripe": "uninstalled"}
         assert state["routes"], "the statement's payment route is served"

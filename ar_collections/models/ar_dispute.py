@@ -3,7 +3,6 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
 
 OPEN_STAGES = ("new", "review")
 # Disputes escalated per scheduler call.
@@ -297,28 +296,8 @@ class ArDispute(models.Model):
     def _check_without_other_open_dispute(self):  # named to run after the checks of the values
         """An invoice is in one open dispute at most, whoever opens it (portal, back office)
         and however many requests open one at the same time."""
-        disputes = self.filtered("is_open")
-        if not disputes:
-            return
-        self._ar_lock_invoices(disputes.invoice_ids)
-        others = self.sudo().search([("is_open", "=", True), ("invoice_ids", "in", disputes.invoice_ids.ids)])
-        for dispute in disputes:
-            busy = (others - dispute).invoice_ids & dispute.invoice_ids
-            if busy:
-                raise ValidationError(self.env._(
-                    "%(invoices)s already in an open dispute: resolve or cancel it first.",
-                    invoices=", ".join(busy.mapped("name"))))
-
-    def _ar_lock_invoices(self, invoices):
-        """Serialize the transactions that check ``invoices`` for open records.
-
-        A row lock alone is not enough: Odoo's transactions are REPEATABLE READ, and one that
-        waited for the lock goes on with a snapshot that does not show what the other one
-        created. The rows are therefore written (to themselves): a transaction that writes
-        or locks them after another one wrote them and committed fails to serialize, and
-        Odoo retries its request, which then sees the other record.
-        """
-        ids = tuple(sorted(invoices.ids))
-        if ids:
-            self.env.cr.execute(SQL("SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR UPDATE", ids))
-            self.env.cr.execute(SQL("UPDATE account_move SET write_date = write_date WHERE id IN %s", ids))
+        busy = self._ar_invoices_open_elsewhere([("is_open", "=", True)])
+        if busy:
+            raise ValidationError(self.env._(
+                "%(invoices)s already in an open dispute: resolve or cancel it first.",
+                invoices=", ".join(busy.mapped("name"))))

@@ -246,15 +246,8 @@ class ArPromise(models.Model):
     def _check_without_other_open_promise(self):  # named to run after the checks of the values
         """An invoice is in one open promise at most, whoever records it (portal, back office)
         and however many requests record one at the same time."""
-        promises = self.filtered(lambda promise: promise.state == "open")
-        if not promises:
-            return
-        # the same lock as disputes: see ar.dispute._ar_lock_invoices
-        self.env["ar.dispute"]._ar_lock_invoices(promises.invoice_ids)
-        others = self.sudo().search([("state", "=", "open"), ("invoice_ids", "in", promises.invoice_ids.ids)])
-        for promise in promises:
-            busy = (others - promise).invoice_ids & promise.invoice_ids
-            if busy:
-                raise ValidationError(self.env._(
-                    "%(invoices)s already promised to be paid: one open promise at a time.",
-                    invoices=", ".join(busy.mapped("name"))))
+        busy = self._ar_invoices_open_elsewhere([("state", "=", "open")])
+        if busy:
+            raise ValidationError(self.env._(
+                "%(invoices)s already promised to be paid: one open promise at a time.",
+                invoices=", ".join(busy.mapped("name"))))

@@ -4,11 +4,13 @@ from lxml import html as lxml_html
 from odoo.tests import tagged
 
 from odoo.addons.ar_collections_portal.tests.common import ArPortalHttpCommon
-from odoo.addons.ar_collections_portal.tests.pay_common import PAID, ArPayStatementMixin
+from odoo.addons.ar_collections_portal.tests.pay_common import ArPayScenarios
 
 
 @tagged("post_install", "-at_install")
-class TestPayOverdue(ArPayStatementMixin, ArPortalHttpCommon):
+class TestPayOverdue(ArPayScenarios, ArPortalHttpCommon):
+    """Paying the statement with Odoo's test provider; the scenarios of every provider come from
+    ``ArPayScenarios``, the checks of what the customer sends are here."""
 
     @classmethod
     def setUpClass(cls):
@@ -28,63 +30,15 @@ class TestPayOverdue(ArPayStatementMixin, ArPortalHttpCommon):
         self._ar_provider_confirms(tx)
         tx.invalidate_recordset()
 
-    # ------------------------------------------------------------------
-    # End to end
-    # ------------------------------------------------------------------
+    def _ar_saved_method(self, partner):
+        return self._ar_token(partner)
 
-    def test_pay_all_overdue_end_to_end(self):
-        self._ar_login()
-        statement = lxml_html.fromstring(self.url_open("/my/statement").text)
-        pay_url = statement.xpath("//a[contains(@class, 'o_ar_pay_overdue')]/@href")[0]
-        page = self.url_open(pay_url)
-        self.assertEqual(page.status_code, 200)
-        tree = lxml_html.fromstring(page.text)
-        self.assertEqual({int(i) for i in tree.xpath("//tr[contains(@class, 'o_ar_pay_invoice')]/@data-move-id")},
-                         set(self.overdue.ids))
-        form = tree.xpath("//form[@id='o_payment_form']")
-        self.assertTrue(form, "Odoo's payment form is on the page")
-        route = form[0].get("data-transaction-route")
-        self.assertEqual(route, f"/my/statement/transaction/{self.inv_overdue.id},{self.inv_partial.id}")
-        self.assertEqual(float(form[0].get("data-amount")), 1350.0)
-        self.assertEqual(form[0].get("data-landing-route"), "/my/statement")
-
-        # the payment form posts to the route it was given, the invoices in its URL
-        tx, processing = self._pay([], 1350.0, route=route)
-        self.assertEqual(tx.state, "draft")
-        self.assertEqual(tx.invoice_ids, self.overdue)
-        self.assertEqual(tx.amount, 1350.0)
-        self.assertEqual(tx.partner_id, self.customer_contact)
-        self.assertEqual(tx.landing_route, "/my/statement", "the landing route sent by the browser is ignored")
+    def _check_processing_values(self, tx, processing):
         self.assertEqual((processing["provider_code"], processing["reference"]), ("none", tx.reference))
 
-        # the provider confirms the payment; the payment cron books it
-        self._complete_payment(tx, processing)
-        self.assertEqual(tx.state, "done")
-        tx._post_process()
-        payment = tx.payment_id
-        self.assertTrue(payment)
-        self.assertEqual(payment.amount, 1350.0)
-        self.assertEqual(payment.partner_id, self.customer)
-        self.assertEqual(payment.reconciled_invoice_ids, self.overdue)
-        self.assertEqual(set(self.overdue.mapped("payment_state")) - set(PAID), set())
-        self.assertEqual(self.inv_not_due.payment_state, "not_paid")
-        self.assertEqual(payment.currency_id, self.company.currency_id)
-        # the statement has nothing overdue left
-        statement = lxml_html.fromstring(self.url_open("/my/statement").text)
-        self.assertFalse(statement.xpath("//a[contains(@class, 'o_ar_pay_overdue')]"))
-
-    def test_pay_selection(self):
-        self._ar_login()
-        tx, _processing = self._pay(self.inv_partial | self.inv_not_due, 650.0)
-        self.assertEqual(tx.invoice_ids, self.inv_partial | self.inv_not_due)
-        self.assertEqual(tx.amount, 650.0)
-        self.assertTrue(tx.reference.startswith("BATCH"), "several invoices: a batch payment reference")
-        self._complete_payment(tx, _processing)
-        tx._post_process()
-        self.assertEqual(tx.payment_id.reconciled_invoice_ids, self.inv_partial | self.inv_not_due)
-        self.assertIn(self.inv_partial.payment_state, PAID)
-        self.assertIn(self.inv_not_due.payment_state, PAID)
-        self.assertEqual(self.inv_overdue.payment_state, "not_paid")
+    # ------------------------------------------------------------------
+    # One invoice from its page
+    # ------------------------------------------------------------------
 
     def test_pay_one_from_page(self):
         self._ar_login()
@@ -95,25 +49,6 @@ class TestPayOverdue(ArPayStatementMixin, ArPortalHttpCommon):
         tx, _processing = self._pay([], 350.0, route=form.get("data-transaction-route"))
         self.assertEqual(tx.invoice_ids, self.inv_partial)
         self.assertEqual(tx.reference.split("-")[0], self.inv_partial.name)
-
-    def test_pay_with_saved_payment_method(self):
-        token = self._ar_token(self.customer_contact)
-        self._ar_login()
-        page = self.url_open(f"/my/statement/pay?invoice_ids={self.inv_overdue.id}")
-        self.assertIn(f'id="o_payment_token_{token.id}"', page.text, "the customer's saved method is offered")
-        tx, processing = self._pay(self.overdue, 1350.0, flow="token", token_id=token.id,
-                                   provider_id=None, payment_method_id=None)
-        self.assertEqual((tx.token_id, tx.provider_id, tx.amount), (token, self.provider, 1350.0))
-        self._complete_payment(tx, processing)
-        tx._post_process()
-        self.assertEqual(tx.payment_id.reconciled_invoice_ids, self.overdue)
-
-    def test_saved_method_of_other_customer_refused(self):
-        token = self._ar_token(self.other_customer)
-        self._ar_login()
-        self._refused(self._tx_params(self.overdue, 1350.0, flow="token", token_id=token.id),
-                      "This payment method is not available")
-        self.assertFalse(self.Tx.search([("token_id", "=", token.id)]))
 
     # ------------------------------------------------------------------
     # Amounts
@@ -127,24 +62,6 @@ class TestPayOverdue(ArPayStatementMixin, ArPortalHttpCommon):
         self.assertEqual(page.status_code, 400)
         self.assertIn("partial payments are not accepted online", page.text)
         self.assertNotIn("o_payment_form", page.text)
-
-    def test_partial_allowed_pays_oldest_first(self):
-        self.company.ar_portal_allow_partial = True
-        self._ar_login()
-        page = self.url_open(f"/my/statement/pay?invoice_ids={self.inv_partial.id},{self.inv_overdue.id}&amount=1100")
-        self.assertEqual(page.status_code, 200)
-        tree = lxml_html.fromstring(page.text)
-        self.assertTrue(tree.xpath("//form[contains(@class, 'o_ar_partial_amount')]//input[@name='amount']"))
-        self.assertEqual(float(tree.xpath("//form[@id='o_payment_form']/@data-amount")[0]), 1100.0)
-        tx, processing = self._pay(self.overdue, 1100.0)
-        self.assertEqual(tx.amount, 1100.0)
-        self._complete_payment(tx, processing)
-        self.assertEqual(tx.state, "done")
-        tx._post_process()
-        self.assertEqual(tx.payment_id.amount, 1100.0)
-        self.assertIn(self.inv_overdue.payment_state, PAID, "the oldest due invoice is settled first")
-        self.assertEqual(self.inv_partial.payment_state, "partial")
-        self.assertAlmostEqual(self.inv_partial.amount_residual, 250.0)
 
     def test_amount_checks(self):
         self.company.ar_portal_allow_partial = True
@@ -235,35 +152,6 @@ class TestPayOverdue(ArPayStatementMixin, ArPortalHttpCommon):
     # ------------------------------------------------------------------
     # Paying from a statement link (no login)
     # ------------------------------------------------------------------
-
-    def test_pay_overdue_from_link(self):
-        token = self.customer._ar_statement_access_token()
-        page = self.url_open(f"/my/statement/pay?invoice_ids={self.inv_overdue.id},{self.inv_partial.id}"
-                             f"&access_token={token}")
-        self.assertEqual(page.status_code, 200)
-        form = lxml_html.fromstring(page.text).xpath("//form[@id='o_payment_form']")[0]
-        self.assertEqual(form.get("data-access-token"), token)
-        self.assertEqual(form.get("data-landing-route"), f"/my/statement?access_token={token}")
-        tx, processing = self._pay([], 1350.0, route=form.get("data-transaction-route"), access_token=token)
-        self.assertEqual(tx.partner_id, self.customer)
-        self.assertEqual(tx.invoice_ids, self.overdue)
-        self.assertEqual(tx.landing_route, f"/my/statement?access_token={token}")
-        self.assertFalse(tx.tokenize)
-        self._complete_payment(tx, processing)
-        tx._post_process()
-        self.assertEqual(tx.payment_id.reconciled_invoice_ids, self.overdue)
-
-    def test_link_cannot_use_or_save_cards(self):
-        token = self.customer._ar_statement_access_token()
-        card = self._ar_token(self.customer)
-        page = self.url_open(f"/my/statement/pay?invoice_ids={self.inv_overdue.id}&access_token={token}")
-        self.assertEqual(page.status_code, 200)
-        self.assertIn("o_payment_form", page.text)
-        self.assertNotIn(f'id="o_payment_token_{card.id}"', page.text, "saved cards are not offered")
-        self._refused(self._tx_params(self.inv_overdue, 1000.0, flow="token", token_id=card.id, access_token=token),
-                      "Log in to pay with a saved payment method")
-        tx, _processing = self._pay(self.inv_overdue, 1000.0, tokenization_requested=True, access_token=token)
-        self.assertFalse(tx.tokenize)
 
     def test_expired_link_cannot_pay(self):
         self.customer._ar_statement_access_token()
