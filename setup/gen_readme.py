@@ -156,12 +156,14 @@ def readme_rst(addon_dir):
 
 
 def index_html(rst, source_path):
-    """docutils' HTML of ``rst``, with the stylesheet embedded (Apps shows the file alone)."""
-    return publish_string(
+    """docutils' HTML of ``rst``, with the stylesheet embedded (Apps shows the file alone);
+    without the XML declaration, which Odoo 17+ warns about in module descriptions."""
+    html = publish_string(
         rst, source_path=str(source_path), writer_name="html4css1",
         settings_overrides={"embed_stylesheet": True, "halt_level": 2, "report_level": 2,
                             "output_encoding": "unicode", "_disable_config": True},
     )
+    return html.removeprefix('<?xml version="1.0" encoding="utf-8"?>\n').removeprefix('<?xml version="1.0"?>\n')
 
 
 def generate(addon_dir):

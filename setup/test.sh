@@ -43,6 +43,9 @@ log "lint: ruff"
 log "lint: pylint-odoo"
 "$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "${ADDONS[@]}" "${TEST_ADDONS[@]}"
 
+log "lint: README.rst and static/description/index.html generated from readme/"
+"$VENV/bin/python" "$ROOT/setup/gen_readme.py" --check
+
 log "fresh test database $TEST_DB"
 write_odoo_conf "$CONF" "$TEST_DB"
 drop_db "$TEST_DB"
