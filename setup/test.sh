@@ -8,6 +8,7 @@
 #   setup/test.sh [pytest args...]   extra arguments go to pytest (e.g. -k portal)
 # Exit code is non-zero on any lint error or test failure.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$ROOT/setup/oca_peers.sh"
 
 ADDONS=(ar_collections ar_collections_cash ar_collections_credit ar_collections_credit_sale
         ar_collections_credit_stock ar_collections_portal ar_collections_portal_stripe)
@@ -46,14 +47,16 @@ log "lint: pylint-odoo"
 log "lint: README.rst and static/description/index.html generated from readme/"
 "$VENV/bin/python" "$ROOT/setup/gen_readme.py" --check
 
-log "fresh test database $TEST_DB"
-write_odoo_conf "$CONF" "$TEST_DB"
+log "fresh test database $TEST_DB (with OCA's CAMT statement import, from PyPI)"
+install_oca_peers
+AR_EXTRA_ADDONS="$OCA_PEERS_ADDONS" write_odoo_conf "$CONF" "$TEST_DB"
 drop_db "$TEST_DB"
-odoo_bin -c "$CONF" -d "$TEST_DB" -i "$(IFS=,; echo "${ADDONS[*]} ${TEST_ADDONS[*]} ${ODOO_TEST_MODULES[*]}" | tr ' ' ,)" \
+odoo_bin -c "$CONF" -d "$TEST_DB" \
+    -i "$(IFS=,; echo "${ADDONS[*]} ${TEST_ADDONS[*]} ${ODOO_TEST_MODULES[*]} $OCA_PEERS_MODULES" | tr ' ' ,)" \
     --without-demo=all --stop-after-init --log-level=warn
 
 log "i18n: the .pot files know every term of the code"
-"$ROOT/setup/i18n.sh" check "$TEST_DB"
+AR_EXTRA_ADDONS="$OCA_PEERS_ADDONS" "$ROOT/setup/i18n.sh" check "$TEST_DB"
 
 log "tests (pytest-odoo, $WORKERS workers)"
 export ODOO_RC="$CONF" AR_ODOO_CONF="$CONF"
