@@ -464,6 +464,9 @@ def generate_ar_book(env, invoices=1500, customers=60, seed=42, months=18, compa
     plan = _plan_book(seed=seed, invoices=invoices, customers=customers, months=months, today=today)
 
     _ensure_chart(env, company)
+    if not company.email:
+        # reminders leave from the company's address: without one they are refused, not sent
+        company.email = "billing@yourcompany.example.com"
     foreign = _ensure_foreign_currency(env, company, plan)
     products = _ensure_products(env, company)
     terms = {days: env.ref(xmlid) for xmlid, days in PAYMENT_TERMS.items()}
