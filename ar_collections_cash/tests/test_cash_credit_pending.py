@@ -16,6 +16,7 @@ class TestCashCreditPending(ArCashCommon):
         if "ar.credit.hold" not in self.env:
             self.skipTest("AR Collections: Credit Control is not installed")
         self.company.ar_credit_overdue_days = 15
+        self.company.ar_credit_block = True  # holds refuse instead of warning
 
     def _order(self):
         product = self.env["product.product"].create({
