@@ -50,12 +50,19 @@ def _is_xdist_worker(config):
 
 
 def pytest_configure(config):
-    # The reliability tests append their figures here (ar_collections/tests/run_summary.py).
-    # Set before xdist starts its workers, which inherit the environment and write to the same file.
-    if not _is_xdist_worker(config):
-        handle, path = tempfile.mkstemp(prefix="ar_run_summary_", suffix=".jsonl")
-        os.close(handle)
-        os.environ["AR_RUN_SUMMARY"] = path
+    # The reliability tests append their figures here (ar_collections/tests/run_summary.py); xdist
+    # workers get the controller's file through their workerinput and write to it too.
+    if _is_xdist_worker(config):
+        os.environ["AR_RUN_SUMMARY"] = config.workerinput["ar_run_summary"]
+        return
+    handle, path = tempfile.mkstemp(prefix="ar_run_summary_", suffix=".jsonl")
+    os.close(handle)
+    os.environ["AR_RUN_SUMMARY"] = path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    node.workerinput["ar_run_summary"] = os.environ["AR_RUN_SUMMARY"]
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -128,6 +135,8 @@ def _reliability_summary(terminalreporter):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _is_xdist_worker(terminalreporter.config):
+        return  # the controller prints the run's figures, the workers' included
     _reliability_summary(terminalreporter)
     terminalreporter.write_line(
         f"browser tours: {_tours['started']} started, {_tours['passed']} passed"
