@@ -182,20 +182,9 @@ def step_dunning_ours(args):
     with cr:
         _reset_runs(cr)
         cr.commit()  # pylint: disable=invalid-commit
-        cron = env.ref("ar_collections.ir_cron_dunning_run")
-        job = cron.with_user(cron.user_id)
-        calls = 0
         cr.sql_log_count = 0
         started = time.monotonic()
-        while True:
-            progress = env["ir.cron.progress"].create({"cron_id": cron.id})
-            cr.commit()  # pylint: disable=invalid-commit
-            job.with_context(ir_cron_progress_id=progress.id)._callback(cron.cron_name, cron.ir_actions_server_id.id)
-            cr.commit()  # pylint: disable=invalid-commit
-            calls += 1
-            env.invalidate_all()
-            if not progress.remaining:
-                break
+        calls = _cron_until_done(env, "ar_collections.ir_cron_dunning_run")
         seconds = time.monotonic() - started
         queries = cr.sql_log_count
         cr.execute("SELECT COUNT(*), COUNT(DISTINCT invoice_id) FROM ar_dunning_log WHERE state = 'queued'")

@@ -14,15 +14,8 @@ PEERS="$STATE_DIR/bench/peers"
 prepare_machine
 cd "$ROOT"
 
-# The peers declare "odoo" as a dependency, which pip cannot satisfy here: install them
-# without dependencies into a folder of their own, then put their add-ons on the path.
-want=$(sha1sum "$ROOT/setup/bench-peers.txt" | cut -d' ' -f1)
-if [ "$(cat "$PEERS/.ar-peers.sha" 2>/dev/null)" != "$want" ]; then
-    log "installing the benchmark's peers from PyPI into $PEERS"
-    rm -rf "$PEERS"
-    pip_install --no-deps --target "$PEERS" -r "$ROOT/setup/bench-peers.txt"
-    echo "$want" > "$PEERS/.ar-peers.sha"
-fi
+# The peers, without dependencies in a folder of their own, then their add-ons on the path.
+install_pip_addons "$ROOT/setup/bench-peers.txt" "$PEERS"
 AR_EXTRA_ADDONS="$PEERS/odoo/addons" write_odoo_conf "$CONF" "$DB" "workers = 0" "max_cron_threads = 0"
 export AR_BENCH_PEERS="$PEERS/odoo/addons" PATH="$VENV/bin:$PATH"
 exec "$VENV/bin/python" "$ROOT/setup/bench.py" -c "$CONF" -d "$DB" "$@"

@@ -76,6 +76,20 @@ pip_install() {
     return $status
 }
 
+# OCA add-ons (benchmark peers, integrations) from PyPI: they declare "odoo" as a dependency,
+# which pip cannot satisfy, so they go --no-deps into a folder of their own for the addons path;
+# reinstalled when the requirements file changes.
+install_pip_addons() {
+    local reqs="$1" target="$2" want
+    want=$(sha1sum "$reqs" | cut -d' ' -f1)
+    if [ "$(cat "$target/.ar-peers.sha" 2>/dev/null)" != "$want" ]; then
+        log "installing $(basename "$reqs") from PyPI into $target"
+        rm -rf "$target"
+        pip_install --no-deps --target "$target" -r "$reqs"
+        echo "$want" > "$target/.ar-peers.sha"
+    fi
+}
+
 ensure_venv() {
     local stamp="$VENV/.ar-requirements.sha" want
     command -v "$PYTHON" >/dev/null || PYTHON=python3

@@ -12,12 +12,5 @@ OCA_PEERS_ADDONS="$OCA_PEERS/odoo/addons"
 OCA_PEERS_MODULES="account_statement_import_camt"
 
 install_oca_peers() {
-    local want
-    want=$(sha1sum "$ROOT/setup/oca-peers.txt" | cut -d' ' -f1)
-    if [ "$(cat "$OCA_PEERS/.ar-peers.sha" 2>/dev/null)" != "$want" ]; then
-        log "installing OCA's statement import add-ons from PyPI into $OCA_PEERS"
-        rm -rf "$OCA_PEERS"
-        pip_install --no-deps --target "$OCA_PEERS" -r "$ROOT/setup/oca-peers.txt"
-        echo "$want" > "$OCA_PEERS/.ar-peers.sha"
-    fi
+    install_pip_addons "$ROOT/setup/oca-peers.txt" "$OCA_PEERS"
 }
