@@ -55,6 +55,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
+        "report/ar_collections_reporting_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

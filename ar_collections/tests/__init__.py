@@ -37,3 +37,4 @@ from . import test_send_reminder_now
 from . import test_followup_status
 from . import test_letter_batches
 from . import test_reminder_statement
+from . import test_analytics_reports
