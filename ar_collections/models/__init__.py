@@ -4,6 +4,7 @@ from . import ar_dunning_policy
 from . import ar_dunning_level
 from . import ar_dunning_level_channel
 from . import ar_dunning_log
+from . import ar_dunning_fee
 from . import ar_dunning_message
 from . import ar_dunning_run
 from . import ar_dunning_run_line

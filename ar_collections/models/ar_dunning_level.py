@@ -17,6 +17,17 @@ ESCALATIONS = [
     ("credit_hold", "Flag the customer for credit hold"),
 ]
 
+FEE_TYPES = [
+    ("none", "No fee"),
+    ("fixed", "Fixed fee per invoice"),
+    ("interest", "Interest on the overdue amount"),
+]
+
+FEE_CHARGES = [
+    ("note", "Note on the reminder"),
+    ("invoice", "Fee invoice"),
+]
+
 # A year before the due date to ten years after it: beyond that an offset is a typo.
 OFFSET_MIN, OFFSET_MAX = -365, 3650
 
@@ -70,6 +81,26 @@ class ArDunningLevel(models.Model):
              "are blocked until a Credit Manager lifts it). Without it, no reminder of this level speaks of "
              "suspending deliveries.",
     )
+
+    # Late-payment fees, as OCA's dunning fees: off unless a level asks for them.
+    fee_type = fields.Selection(
+        FEE_TYPES, string="Late-payment fee", required=True, default="none",
+        help="Charged once per invoice and level, when the reminder is sent; only on invoices past "
+             "their due date and still open.")
+    fee_amount = fields.Monetary(
+        string="Fee per invoice", currency_field="currency_id",
+        help="In company currency; converted to the currency of each invoice at the rate of the day.")
+    fee_rate = fields.Float(
+        string="Interest (% per year)", digits=(16, 4),
+        help="On the open amount, for the days late since the due date, or since the interest charged "
+             "by an earlier level.")
+    fee_charge = fields.Selection(
+        FEE_CHARGES, string="Charged by", required=True, default="note",
+        help="Note on the reminder: the reminder states the fee. Fee invoice: an invoice to the customer "
+             "with one line of the fee product per invoice, posted when the reminder is sent.")
+    fee_product_id = fields.Many2one(
+        "product.product", string="Fee product", check_company=True,
+        help="The product of the fee invoice's lines (its income account and taxes apply).")
 
     @api.depends("name", "offset_days")
     def _compute_display_name(self):
@@ -143,6 +174,50 @@ class ArDunningLevel(models.Model):
                     "Level “%(level)s”: the minimum open amount cannot be negative (use 0 to chase any amount).",
                     level=level.name,
                 ))
+
+    @api.constrains("fee_type", "fee_amount", "fee_rate", "fee_charge", "fee_product_id")
+    def _check_fee(self):
+        for level in self.filtered(lambda lvl: lvl.fee_type != "none"):
+            amount = level.fee_amount if level.fee_type == "fixed" else level.fee_rate
+            if not math.isfinite(amount) or amount <= 0:
+                raise ValidationError(self.env._(
+                    "Level “%(level)s”: the late-payment fee needs a positive amount or interest rate.",
+                    level=level.name))
+            if level.fee_charge == "invoice" and not level.fee_product_id:
+                raise ValidationError(self.env._(
+                    "Level “%(level)s”: choose the product of the fee invoice, or charge the fee as a note.",
+                    level=level.name))
+
+    def _ar_fee_values(self, invoice, today, since=None):
+        """The fee this level charges on ``invoice`` on ``today``, in the invoice's currency.
+
+        :param since: the day up to which interest was already charged (by an earlier level)
+        :return: dict of ``ar.dunning.fee`` values, or None when nothing is due (fees off, an
+            invoice paid or not yet due, a zero amount)
+        """
+        self.ensure_one()
+        due = invoice.invoice_date_due
+        if (self.fee_type == "none" or not due or due >= today or invoice.state != "posted"
+                or invoice.payment_state in ("paid", "in_payment", "reversed")
+                or invoice.currency_id.is_zero(invoice.amount_residual) or invoice.amount_residual < 0):
+            return None
+        currency = invoice.currency_id
+        days, rate = (today - due).days, 0.0
+        if self.fee_type == "fixed":
+            amount = self.currency_id._convert(self.fee_amount, currency, invoice.company_id, today)
+            name = self.env._("Late-payment fee (%(level)s) on %(invoice)s", level=self.name, invoice=invoice.name)
+        else:
+            days = (today - max(due, since or due)).days
+            if days <= 0:
+                return None
+            rate = self.fee_rate
+            amount = currency.round(invoice.amount_residual * rate / 100 * days / 365)
+            name = self.env._("Interest on %(invoice)s: %(rate)s%% a year for %(days)s days late",
+                              invoice=invoice.name, rate=f"{rate:g}", days=days)
+        if currency.is_zero(amount):
+            return None
+        return {"name": name, "invoice_id": invoice.id, "level_id": self.id, "fee_type": self.fee_type,
+                "days": days, "rate": rate, "amount": amount, "currency_id": currency.id, "date": today}
 
     def _get_channels(self):
         """The channel codes this level uses, in sending order."""

@@ -155,6 +155,8 @@ class ArDunningMessage(models.Model):
             invoices = message._ar_queued_invoices()
             try:
                 with self.env.cr.savepoint():
+                    # Before rendering: the reminder states the fees it charges.
+                    self.env["ar.dunning.fee"]._ar_charge(message, invoices)
                     message.with_context(ar_letter_pdf=letters.get(message.id))._ar_get_dispatch_hook()(invoices)
             except psycopg2.Error:
                 raise  # concurrency or database trouble: the whole batch is retried
@@ -207,11 +209,11 @@ class ArDunningMessage(models.Model):
 
     def _ar_template_context(self, invoices, printed=False):
         """What the templates of this reminder read from their context: its invoices, whether
-        its level announces a credit hold, and ``ar_print`` for a letter (see
-        ``res.partner._ar_dunning_table``)."""
+        its level announces a credit hold, its level (for the fees it charged), and ``ar_print``
+        for a letter (see ``res.partner._ar_dunning_table``)."""
         self.ensure_one()
         return {"ar_invoice_ids": invoices.ids, "ar_announces_hold": self.level_id.announces_hold,
-                "ar_print": printed}
+                "ar_level_id": self.level_id.id, "ar_print": printed}
 
     def _ar_check_sender(self, template, email_from):
         """Refuse to send from no address or from OdooBot's: when the company has no email, the

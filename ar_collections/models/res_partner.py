@@ -228,26 +228,31 @@ class ResPartner(models.Model):
         Amounts are never added across currencies: every total is per currency.
 
         :return: ``lines`` (every invoice), ``overdue`` and ``not_due`` (the lines past their due
-            date and the others), ``credits`` (see :meth:`_ar_unapplied_credits`) and ``totals``,
-            one dict per currency: ``overdue``, ``not_due``, ``credit`` (positive), ``balance``
+            date and the others), ``credits`` (see :meth:`_ar_unapplied_credits`), ``fees`` (the
+            ``ar.dunning.fee`` charged by this reminder) and ``totals``, one dict per currency:
+            ``overdue``, ``not_due``, ``credit`` (positive), ``fees``, ``balance``
             and the ``bank`` account and ``qr`` code (image URL or data URI) to pay it with.
         """
         self.ensure_one()
         company = invoices[:1].company_id or self.env.company
         lines = invoices._ar_reminder_lines()
         credits = self._ar_unapplied_credits(company)
+        fees = self._ar_dunning_fees(invoices)
+        keys = ("overdue", "not_due", "credit", "fees")
         totals = {}
         for line in lines:
-            total = totals.setdefault(line["currency"], dict.fromkeys(("overdue", "not_due", "credit"), 0.0))
+            total = totals.setdefault(line["currency"], dict.fromkeys(keys, 0.0))
             total["overdue" if line["days_overdue"] > 0 else "not_due"] += line["amount_residual"]
+        for fee in fees:
+            totals.setdefault(fee.currency_id, dict.fromkeys(keys, 0.0))["fees"] += fee.amount
         if totals:  # credits only net what the reminder asks for; alone they are no reminder
             for credit in credits:
-                totals.setdefault(credit["currency"], dict.fromkeys(("overdue", "not_due", "credit"), 0.0))
+                totals.setdefault(credit["currency"], dict.fromkeys(keys, 0.0))
                 totals[credit["currency"]]["credit"] += credit["amount"]
         printed = self.env.context.get("ar_print")
         total_list = []
         for currency, total in totals.items():
-            balance = currency.round(total["overdue"] + total["not_due"] - total["credit"])
+            balance = currency.round(total["overdue"] + total["not_due"] + total["fees"] - total["credit"])
             currency_invoices = invoices.filtered(lambda move, cur=currency: move.currency_id == cur)
             bank = company._ar_reminder_bank(currency, currency_invoices)
             total_list.append({
@@ -259,10 +264,20 @@ class ResPartner(models.Model):
             "overdue": [line for line in lines if line["days_overdue"] > 0],
             "not_due": [line for line in lines if line["days_overdue"] <= 0],
             "credits": credits if totals else [],
+            "fees": fees,
             "totals": total_list,
             "printed": printed,
             "announces_hold": self.env.context.get("ar_announces_hold"),
         }
+
+    def _ar_dunning_fees(self, invoices):
+        """The late-payment fees charged on ``invoices`` by the level of the reminder being
+        rendered (``ar_level_id`` in the context): its statement states them."""
+        level = self.env["ar.dunning.level"].browse(self.env.context.get("ar_level_id"))
+        if not invoices or not level or level.sudo().fee_type == "none":
+            return self.env["ar.dunning.fee"]
+        return self.env["ar.dunning.fee"].sudo().search(
+            [("invoice_id", "in", invoices.ids), ("level_id", "=", level.id)], order="id")
 
     def _ar_unapplied_credits(self, company):
         """The customer's credits not yet applied to an invoice in ``company``: open credit

@@ -38,3 +38,4 @@ from . import test_followup_status
 from . import test_letter_batches
 from . import test_reminder_statement
 from . import test_analytics_reports
+from . import test_dunning_fees

@@ -1,0 +1,98 @@
+from collections import defaultdict
+
+from odoo import Command, api, fields, models
+from odoo.tools import SQL
+
+from .ar_dunning_level import FEE_TYPES
+
+
+class ArDunningFee(models.Model):
+    """A late-payment fee or interest charged on one invoice by one dunning level.
+
+    Claimed before it is charged: a unique index allows one fee per invoice and level, and
+    :meth:`_ar_charge` inserts with ``ON CONFLICT DO NOTHING``, so a reminder sent again (on
+    another channel, after a failure, by a second worker) never charges twice.
+    """
+
+    _name = "ar.dunning.fee"
+    _description = "Dunning Late-Payment Fee"
+    _order = "date desc, id desc"
+
+    name = fields.Char(string="Description", required=True, readonly=True)
+    invoice_id = fields.Many2one("account.move", required=True, ondelete="cascade", index=True, readonly=True)
+    level_id = fields.Many2one("ar.dunning.level", required=True, ondelete="restrict", index=True, readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, readonly=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
+    message_id = fields.Many2one("ar.dunning.message", string="Reminder", ondelete="set null", readonly=True)
+    date = fields.Date(required=True, readonly=True)
+    fee_type = fields.Selection(FEE_TYPES[1:], required=True, readonly=True)
+    days = fields.Integer(string="Days late", readonly=True)
+    rate = fields.Float(string="Interest (% per year)", digits=(16, 4), readonly=True)
+    amount = fields.Monetary(currency_field="currency_id", readonly=True)
+    currency_id = fields.Many2one("res.currency", required=True, readonly=True)
+    fee_move_id = fields.Many2one("account.move", string="Fee invoice", ondelete="set null", index="btree_not_null",
+                                  readonly=True)
+
+    def init(self):
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS ar_dunning_fee_invoice_level_uniq
+                ON ar_dunning_fee (invoice_id, level_id)
+        """)
+
+    @api.model
+    def _ar_charge(self, message, invoices):
+        """Charge the fees of ``message``'s level on ``invoices`` (those not charged yet) and,
+        when the level says so, invoice them to the customer.
+
+        :return: the fees claimed by this call
+        """
+        level = message.level_id
+        if level.fee_type == "none" or not invoices:
+            return self.browse()
+        today = fields.Date.context_today(self)
+        # Fee invoices bear no fee; interest runs from the last interest charged on an invoice.
+        fee_moves = self.sudo().search([("fee_move_id", "in", invoices.ids)]).fee_move_id
+        since = {}
+        for fee in self.sudo().search([("invoice_id", "in", invoices.ids), ("fee_type", "=", "interest")]):
+            since[fee.invoice_id.id] = max(fee.date, since.get(fee.invoice_id.id, fee.date))
+        values = [vals for invoice in invoices - fee_moves
+                  if (vals := level._ar_fee_values(invoice, today, since.get(invoice.id)))]
+        if not values:
+            return self.browse()
+        self.env.flush_all()
+        now, uid = fields.Datetime.now(), self.env.uid
+        partner, company = message.partner_id.commercial_partner_id, message.company_id
+        rows = [SQL("(%s)", SQL(", ").join([
+            vals["name"], vals["invoice_id"], vals["level_id"], partner.id, company.id, message.id, vals["date"],
+            vals["fee_type"], vals["days"], vals["rate"], vals["amount"], vals["currency_id"], uid, now, uid, now,
+        ])) for vals in values]
+        self.env.cr.execute(SQL(
+            """INSERT INTO ar_dunning_fee (name, invoice_id, level_id, partner_id, company_id, message_id, date,
+                   fee_type, days, rate, amount, currency_id, create_uid, create_date, write_uid, write_date)
+               VALUES %s ON CONFLICT (invoice_id, level_id) DO NOTHING RETURNING id""",
+            SQL(", ").join(rows)))
+        fees = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if fees and level.fee_charge == "invoice":
+            fees._ar_create_fee_invoices(level.fee_product_id)
+        return fees
+
+    def _ar_create_fee_invoices(self, product):
+        """One posted customer invoice per customer and currency, one line of ``product`` per fee."""
+        groups = defaultdict(lambda: self.browse())
+        for fee in self:
+            groups[fee.partner_id, fee.company_id, fee.currency_id] |= fee
+        Move = self.env["account.move"].sudo()
+        for (partner, company, currency), fees in groups.items():
+            move = Move.with_company(company).create({
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "company_id": company.id,
+                "currency_id": currency.id,
+                "invoice_date": fees[0].date,
+                "invoice_origin": ", ".join(fees.invoice_id.mapped("name")),
+                "invoice_line_ids": [Command.create({
+                    "product_id": product.id, "name": fee.name, "quantity": 1, "price_unit": fee.amount,
+                }) for fee in fees],
+            })
+            move.action_post()
+            fees.fee_move_id = move
