@@ -212,8 +212,9 @@ class ArDunningLevel(models.Model):
                 return None
             rate = self.fee_rate
             amount = currency.round(invoice.amount_residual * rate / 100 * days / 365)
+            percent = f"{rate:g}"
             name = self.env._("Interest on %(invoice)s: %(rate)s%% a year for %(days)s days late",
-                              invoice=invoice.name, rate=f"{rate:g}", days=days)
+                              invoice=invoice.name, rate=percent, days=days)
         if currency.is_zero(amount):
             return None
         return {"name": name, "invoice_id": invoice.id, "level_id": self.id, "fee_type": self.fee_type,
