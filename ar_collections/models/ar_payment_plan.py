@@ -2,10 +2,13 @@ import logging
 from datetime import timedelta
 
 import psycopg2
+from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
+
+from odoo.addons.ar_collections.const import OPEN_PAYMENT_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -14,11 +17,19 @@ REMINDER_BATCH_SIZE = 100
 # plans whose instalments count (approved ones)
 APPROVED_STATES = ("active", "done", "broken")
 # Set only by the workflow buttons (which write as superuser after their checks).
-WORKFLOW_FIELDS = ("state", "approved_by_id", "amount_start")
+WORKFLOW_FIELDS = ("state", "approved_by_id", "amount_start", "proposer_id", "refuse_reason")
 # What was approved: frozen once the plan left the draft and approval stages.
 EDITABLE_STATES = ("draft", "to_approve")
 LOCKED_FIELDS = ("partner_id", "company_id", "invoice_ids", "line_ids", "grace_days")
 MAX_GRACE_DAYS = 365
+# Plans that hold their invoices: a customer cannot propose another plan for them.
+OPEN_PLAN_STATES = ("to_approve", "active")
+# Instalment frequencies a customer chooses from on the portal: step between two dates.
+FREQUENCIES = {
+    "weekly": relativedelta(weeks=1),
+    "biweekly": relativedelta(weeks=2),
+    "monthly": relativedelta(months=1),
+}
 
 
 class ArPaymentPlan(models.Model):
@@ -31,7 +42,7 @@ class ArPaymentPlan(models.Model):
 
     _name = "ar.payment.plan"
     _description = "Payment Plan"
-    _inherit = ["mail.thread", "ar.customer.invoices.mixin", "ar.pause.source.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "ar.customer.invoices.mixin", "ar.pause.source.mixin"]
     _ar_pause_sequence = 30
     _order = "id desc"
 
@@ -41,8 +52,13 @@ class ArPaymentPlan(models.Model):
         ("active", "Active"),
         ("done", "Completed"),
         ("broken", "Broken"),
+        ("refused", "Declined"),
         ("cancelled", "Cancelled"),
     ], default="draft", required=True, tracking=True, index=True, copy=False)
+    proposer_id = fields.Many2one(
+        "res.partner", string="Proposed by", readonly=True, copy=False, index="btree_not_null",
+        help="The customer's contact who proposed this plan from the customer portal.")
+    refuse_reason = fields.Char(string="Reason declined", readonly=True, copy=False, tracking=True)
     line_ids = fields.One2many("ar.payment.plan.line", "plan_id", string="Instalments", copy=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_total = fields.Monetary(compute="_compute_amounts", store=True, string="Planned")
@@ -77,7 +93,7 @@ class ArPaymentPlan(models.Model):
             plan.display_name = self.env._("%(partner)s: plan to %(date)s", partner=plan.partner_id.name or "",
                                            date=plan.date_end or "…")
 
-    @api.constrains("line_ids", "grace_days")
+    @api.constrains("line_ids", "grace_days", "state")
     def _check_lines(self):
         for plan in self:
             if plan.grace_days < 0:
@@ -86,11 +102,36 @@ class ArPaymentPlan(models.Model):
                 raise ValidationError(self.env._("The grace period can be %(max)s days at most.", max=MAX_GRACE_DAYS))
             if any(line.amount <= 0 for line in plan.line_ids):
                 raise ValidationError(self.env._("Every instalment needs a positive amount."))
+        self._ar_check_company_limits()
+
+    def _ar_check_company_limits(self):
+        """The company's limits (Settings > Collections) bind every plan still to be approved,
+        made in the back office or proposed by the customer."""
+        today = fields.Date.context_today(self)
+        for plan in self.filtered(lambda p: p.state in EDITABLE_STATES and p.line_ids
+                                  and all(line.amount > 0 for line in p.line_ids)):
+            company, currency = plan.company_id, plan.currency_id
+            lines = plan.line_ids.sorted(lambda line: (line.date, line.id or 0))
+            if len(lines) > company.ar_plan_max_instalments:
+                raise ValidationError(self.env._(
+                    "A payment plan has %(max)s instalments at most: this one has %(count)s.",
+                    max=company.ar_plan_max_instalments, count=len(lines)))
+            latest = today + timedelta(days=company.ar_plan_max_days)
+            if lines[-1].date > latest:
+                raise ValidationError(self.env._(
+                    "A payment plan runs for %(days)s days at most: the last instalment must be due by %(latest)s "
+                    "at the latest.", days=company.ar_plan_max_days, latest=fields.Date.to_string(latest)))
+            minimum = currency.round(plan.amount_total * company.ar_plan_min_first_percent / 100)
+            if currency.compare_amounts(lines[0].amount, minimum) < 0:
+                raise ValidationError(self.env._(
+                    "The first instalment must be at least %(percent)s%% of the total, %(minimum)s.",
+                    percent=f"{company.ar_plan_min_first_percent:g}", minimum=currency.format(minimum)))
 
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su and any(
             vals.get("state", "draft") != "draft" or vals.get("approved_by_id") or vals.get("amount_start")
+            or vals.get("proposer_id") or vals.get("refuse_reason")
             for vals in vals_list
         ):
             raise AccessError(self.env._("A payment plan starts as a draft: use its buttons to submit and approve it."))
@@ -156,6 +197,34 @@ class ArPaymentPlan(models.Model):
                     "The instalments add up to %(planned)s but the invoices have %(open)s open: make them equal.",
                     planned=plan.currency_id.format(plan.amount_total), open=plan.currency_id.format(open_amount)))
         self.sudo().write({"state": "to_approve"})
+        for plan in self:
+            plan._ar_schedule_approval()
+            plan._ar_on_submitted()
+
+    def _ar_schedule_approval(self):
+        """Give the collections manager of the company an activity to approve or decline the plan."""
+        self.ensure_one()
+        approver = self.company_id._ar_escalation_user()
+        # quick update: no "activity assigned" email, the activity is the notice
+        self.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=fields.Date.context_today(self),
+            summary=self.env._("Approve or decline the payment plan"),
+            note=self.env._(
+                "%(partner)s: %(count)s instalments of %(total)s until %(date)s%(origin)s.",
+                partner=self.partner_id.display_name, count=len(self.line_ids),
+                total=self.currency_id.format(self.amount_total), date=fields.Date.to_string(self.date_end),
+                origin=self.env._(", proposed from the customer portal") if self.proposer_id else ""),
+            user_id=approver.id,
+        )
+
+    def _ar_on_submitted(self):
+        """Hook called once a plan waits for approval (e.g. to post an alert elsewhere)."""
+        self.ensure_one()
+
+    def _ar_check_approver(self):
+        if not self.env.user.has_group("ar_collections.group_ar_collections_manager"):
+            raise AccessError(self.env._("Only a collections manager can approve or decline a payment plan."))
 
     def action_approve(self):
         """Approve (collections managers only): reminders on the invoices pause while the plan is kept."""
@@ -169,11 +238,125 @@ class ArPaymentPlan(models.Model):
                 "approved_by_id": self.env.uid,
                 "amount_start": plan.amount_open,
             })
+            plan.sudo().activity_feedback(["mail.mail_activity_data_todo"],
+                                          feedback=self.env._("Approved by %(user)s", user=self.env.user.name))
+
+    def action_refuse(self, reason=None):
+        """Decline a plan waiting for approval (collections managers only): reminders go on as before."""
+        self._ar_check_approver()
+        for plan in self:
+            if plan.state != "to_approve":
+                raise UserError(self.env._("Only a plan waiting for approval can be declined."))
+            reason = (reason or "").strip()[:500] or False
+            plan.sudo().write({"state": "refused", "refuse_reason": reason})
+            plan.sudo().activity_feedback(["mail.mail_activity_data_todo"],
+                                          feedback=self.env._("Declined by %(user)s", user=self.env.user.name))
+            if plan.proposer_id:
+                # the customer proposed it: tell them (the message reaches the plan's customer)
+                plan.sudo().message_post(
+                    body=self.env._("Your payment plan proposal was declined.%(reason)s",
+                                    reason=(" " + reason) if reason else ""),
+                    partner_ids=plan.proposer_id.ids, message_type="comment", subtype_xmlid="mail.mt_comment")
 
     def action_cancel(self):
         """Cancel the plan: reminders resume on its invoices."""
         self.check_access("write")
         self.sudo().write({"state": "cancelled"})
+        self.sudo().activity_unlink(["mail.mail_activity_data_todo"])
+
+    # ------------------------------------------------------------------
+    # Proposed by the customer
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_portal_propose(self, proposer, invoices, first_date, count=None, frequency="monthly", amounts=None):
+        """Create, waiting for approval, the plan a customer proposes from the portal.
+
+        :param proposer: the contact of the portal user (their commercial partner is the customer)
+        :param invoices: the overdue invoices to split (any ids the browser sent, checked here)
+        :param first_date: date of the first instalment
+        :param count: number of equal instalments (the last one takes the rounding), or
+        :param amounts: the amounts of the instalments, which add up to what is open
+        :param frequency: a key of ``FREQUENCIES``
+        :return: the plan (sudo)
+        :raise UserError: with a sentence for the customer; nothing is written
+        """
+        env = self.env
+        customer = proposer.commercial_partner_id
+        invoices = invoices.sudo()
+        today = fields.Date.context_today(self)
+        if not invoices:
+            raise UserError(env._("Choose at least one overdue invoice."))
+        foreign = invoices.filtered(lambda inv: inv.commercial_partner_id != customer
+                                    or inv.move_type != "out_invoice" or inv.state != "posted")
+        if foreign:
+            raise UserError(env._("Only your own invoices can go into a payment plan."))
+        settled = invoices.filtered(lambda inv: inv.payment_state not in OPEN_PAYMENT_STATES)
+        if settled:
+            raise UserError(env._("Nothing is left to pay on %(invoices)s.",
+                                  invoices=", ".join(settled.mapped("name"))))
+        not_due = invoices.filtered(lambda inv: not inv.invoice_date_due or inv.invoice_date_due >= today)
+        if not_due:
+            raise UserError(env._("Only overdue invoices can go into a payment plan, not %(invoices)s.",
+                                  invoices=", ".join(not_due.mapped("name"))))
+        company = invoices.company_id
+        if len(company) > 1:
+            raise UserError(env._("Choose the invoices of one company at a time."))
+        if invoices.currency_id != company.currency_id:
+            raise UserError(env._("Payment plans are in %(currency)s: choose invoices in %(currency)s.",
+                                  currency=company.currency_id.name))
+        self._ar_lock_invoices(invoices)
+        busy = self.sudo().search([("state", "in", OPEN_PLAN_STATES), ("invoice_ids", "in", invoices.ids)])
+        if busy:
+            raise UserError(env._("%(invoices)s already in a payment plan.",
+                                  invoices=", ".join((busy.invoice_ids & invoices).mapped("name"))))
+        if frequency not in FREQUENCIES:
+            raise UserError(env._("Choose how often you pay from the list."))
+        if not first_date or first_date < today:
+            raise UserError(env._("The first instalment is today at the earliest."))
+        currency = company.currency_id
+        open_total = currency.round(sum(invoices.mapped("amount_residual_signed")))
+        if amounts:
+            amounts = [currency.round(amount) for amount in amounts]
+        else:
+            if not count or count < 1:
+                raise UserError(env._("Choose the number of instalments."))
+            if count > company.ar_plan_max_instalments:
+                # before building a list as long as the number typed
+                raise UserError(env._("A payment plan has %(max)s instalments at most: this one has %(count)s.",
+                                      max=company.ar_plan_max_instalments, count=count))
+            share = currency.round(open_total / count)
+            amounts = [share] * (count - 1) + [currency.round(open_total - share * (count - 1))]
+        if len(amounts) > company.ar_plan_max_instalments:
+            raise UserError(env._("A payment plan has %(max)s instalments at most: this one has %(count)s.",
+                                  max=company.ar_plan_max_instalments, count=len(amounts)))
+        if any(currency.compare_amounts(amount, 0.0) <= 0 for amount in amounts):
+            raise UserError(env._("Every instalment needs a positive amount."))
+        if currency.compare_amounts(sum(amounts), open_total):
+            raise UserError(env._(
+                "The instalments add up to %(planned)s but the invoices have %(open)s open: make them equal.",
+                planned=currency.format(sum(amounts)), open=currency.format(open_total)))
+        step = FREQUENCIES[frequency]
+        plan = self.sudo().with_company(company).with_context(mail_create_nosubscribe=True).create({
+            "partner_id": customer.id,
+            "company_id": company.id,
+            "invoice_ids": [Command.set(invoices.ids)],
+            "proposer_id": proposer.id,
+            "line_ids": [Command.create({"date": first_date + step * index, "amount": amount})
+                         for index, amount in enumerate(amounts)],
+        })
+        plan.message_post(
+            body=env._("Proposed from the customer portal by %(name)s.", name=proposer.name),
+            author_id=proposer.id, message_type="comment", subtype_xmlid="mail.mt_note")
+        plan.action_submit()
+        return plan
+
+    def _ar_next_line(self):
+        """The first instalment of this approved plan with something left to pay."""
+        self.ensure_one()
+        if self.state not in ("active", "broken"):
+            return self.env["ar.payment.plan.line"]
+        return self.line_ids.filtered(lambda line: line.currency_id.compare_amounts(line.amount_residual, 0) > 0)[:1]
 
     def _ar_update_state(self, today=None):
         """Mark active plans broken (behind schedule) or done (invoices paid)."""

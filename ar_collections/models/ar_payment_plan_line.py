@@ -34,6 +34,10 @@ class ArPaymentPlanLine(models.Model):
         help="This instalment and the earlier ones.")
     is_paid = fields.Boolean(string="Paid", compute="_compute_is_paid",
                              help="What the customer paid since approval covers this and the earlier instalments.")
+    amount_residual = fields.Monetary(
+        string="Left to pay", compute="_compute_is_paid", currency_field="currency_id",
+        help="What is still to pay of this instalment once the payments since approval are applied to the "
+             "earlier instalments first (an approved plan's).")
     reminder_before_sent = fields.Boolean(readonly=True, copy=False, help="Technical: the reminder before the date was sent.")
     reminder_after_sent = fields.Boolean(readonly=True, copy=False, help="Technical: the missed-instalment reminder was sent.")
 
@@ -45,6 +49,11 @@ class ArPaymentPlanLine(models.Model):
                 raise ValidationError(self.env._(
                     "A payment plan runs for ten years at most: the instalment of %(date)s must be due by %(latest)s "
                     "at the latest.", date=fields.Date.to_string(line.date), latest=fields.Date.to_string(latest)))
+
+    @api.constrains("date", "amount")
+    def _check_company_limits(self):
+        # instalments written on their own, not through the plan
+        self.plan_id._ar_check_company_limits()
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -77,3 +86,9 @@ class ArPaymentPlanLine(models.Model):
             plan = line.plan_id
             line.is_paid = plan.state in ("active", "done", "broken") and (
                 plan.state == "done" or plan.currency_id.compare_amounts(plan.amount_paid, line.amount_cumulated) >= 0)
+            if plan.state not in ("active", "broken") or line.is_paid:
+                line.amount_residual = 0.0 if line.is_paid else line.amount
+            else:
+                # payments go to the earliest instalments first
+                line.amount_residual = plan.currency_id.round(
+                    min(line.amount, line.amount_cumulated - max(plan.amount_paid, 0.0)))

@@ -4,6 +4,8 @@ from urllib.parse import urlparse
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .ar_payment_plan_line import MAX_PLAN_DAYS
+
 # The installed default policy: (offset from due date, name, tone, channels, template xml id, escalation).
 DEFAULT_LEVELS = [
     (-7, "Friendly heads-up", "friendly", ("email",), "mail_template_dunning_heads_up", "none"),
@@ -20,6 +22,8 @@ MAX_SETTING_DAYS = 365
 # Longer than any real webhook URL; browsers and proxies stop at about this length.
 MAX_URL_LENGTH = 2048
 SPACE_OR_CONTROL_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+# Bound of the payment plan limit: beyond, a typo.
+MAX_PLAN_INSTALMENTS = 120
 
 
 class ResCompany(models.Model):
@@ -58,6 +62,19 @@ class ResCompany(models.Model):
     ar_plan_reminder_days = fields.Integer(
         string="Instalment reminder (days before)", default=3,
         help="Customers are reminded of a payment plan instalment this many days before its date.",
+    )
+    # Limits of the payment plans customers propose from the portal (checked for every plan)
+    ar_plan_max_instalments = fields.Integer(
+        string="Payment plan: most instalments", default=12,
+        help="A payment plan has at most this many instalments.",
+    )
+    ar_plan_max_days = fields.Integer(
+        string="Payment plan: longest plan (days)", default=365,
+        help="The last instalment of a payment plan is due at most this many days after the plan is made.",
+    )
+    ar_plan_min_first_percent = fields.Float(
+        string="Payment plan: minimum first payment (%)", default=10.0,
+        help="The first instalment of a payment plan is at least this share of the plan's total.",
     )
     ar_dunning_review_scheduled = fields.Boolean(
         string="Scheduled runs wait for review",
@@ -136,6 +153,18 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._(
                     "Dispute delays, the instalment reminder and the pause after a reply are %(max)s days at most.",
                     max=MAX_SETTING_DAYS))
+
+    @api.constrains("ar_plan_max_instalments", "ar_plan_max_days", "ar_plan_min_first_percent")
+    def _check_ar_plan_limits(self):
+        for company in self:
+            if not 1 <= company.ar_plan_max_instalments <= MAX_PLAN_INSTALMENTS:
+                raise ValidationError(self.env._(
+                    "A payment plan may have from 1 to %(max)s instalments.", max=MAX_PLAN_INSTALMENTS))
+            if not 1 <= company.ar_plan_max_days <= MAX_PLAN_DAYS:
+                raise ValidationError(self.env._(
+                    "The longest payment plan is from 1 to %(max)s days.", max=MAX_PLAN_DAYS))
+            if not 0 <= company.ar_plan_min_first_percent <= 100:
+                raise ValidationError(self.env._("The minimum first payment is a percentage from 0 to 100."))
 
     @api.constrains("ar_dunning_policy_id")
     def _check_ar_dunning_policy_id(self):

@@ -23,6 +23,9 @@ class ResConfigSettings(models.TransientModel):
     ar_dispute_escalation_days = fields.Integer(related="company_id.ar_dispute_escalation_days", readonly=False)
     ar_dispute_escalation_user_id = fields.Many2one(related="company_id.ar_dispute_escalation_user_id", readonly=False)
     ar_plan_reminder_days = fields.Integer(related="company_id.ar_plan_reminder_days", readonly=False)
+    ar_plan_max_instalments = fields.Integer(related="company_id.ar_plan_max_instalments", readonly=False)
+    ar_plan_max_days = fields.Integer(related="company_id.ar_plan_max_days", readonly=False)
+    ar_plan_min_first_percent = fields.Float(related="company_id.ar_plan_min_first_percent", readonly=False)
     ar_digest_slack_url = fields.Char(related="company_id.ar_digest_slack_url", readonly=False)
     ar_digest_email = fields.Boolean(related="company_id.ar_digest_email", readonly=False)
 

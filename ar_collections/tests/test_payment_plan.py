@@ -1,5 +1,7 @@
 from datetime import timedelta
+from unittest.mock import patch
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import Command
@@ -79,3 +81,85 @@ class TestPaymentPlan(ArCollectionsCommon):
         plan = self.env["ar.payment.plan"].with_context(**action["context"]).create({})
         self.assertEqual(plan.partner_id, self.customer)
         self.assertEqual(plan.invoice_ids, self.inv_overdue | self.inv_partial | self.inv_not_due)
+
+    def test_company_limits_bind_back_office_plans(self):
+        self.company.write({"ar_plan_max_instalments": 3, "ar_plan_max_days": 60, "ar_plan_min_first_percent": 20.0})
+        invoices = self.inv_overdue | self.inv_partial  # 1,350.00 open
+        with self.assertRaisesRegex(ValidationError, "3 instalments at most: this one has 4"):
+            self._plan(invoices, [(5, 350.0), (10, 350.0), (20, 350.0), (30, 300.0)])
+        with self.assertRaisesRegex(ValidationError, "runs for 60 days at most"):
+            self._plan(invoices, [(5, 675.0), (61, 675.0)])
+        with self.assertRaisesRegex(ValidationError, r"at least 20% of the total, .*270.00"):
+            self._plan(invoices, [(5, 269.0), (30, 1081.0)])
+        plan = self._plan(invoices, [(5, 270.0), (60, 1080.0)])
+        with self.assertRaisesRegex(ValidationError, "runs for 60 days at most"), self.env.cr.savepoint():
+            plan.line_ids[1].date = self.today + timedelta(days=61)
+        self.env.invalidate_all()
+        # lowered after the approval: an approved plan is not checked again
+        plan.action_submit()
+        plan.with_user(self.user_ar_manager).action_approve()
+        self.company.ar_plan_max_days = 30
+        plan.sudo()._ar_update_state()
+        self.assertEqual(plan.state, "active")
+        for field, value, message in [("ar_plan_max_instalments", 0, "from 1 to 120 instalments"),
+                                      ("ar_plan_max_days", 4000, "from 1 to 3660 days"),
+                                      ("ar_plan_min_first_percent", 101, "percentage from 0 to 100")]:
+            with self.assertRaisesRegex(ValidationError, message), self.env.cr.savepoint():
+                self.company[field] = value
+            self.env.invalidate_all()
+
+    def test_submit_asks_manager_and_decline(self):
+        self.company.ar_manager_user_id = self.user_ar_manager
+        plan = self._plan(self.inv_overdue | self.inv_partial, [(5, 1350.0)])
+        submitted = []
+        with patch.object(type(plan), "_ar_on_submitted", lambda rec: submitted.append(rec.id)):
+            plan.action_submit()
+        self.assertEqual(submitted, plan.ids, "the hook runs once per submitted plan")
+        activity = plan.activity_ids
+        self.assertEqual((len(activity), activity.user_id), (1, self.user_ar_manager))
+        with self.assertRaisesRegex(AccessError, "Only a collections manager"):
+            plan.with_user(self.user_collector).action_refuse("No")
+        plan.with_user(self.user_ar_manager).action_refuse("  Pay half first.  ")
+        self.assertEqual((plan.state, plan.refuse_reason), ("refused", "Pay half first."))
+        self.assertFalse(plan.activity_ids, "the approval activity is done")
+        self.assertFalse(self.inv_overdue.ar_pause_reason)
+        with self.assertRaisesRegex(UserError, "Only a plan waiting for approval can be declined"):
+            plan.with_user(self.user_ar_manager).action_refuse()
+
+    def test_portal_proposal(self):
+        Plan = self.env["ar.payment.plan"]
+        propose = Plan._ar_portal_propose
+        first = self.today + timedelta(days=3)
+        plan = propose(self.customer_contact, self.inv_overdue | self.inv_partial, first, count=3)
+        self.assertEqual((plan.state, plan.proposer_id, plan.partner_id), ("to_approve", self.customer_contact,
+                                                                          self.customer))
+        self.assertEqual([(line.date, line.amount) for line in plan.line_ids],
+                         [(first, 450.0), (first + relativedelta(months=1), 450.0),
+                          (first + relativedelta(months=2), 450.0)])
+        self.assertTrue(plan.activity_ids, "the collections manager is asked to approve it")
+        refusals = [
+            (self.inv_overdue, {"count": 2}, "already in a payment plan"),
+            (self.inv_other, {"count": 2}, "Only your own invoices"),
+            (self.inv_not_due, {"count": 2}, "Only overdue invoices"),
+        ]
+        paid = self._ar_invoice(self.customer, 100.0, days_overdue=4)
+        self._ar_pay(paid, 100.0)
+        late = self._ar_invoice(self.customer, 100.0, days_overdue=4)
+        refusals += [
+            (paid, {"count": 1}, "Nothing is left to pay"),
+            (late, {"count": 1, "first_date": self.today - timedelta(days=1)}, "today at the earliest"),
+            (late, {"amounts": [60.0, 50.0]}, "add up to"),
+            (late, {"amounts": [110.0, -10.0]}, "positive amount"),
+            (late, {"count": 13}, "12 instalments at most"),
+            (late, {"amounts": [5.0, 95.0]}, "at least 10%"),
+            (late, {"count": 2, "first_date": self.today + timedelta(days=360)}, "365 days at most"),
+            (late, {"count": 2, "frequency": "yearly"}, "how often"),
+        ]
+        before = Plan.search_count([])
+        for invoices, values, message in refusals:
+            with self.subTest(message=message), self.assertRaisesRegex(UserError, message), \
+                    self.env.cr.savepoint():
+                propose(self.customer_contact, invoices, **{"first_date": first, **values})
+        self.assertEqual(Plan.search_count([]), before, "nothing written")
+        self.assertEqual(propose(self.customer_contact, late, first, amounts=[40.0, 60.0],
+                                 frequency="weekly").line_ids.mapped("date"), [first, first + timedelta(weeks=1)])
