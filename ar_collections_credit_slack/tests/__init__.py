@@ -1,0 +1,1 @@
+from . import test_slack_credit_release

@@ -1,0 +1,116 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command, fields
+
+from odoo.addons.ar_collections_slack.models.ar_slack_message import SLACK_RETRY
+
+from .common import CHANNEL
+
+
+class SlackAlertCases:
+    """Alerts are queued once per event, posted with chat.postMessage and the bot token,
+    and retried as Slack asks.
+
+    Run by the add-on's one test class (``TestSlack`` of test_slack_interactivity.py), on
+    its data: one class set-up for the add-on, for the suite's time budget.
+    """
+
+    def _buttons(self, alert):
+        actions = [block for block in alert.blocks if block["type"] == "actions"]
+        return [element["action_id"] for element in actions[0]["elements"]]
+
+    def test_broken_promise_posted_once(self):
+        promise = self.env["ar.promise"].with_user(self.user_collector).create({
+            "partner_id": self.customer.id, "invoice_ids": [Command.set(self.inv_overdue.ids)],
+            "amount": 1000.0, "promised_date": self.today + timedelta(days=1), "grace_days": 0,
+        }).sudo()
+        for days in (3, 4):  # checked again the next day: no second alert
+            with freeze_time(self.today + timedelta(days=days)):
+                self.env["ar.promise"]._cron_check_promises()
+        self.assertEqual(promise.state, "broken")
+        alert = self._alerts("broken_promise")
+        self.assertEqual((len(alert), alert.res_id, alert.state), (1, promise.id, "pending"))
+        self.assertFalse(self.env["ar.slack.message"]._ar_notify("broken_promise", promise), "one post per event")
+        with freeze_time(self.today + timedelta(days=4)):
+            self._send_alerts()
+        [post] = self.slack.api_calls("chat.postMessage")
+        self.assertEqual(post["channel"], CHANNEL)
+        self.assertIn("Broken promise: Overdue Industries", post["text"])
+        self.assertEqual([block["type"] for block in post["blocks"]], ["header", "section", "actions"])
+        self.assertEqual(self._buttons(alert), ["ar_partner_snooze", "ar_open"])
+        self.assertEqual(self.slack.calls[0][2], f"Bearer {self.slack.token}")
+        self.assertEqual(alert.state, "sent")
+        self.assertTrue(alert.slack_ts)
+
+    def test_dispute_past_sla(self):
+        dispute = self._dispute()
+        with freeze_time(dispute.sla_deadline + timedelta(days=1)):
+            self.env["ar.dispute"]._cron_escalate_disputes()
+            self.env["ar.dispute"]._cron_escalate_disputes()
+        self.assertTrue(dispute.sla_breached)
+        alert = self._alerts("dispute_sla")
+        self.assertEqual((len(alert), alert.res_id), (1, dispute.id))
+        self.assertEqual(self._buttons(alert), ["ar_dispute_assign", "ar_partner_snooze", "ar_open"])
+        self.assertIn("Colin Collector", str(alert.blocks), "the owner is shown")
+
+    def test_large_payment(self):
+        payment = self._ar_pay(self._ar_invoice(self.other_customer, 6000.0), 6000.0)
+        self._ar_pay(self.inv_overdue, 400.0)  # below the company's 5,000
+        alert = self._alerts("large_payment")
+        self.assertEqual((len(alert), alert.res_id), (1, payment.id))
+        self.assertIn("Large payment received: Punctual Partners", alert.text)
+        self.assertIn("6,000.00", str(alert.blocks))
+        alert.unlink()
+        self.company.ar_slack_channel = False
+        self.assertFalse(self.env["ar.slack.message"]._ar_notify("large_payment", payment), "no channel, no alert")
+
+    def test_plan_submitted(self):
+        plan = self._plan(submit=False)
+        self.assertFalse(self._alerts("plan_submitted"), "a draft is not announced")
+        plan.action_submit()
+        alert = self._alerts("plan_submitted")
+        self.assertEqual((len(alert), alert.res_id), (1, plan.id))
+        self.assertEqual(self._buttons(alert), ["ar_plan_approve", "ar_plan_decline", "ar_open"])
+        self.assertIn("2, ", str(alert.blocks), "the instalments are counted")
+
+    def test_rate_limited_then_sent(self):
+        self._plan()
+        alert = self._alerts("plan_submitted")
+        self.slack.rate_limit_next(retry_after=600)
+        now = fields.Datetime.now()
+        with freeze_time(now):
+            self._send_alerts()
+        self.assertEqual((alert.state, alert.attempts, alert.last_error), ("pending", 1, "ratelimited"))
+        self.assertEqual(alert.next_attempt, now + timedelta(seconds=600), "Slack's Retry-After, longer than the backoff")
+        with freeze_time(now + timedelta(seconds=599)):
+            self._send_alerts()
+        self.assertEqual(len(self.slack.api_calls("chat.postMessage")), 1, "not before Slack said")
+        with freeze_time(now + timedelta(seconds=600)):
+            self._send_alerts()
+        self.assertEqual((alert.state, alert.attempts), ("sent", 2))
+
+    def test_transient_errors_retried_with_backoff_then_failed(self):
+        self._plan()
+        alert = self._alerts("plan_submitted")
+        now = fields.Datetime.now()
+        for attempt in range(1, SLACK_RETRY.max_tries + 1):
+            self.slack.error_next("internal_error")
+            with freeze_time(now):
+                self._send_alerts()
+            self.assertEqual(alert.attempts, attempt)
+            if attempt < SLACK_RETRY.max_tries:
+                self.assertEqual((alert.state, alert.next_attempt), ("pending", now + SLACK_RETRY.delay(attempt)))
+                now = alert.next_attempt
+        self.assertEqual((alert.state, alert.last_error), ("failed", "internal_error"))
+
+    def test_refused_token_fails_at_once(self):
+        self.env["ir.config_parameter"].sudo().set_param("ar_collections_slack.bot_token", "xoxb-revoked")
+        self._plan()
+        self._send_alerts()
+        alert = self._alerts("plan_submitted")
+        self.assertEqual((alert.state, alert.attempts, alert.last_error), ("failed", 1, "invalid_auth"))
+        self.assertEqual(self.slack.calls[0][2], "Bearer xoxb-revoked")
+        alert.action_retry()
+        self.assertEqual((alert.state, alert.attempts), ("pending", 0))

@@ -1,0 +1,216 @@
+"""Slack's buttons and the /ar command, posted to the real routes signed as Slack signs them.
+
+Each action is run as the Odoo user linked to the clicking Slack user, and its outcome
+replaces the buttons of the alert. The refusals are the Slack part of the hostile-input
+catalogue: each is refused with a clear message and writes nothing (``_http_attack``).
+"""
+
+import json
+import time
+from datetime import timedelta
+
+from odoo import Command
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogue
+
+from .common import U_BILLING, U_COLLECTOR, U_MANAGER, ArSlackCommon
+from .test_slack_alerts import SlackAlertCases
+
+ACTIONS = "/ar_collections/slack/interactivity"
+COMMAND = "/ar_collections/slack/command"
+HOSTILE_CASES = [
+    "Slack: bad signature",
+    "Slack: stale timestamp",
+    "Slack: replayed request",
+    "Slack: unmapped Slack user",
+    "Slack: user without the group",
+    "Slack: unknown action",
+    "Slack: unknown record",
+    "Slack: record of another company",
+    "Slack: plan no longer waiting for approval",
+    "Slack: command of an unmapped user",
+]
+RESULTS = []
+
+
+@tagged("post_install", "-at_install")
+class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
+    catalogue_source = "Slack requests: ar_collections_slack"
+    catalogue_results = RESULTS
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # snoozing writes the customer: collectors who may edit contacts, as in the back office
+        cls.user_collector.groups_id = [Command.link(cls.env.ref("base.group_partner_manager").id)]
+        cls.company_b = cls.env["res.company"].create({"name": "Slack B"})
+        cls.customer_b = cls.env["res.partner"].create({
+            "name": "Company B Only Ltd", "is_company": True, "company_id": cls.company_b.id})
+
+    def _read_counts(self, env):
+        plans = env["ar.payment.plan"].search([])
+        disputes = env["ar.dispute"].search([])
+        partners = env["res.partner"].browse((self.customer | self.customer_b).ids)
+        return {
+            "plans": plans.read(["state", "approved_by_id"]),
+            "disputes": disputes.read(["user_id", "stage"]),
+            "partners": partners.read(["ar_no_chase", "ar_no_chase_until", "ar_no_chase_reason"]),
+            "alerts": env["ar.slack.message"].search([]).read(["state", "outcome", "outcome_user_id"]),
+        }
+
+    def _post(self, path, form, **sign):
+        body, headers = self.slack.signed(form, **sign)
+        self.env.flush_all()
+        response = self.url_open(path, data=body, headers=headers)
+        self.env.invalidate_all()
+        return response
+
+    def _click(self, action_id, record, slack_user, alert=None, **sign):
+        form = self.slack.click_form(action_id, record if isinstance(record, int | str) else record.id,
+                                     slack_user, message_ts=alert.slack_ts if alert else None)
+        return self._post(ACTIONS, form, **sign)
+
+    def _posted_alert(self, kind):
+        self._send_alerts()
+        alert = self._alerts(kind)[-1:]
+        self.assertEqual(alert.state, "sent")
+        self.slack.reset()
+        return alert
+
+    def _assert_outcome(self, alert, text):
+        """The alert's buttons were replaced by ``text`` through the click's response_url."""
+        [update] = self.slack.responses()
+        self.assertTrue(update["replace_original"])
+        self.assertIn(text, json.dumps(update["blocks"], ensure_ascii=False))
+        elements = [element for block in update["blocks"] if block["type"] == "actions"
+                    for element in block["elements"]]
+        self.assertEqual([element["action_id"] for element in elements], ["ar_open"], "only the link is left")
+        self.assertIn(text, alert.outcome)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def test_plan_approved_from_slack(self):
+        plan = self._plan()
+        alert = self._posted_alert("plan_submitted")
+        response = self._click("ar_plan_approve", plan, U_MANAGER, alert)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual((plan.state, plan.approved_by_id), ("active", self.user_ar_manager))
+        self._assert_outcome(alert, "Plan approved by Mia Manager")
+        self.assertEqual(alert.outcome_user_id, self.user_ar_manager)
+
+    def test_plan_declined_from_slack(self):
+        plan = self._plan()
+        alert = self._posted_alert("plan_submitted")
+        self._click("ar_plan_decline", plan, U_MANAGER, alert)
+        self.assertNotIn(plan.state, ("to_approve", "active"))
+        self.assertEqual(plan.write_uid, self.user_ar_manager, "declined as the manager, not as superuser")
+        self._assert_outcome(alert, "Plan declined by Mia Manager")
+
+    def test_dispute_assigned_from_slack(self):
+        dispute = self._dispute()
+        self.assertEqual(dispute.user_id, self.user_collector)
+        self._click("ar_dispute_assign", dispute, U_MANAGER)
+        self.assertEqual((dispute.user_id, dispute.write_uid), (self.user_ar_manager, self.user_ar_manager))
+        [update] = self.slack.responses()
+        self.assertIn("Dispute assigned to Mia Manager", update["text"])
+
+    def test_customer_snoozed_from_slack(self):
+        self._click("ar_partner_snooze", self.customer_contact, U_COLLECTOR)
+        self.assertTrue(self.customer.ar_no_chase, "the customer's company is snoozed")
+        self.assertEqual(self.customer.ar_no_chase_until, self.today + timedelta(days=7))
+        self.assertEqual(self.customer.ar_no_chase_reason, "Snoozed from Slack by Colin Collector")
+        self.assertTrue(self.customer.ar_pause_reason)
+
+    def test_command_customer(self):
+        response = self._post(COMMAND, self.slack.command_form("customer overdue industries", U_COLLECTOR))
+        self.assertEqual(response.status_code, 200)
+        answer = response.json()
+        self.assertEqual(answer["response_type"], "ephemeral", "only the asking user sees it")
+        facts = dict(line.strip("*").split("*\n") for block in answer["blocks"] if block["type"] == "section"
+                     for line in (field["text"] for field in block["fields"]))
+        self.assertEqual(set(facts), {"Balance", "Overdue", "Last contact", "Next step"})
+        self.assertIn("1,650.00", facts["Balance"])
+        self.assertIn("1,350.00", facts["Overdue"])
+        self.assertEqual(facts["Last contact"], "-")
+        self.assertEqual(facts["Next step"].split(" · ")[0], "Needs action")
+        answer = self._post(COMMAND, self.slack.command_form("customer Nobody Inc", U_COLLECTOR)).json()
+        self.assertEqual(answer["text"], "No customer matches Nobody Inc.")
+        answer = self._post(COMMAND, self.slack.command_form("", U_COLLECTOR)).json()
+        self.assertIn("Usage: /ar customer", answer["text"])
+
+    # ------------------------------------------------------------------
+    # Refusals (hostile-input catalogue)
+    # ------------------------------------------------------------------
+
+    def test_bad_signature(self):
+        plan = self._plan()
+        self._http_attack("Slack: bad signature", lambda: self._click(
+            "ar_plan_approve", plan, U_MANAGER, secret="not-the-signing-secret"), 401, "signature is wrong")
+        self._assert_no_failures()
+        self.assertFalse(self.slack.responses(), "nothing is sent to a response_url of a forged request")
+
+    def test_stale_timestamp(self):
+        plan = self._plan()
+        self._http_attack("Slack: stale timestamp", lambda: self._click(
+            "ar_plan_approve", plan, U_MANAGER, timestamp=int(time.time()) - 301), 401, "more than 5 minutes")
+        self._assert_no_failures()
+
+    def test_replayed_request(self):
+        plan = self._plan()
+        body, headers = self.slack.signed(self.slack.click_form("ar_dispute_assign", self._dispute().id, U_MANAGER))
+        self.assertEqual(self.url_open(ACTIONS, data=body, headers=headers).status_code, 200)
+        self.assertEqual(self._click("ar_plan_approve", plan, U_MANAGER, secret="x").status_code, 401)
+        self._http_attack("Slack: replayed request", lambda: self.url_open(ACTIONS, data=body, headers=headers),
+                          409, "already received")
+        self._assert_no_failures()
+
+    def test_unmapped_user(self):
+        plan = self._plan()
+        self._http_attack("Slack: unmapped Slack user", lambda: self._click("ar_plan_approve", plan, "U0STRANGER"),
+                          200, "not linked to one Odoo user")
+        self._assert_no_failures()
+        [refusal] = self.slack.responses()
+        self.assertEqual((refusal["response_type"], refusal["replace_original"]), ("ephemeral", False))
+
+    def test_user_without_group(self):
+        plan = self._plan()
+        # the collector may not approve plans in the back office either
+        self._http_attack("Slack: user without the group", lambda: self._click("ar_plan_approve", plan, U_COLLECTOR),
+                          200, "Colin Collector does not have the rights for this in Odoo")
+        self._assert_no_failures()
+
+    def test_unknown_action(self):
+        plan = self._plan()
+        self._http_attack("Slack: unknown action", lambda: self._click("ar_unlink_everything", plan, U_MANAGER),
+                          200, "Unknown action ar_unlink_everything")
+        self._assert_no_failures()
+
+    def test_unknown_record(self):
+        self._http_attack("Slack: unknown record", lambda: self._click("ar_plan_approve", 999999999, U_MANAGER),
+                          200, "no longer exists")
+        self._assert_no_failures()
+
+    def test_record_of_another_company(self):
+        self._http_attack("Slack: record of another company",
+                          lambda: self._click("ar_partner_snooze", self.customer_b, U_COLLECTOR),
+                          200, "Colin Collector cannot change this record")
+        self._assert_no_failures()
+
+    def test_plan_no_longer_waiting(self):
+        plan = self._plan()
+        plan.with_user(self.user_ar_manager).action_approve()
+        self._http_attack("Slack: plan no longer waiting for approval",
+                          lambda: self._click("ar_plan_decline", plan, U_MANAGER), 200, "no longer waiting")
+        self._assert_no_failures()
+
+    def test_command_of_unmapped_user(self):
+        self._http_attack("Slack: command of an unmapped user", lambda: self._post(
+            COMMAND, self.slack.command_form("customer Overdue Industries", U_BILLING + "X")),
+            200, "not linked to one Odoo user")
+        self._assert_no_failures()
+
+    def test_zz_catalogue_is_complete(self):
+        self._assert_catalogue_complete(HOSTILE_CASES)
