@@ -5,13 +5,14 @@
     "summary": "Match incoming bank lines to open customer invoices: references, payers, amounts, "
     "remittance advices, an exceptions queue and a match log",
     "author": "AR Collections",
+    "maintainers": ["ar-collections"],
     "license": "LGPL-3",
     "development_status": "Beta",
     "images": [
         "static/description/cash_match_log.png",
         "static/description/cash_queue.png",
     ],
-    "depends": ["ar_collections", "account"],
+    "depends": ["ar_collections", "account", "base_import"],
     "external_dependencies": {"python": ["rapidfuzz"]},
     "data": [
         "security/ar_collections_cash_security.xml",
@@ -23,6 +24,7 @@
         "views/ar_cash_match_views.xml",
         "views/account_bank_statement_line_views.xml",
         "views/res_config_settings_views.xml",
+        "report/ar_cash_match_report_views.xml",
         "views/menus.xml",
     ],
 }

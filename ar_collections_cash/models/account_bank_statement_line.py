@@ -162,7 +162,8 @@ class AccountBankStatementLine(models.Model):
             "signals": "\n".join(sug.signals),
             "difference_kind": kind,
             "difference_amount": sug.difference,
-            "writeoff_account_id": company.ar_cash_writeoff_account_id.id if kind == "short_writeoff" else False,
+            "writeoff_account_id": (company.ar_cash_writeoff_account_id.id if kind == "short_writeoff"
+                                    else company.ar_cash_fee_account_id.id if kind == "bank_fee" else False),
             "needs_manager": sug.needs_manager,
             "line_ids": [fields.Command.create({
                 "sequence": seq, "move_id": inv_id, "amount": amount, "discount_amount": discount,
@@ -260,6 +261,7 @@ class AccountBankStatementLine(models.Model):
             time_budget=company.ar_cash_search_ms / 1000.0,
             writeoff=bool(company.ar_cash_writeoff_account_id),
             groups=self._ar_cash_groups(), credit_notes=credit_notes,
+            fee_tolerance=company._ar_cash_fee_tolerance(),
         )
         matcher.add_closed(self._ar_cash_named_closed(company, matcher))
         return matcher

@@ -21,6 +21,7 @@ DIFFERENCES = [
     ("exact", "Exact"),
     ("short_open", "Short payment, remainder left open"),
     ("short_writeoff", "Short payment, written off"),
+    ("bank_fee", "Paid less a bank fee"),
     ("discount", "Early-payment discount"),
     ("overpayment", "Overpayment kept as customer credit"),
 ]
@@ -379,7 +380,19 @@ class ArCashMatch(models.Model):
             pairs.append((vals_list[-1], open_lines))
             vals_list.extend(extra)
         received = self.amount
-        credit = trans_currency.round(received - self.allocated_amount) if self.difference_kind != "short_writeoff" else 0
+        if self.difference_kind == "bank_fee":
+            # the bank kept a fee: booked on the fee account as a reconciliation model's write-off
+            fee = trans_currency.round(self.allocated_amount - received)
+            if not self.writeoff_account_id or trans_currency.compare_amounts(fee, 0) <= 0:
+                raise UserError(self.env._("The bank fee of %(line)s has no account to be booked to.", line=label))
+            vals_list.append({
+                "name": self.env._("%(label)s: bank fee", label=label),
+                "account_id": self.writeoff_account_id.id,
+                "partner_id": (self.partner_id.commercial_partner_id or self.line_ids.move_id.commercial_partner_id[:1]).id,
+                "currency_id": trans_currency.id, "amount_currency": fee, "balance": at_line_rate(fee),
+            })
+        credit = trans_currency.round(received - self.allocated_amount) \
+            if self.difference_kind not in ("short_writeoff", "bank_fee") else 0
         if trans_currency.compare_amounts(credit, 0) > 0:
             partner = self.partner_id.commercial_partner_id or self.line_ids.move_id.commercial_partner_id[:1]
             account = partner.with_company(company).property_account_receivable_id

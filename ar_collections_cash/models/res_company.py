@@ -25,12 +25,31 @@ class ResCompany(models.Model):
     ar_cash_writeoff_account_id = fields.Many2one(
         "account.account", string="Short payment write-off account", check_company=True,
         help="Where tolerated short payments are written off. Empty: the remainder stays open and is chased.")
+    ar_cash_fee_account_id = fields.Many2one(
+        "account.account", string="Bank fee account", check_company=True,
+        help="Where the fees a bank deducts from a payment are booked (bank charges). Empty: a payment short "
+             "by a fee is handled as any short payment.")
+    ar_cash_fee_tolerance = fields.Monetary(
+        string="Bank fee up to (amount)", default=15.0, currency_field="currency_id",
+        help="A payment short of what it pays by at most this amount (and the share below, if set) is the "
+             "invoice paid in full less a bank fee. 0: no limit by amount.")
+    ar_cash_fee_tolerance_percent = fields.Float(
+        string="Bank fee up to (%)", default=0.0,
+        help="A bank fee is at most this share of what the payment pays. 0: no limit by share.")
     ar_cash_search_ms = fields.Integer(
         string="Combination search time (ms)", default=250,
         help="Time the matcher may spend per bank line looking for invoices that add up to the amount.")
 
+    def _ar_cash_fee_tolerance(self):
+        """(fraction, max amount) of a bank fee, or None when fees are not booked (no account)."""
+        self.ensure_one()
+        if not self.ar_cash_fee_account_id or not (self.ar_cash_fee_tolerance or self.ar_cash_fee_tolerance_percent):
+            return None
+        return (self.ar_cash_fee_tolerance_percent / 100.0, self.ar_cash_fee_tolerance)
+
     @api.constrains("ar_cash_auto_confidence", "ar_cash_pause_confidence", "ar_cash_short_tolerance",
-                    "ar_cash_short_tolerance_max", "ar_cash_search_ms", "ar_cash_writeoff_account_id")
+                    "ar_cash_short_tolerance_max", "ar_cash_search_ms", "ar_cash_writeoff_account_id",
+                    "ar_cash_fee_account_id", "ar_cash_fee_tolerance", "ar_cash_fee_tolerance_percent")
     def _check_ar_cash_settings(self):
         for company in self:
             if not (1 <= company.ar_cash_auto_confidence <= 100 and 1 <= company.ar_cash_pause_confidence <= 100):
@@ -50,3 +69,10 @@ class ResCompany(models.Model):
                 raise ValidationError(self.env._(
                     "Write off short payments to an expense or income account, not to %(account)s.",
                     account=account.display_name))
+            fee_account = company.ar_cash_fee_account_id
+            if fee_account and fee_account.account_type in ("asset_receivable", "liability_payable", "asset_cash"):
+                raise ValidationError(self.env._(
+                    "Book bank fees to an expense account, not to %(account)s.", account=fee_account.display_name))
+            if company.ar_cash_fee_tolerance < 0 or not 0 <= company.ar_cash_fee_tolerance_percent <= 50:
+                raise ValidationError(self.env._(
+                    "The bank fee tolerance is an amount that is not negative and 0 to 50 percent."))

@@ -11,4 +11,8 @@ class ResConfigSettings(models.TransientModel):
     ar_cash_short_tolerance_max = fields.Monetary(
         related="company_id.ar_cash_short_tolerance_max", readonly=False, currency_field="currency_id")
     ar_cash_writeoff_account_id = fields.Many2one(related="company_id.ar_cash_writeoff_account_id", readonly=False)
+    ar_cash_fee_account_id = fields.Many2one(related="company_id.ar_cash_fee_account_id", readonly=False)
+    ar_cash_fee_tolerance = fields.Monetary(
+        related="company_id.ar_cash_fee_tolerance", readonly=False, currency_field="currency_id")
+    ar_cash_fee_tolerance_percent = fields.Float(related="company_id.ar_cash_fee_tolerance_percent", readonly=False)
     ar_cash_search_ms = fields.Integer(related="company_id.ar_cash_search_ms", readonly=False)

@@ -11,3 +11,5 @@ from . import test_cash_credit_note_netting
 from . import test_cash_short_references
 from . import test_cash_statement_formats
 from . import test_cash_camt_import
+from . import test_cash_bank_fees
+from . import test_cash_match_report

@@ -1,5 +1,10 @@
 import base64
 import csv
+import io
+from datetime import date
+from unittest.mock import patch
+
+import openpyxl
 
 from odoo import Command
 from odoo.exceptions import UserError
@@ -75,6 +80,42 @@ class TestCashRemittanceImport(ArCashCommon):
             {"invoice_ref": self.inv_b.name, "move_id": self.inv_b.id, "amount": 300.0},
         ])
         self.assertEqual(action["res_model"], "ar.remittance")
+
+    def _xlsx(self, rows):
+        """An XLSX workbook of ``rows`` (values as a spreadsheet keeps them: numbers, dates, text)."""
+        workbook = openpyxl.Workbook()
+        for row in rows:
+            workbook.active.append(row)
+        content = io.BytesIO()
+        workbook.save(content)
+        return content.getvalue()
+
+    def test_xlsx_read_by_odoos_import(self):
+        action = self._import(self._xlsx([
+            ["Payment Reference", "Invoice", "Amount", "Date"],
+            ["PAY-X1", self.inv_a.name, 1234.56, date(2025, 1, 31)],
+            ["PAY-X1", self.inv_b.name, 300, date(2025, 2, 1)],
+            [None, None, None, None],
+            ["PAY-X2", self.inv_c.name, "450,00", None],
+        ]), file_name="advice.xlsx")
+        remittances = self.env["ar.remittance"].search(action["domain"], order="name")
+        self.assertRecordValues(remittances, [
+            {"name": "PAY-X1", "partner_id": self.payer.id, "amount": 1534.56, "file_name": "advice.xlsx"},
+            {"name": "PAY-X2", "partner_id": self.customer.id, "amount": 450.0, "file_name": "advice.xlsx"},
+        ])
+        self.assertEqual(str(remittances[0].date), "2025-02-01")
+        self.assertEqual(remittances[0].line_ids.move_id, self.inv_a | self.inv_b)
+
+    def test_xlsx_wrong_rows_reported_and_nothing_imported(self):
+        with patch.object(self.registry["base_import.import"], "_read_file", autospec=True,
+                          side_effect=self.registry["base_import.import"]._read_file) as read_file:
+            self._assert_refused(self._xlsx([
+                ["payment_reference", "invoice", "amount"],
+                ["PAY-X3", self.inv_a.name, 100],
+                ["PAY-X4", "INV/1999/99999", "abc"],
+            ]), "2 errors", "Row 3: invoice INV/1999/99999 not found", f"Row 3: amount 'abc' {NOT_A_NUMBER}")
+        self.assertEqual(read_file.call_count, 1, "the spreadsheet is read by base_import")
+        self._assert_refused(self._xlsx([["reference", "total"], ["PAY-X5", 1]]), "no column invoice, amount")
 
     def test_references_spelled_differently_are_one_payment(self):
         self._import(

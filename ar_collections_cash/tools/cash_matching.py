@@ -44,6 +44,8 @@ CONF_REF_DISCOUNT = 96
 CONF_REF_SUBSET = 92
 CONF_REF_PLUS_OLDEST = 94
 CONF_REF_SHORT_TOLERATED = 93
+# Paid in full less a bank fee within the company's fee tolerance.
+CONF_REF_BANK_FEE = 95
 CONF_REF_OVERPAID = 92
 CONF_REF_PARTIAL = 86
 # A partial payment of the one invoice named, by a payer identified otherwise too.
@@ -207,10 +209,13 @@ class CashMatcher:
         its subsidiaries, a branch for its head office)
     :param credit_notes: open customer credit notes (:class:`Invoice`, ``is_refund``, residual
         positive): an invoice may be paid net of one
+    :param fee_tolerance: ``(fraction, max amount)`` of a bank fee (0: no limit by that one), or
+        None: a payment short by at most that much pays its invoices in full, less the bank's fee
     """
 
     def __init__(self, invoices, partners, bank_accounts, convert, rounding,
-                 short_tolerance=(0.02, 50.0), time_budget=0.25, writeoff=False, groups=None, credit_notes=()):
+                 short_tolerance=(0.02, 50.0), time_budget=0.25, writeoff=False, groups=None, credit_notes=(),
+                 fee_tolerance=None):
         self.invoices = {inv.id: inv for inv in invoices}
         self.open = {inv.id: inv.residual for inv in invoices}
         self.groups = groups or {}
@@ -235,6 +240,7 @@ class CashMatcher:
         self.time_budget = time_budget
         # tolerated short payments settle the invoice (write-off) or leave the rest open
         self.short_kind = "short_writeoff" if writeoff else "short_open"
+        self.fee_tolerance = fee_tolerance
         self.by_partner = {}
         self.ref_index = {}
         self.canonical_index = {}
@@ -344,6 +350,15 @@ class CashMatcher:
                 or abs(self.open[inv_id] - inv.residual) > self.unit(inv.currency_id) / 2):
             return None
         return inv.discount_residual
+
+    def bank_fee(self, line, inv_ids, open_amount):
+        """Whether ``line`` pays ``open_amount`` of ``inv_ids`` less a bank fee within tolerance."""
+        if not self.fee_tolerance or any(self.invoices[i].currency_id != line.currency_id for i in inv_ids):
+            return False
+        fraction, cap = self.fee_tolerance
+        fee = open_amount - line.amount
+        return fee > self.unit(line.currency_id) / 2 and (not cap or fee <= cap + 1e-9) \
+            and (not fraction or fee <= fraction * open_amount + 1e-9)
 
     def tolerated_short(self, amount, open_amount):
         fraction, cap = self.short_tolerance
@@ -645,6 +660,10 @@ class CashMatcher:
             return Suggestion(rule, min(base_conf, CONF_NETTED_REFERENCE) if count == 1 else CONF_AMOUNT_AMBIGUOUS,
                               partner_id, [(i, opens[i], 0.0) for i in inv_ids] + [(note, -note_open, 0.0)],
                               signals=signals + [f"net of credit note {self.invoices[note].name}"])
+        if self.bank_fee(line, inv_ids, total):
+            return Suggestion(rule, base_conf - (CONF_REF_EXACT - CONF_REF_BANK_FEE), partner_id,
+                              [(i, opens[i], 0.0) for i in inv_ids], difference_kind="bank_fee",
+                              difference=line.amount - total, signals=signals + ["paid less a bank fee"])
         if len(inv_ids) == 1 and self.tolerated_short(line.amount, total):
             return Suggestion(rule, base_conf - (CONF_REF_EXACT - CONF_REF_SHORT_TOLERATED), partner_id,
                               [(inv_ids[0], line.amount, 0.0)], difference_kind=self.short_kind,

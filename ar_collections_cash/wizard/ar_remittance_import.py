@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.mimetypes import guess_mimetype
 
 from ..tools import cash_matching
 
@@ -26,6 +27,12 @@ MAX_DATE_DAYS_AHEAD = 366
 MAX_DATE_YEARS_BACK = 10
 
 DELIMITERS = (",", ";", "\t")
+# Spreadsheets are read by Odoo's import (base_import): its mimetypes and file extensions.
+SPREADSHEET_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/vnd.ms-excel": ".xls",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+}
 
 # Column -> accepted header names (compared lower-case, non-alphanumerics as "_").
 COLUMNS = {
@@ -60,8 +67,9 @@ MAX_INTEGER_DIGITS = 12
 
 
 class ArRemittanceImport(models.TransientModel):
-    """Import customers' remittance advices from a CSV file: one advice per payment reference,
-    with the invoices it pays and how much of each.
+    """Import customers' remittance advices from a spreadsheet (XLSX, XLS, ODS: read by Odoo's
+    own import, ``base_import``) or a CSV file: one advice per payment reference, with the
+    invoices it pays and how much of each.
 
     All or nothing: every wrong row is reported at once, with its row number, and nothing is
     imported until the file is right.
@@ -72,15 +80,15 @@ class ArRemittanceImport(models.TransientModel):
 
     company_id = fields.Many2one("res.company", required=True, readonly=True,
                                  default=lambda self: self.env.company)
-    file = fields.Binary(string="CSV file", required=True, attachment=False)
+    file = fields.Binary(required=True, attachment=False,
+                         help="XLSX, XLS, ODS or CSV (UTF-8) with the columns payment_reference, invoice, amount.")
     file_name = fields.Char()
 
     def action_import(self):
         """Check the whole file, create the remittance advices, and have the matcher look at
         the bank lines waiting in the exceptions queue again."""
         self.ensure_one()
-        text = self._ar_read_text()
-        remittances = self._ar_create_remittances(self._ar_parse(text))
+        remittances = self._ar_create_remittances(self._ar_parse(*self._ar_read_table()))
         self._ar_requeue_bank_lines()
         action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections_cash.action_ar_remittance")
         action.update({
@@ -148,9 +156,42 @@ class ArRemittanceImport(models.TransientModel):
     # ------------------------------------------------------------------
     # Reading the file
     # ------------------------------------------------------------------
-    def _ar_read_text(self):
+    def _ar_read_table(self):
+        """The file's rows: ([(row number, cells)] starting with the header, [(row number, error)]).
+
+        Spreadsheets are read by Odoo's import (``base_import.import._read_file``). CSV keeps a
+        strict reader of its own: base_import's guesses the encoding (a UTF-16 or Latin-1 file
+        would be read silently), tolerates a quote that never closes (the rest of the file read
+        as one cell) and drops blank lines, so its row numbers would not be the file's lines.
+        """
+        data = self._ar_read_data()
+        mimetype = guess_mimetype(data)
+        extension = ((self.file_name or "").rpartition(".")[2]).lower()
+        if mimetype in SPREADSHEET_TYPES or (extension in ("xlsx", "xls", "ods") and not mimetype.startswith("text/")):
+            return self._ar_read_spreadsheet(data, mimetype), []
+        return self._ar_read_csv(self._ar_decode_text(data))
+
+    def _ar_read_spreadsheet(self, data, mimetype):
+        """[(row number, cells)] of the first sheet, as Odoo's import reads it (blank rows left out)."""
+        importer = self.env["base_import.import"].create({
+            "res_model": "ar.remittance", "file": data, "file_name": self.file_name or "remittances",
+            "file_type": mimetype})
+        try:
+            _length, rows = importer._read_file({"quoting": '"', "separator": ",", "has_headers": True})
+        except UserError:
+            raise
+        # any failure of a spreadsheet reader means the file cannot be read
+        except Exception as error:  # pylint: disable=broad-except
+            raise UserError(self.env._("%(file)s could not be read as a spreadsheet (%(error)s).",
+                                       file=self.file_name or self.env._("The file"), error=error)) from None
+        table = [(number, [str(cell) for cell in cells]) for number, cells in enumerate(rows, start=1)]
+        if not table:
+            raise UserError(self.env._("The file is empty."))
+        return table
+
+    def _ar_read_data(self):
         if not self.file:
-            raise UserError(self.env._("Choose the CSV file to import."))
+            raise UserError(self.env._("Choose the file to import."))
         # base64 grows by a third: refuse a huge upload before decoding it
         if len(self.file) > MAX_FILE_BYTES * 4 // 3 + 4:
             raise UserError(self._ar_too_large())
@@ -160,13 +201,16 @@ class ArRemittanceImport(models.TransientModel):
             raise UserError(self.env._("The file could not be read: upload it again.")) from None
         if len(data) > MAX_FILE_BYTES:
             raise UserError(self._ar_too_large())
+        return data
+
+    def _ar_decode_text(self, data):
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = None
         if text is None or "\x00" in text:
             raise UserError(self.env._(
-                "%(file)s is not a text file in UTF-8: save the remittance advice as CSV (UTF-8) and import it again.",
+                "%(file)s is not a text file in UTF-8: save the remittance advice as XLSX or as CSV (UTF-8) and import it again.",
                 file=self.file_name or self.env._("The file")))
         if not text.strip():
             raise UserError(self.env._("The file is empty."))
@@ -202,39 +246,53 @@ class ArRemittanceImport(models.TransientModel):
                 best = (score, delimiter, header, columns)
         return best[1], best[2], best[3]
 
-    def _ar_parse(self, text):
-        """Rows of the file as dicts with their row number; raise one error listing every wrong row."""
+    def _ar_read_csv(self, text):
+        """(table, errors) of CSV ``text``, as :meth:`_ar_read_table` returns them."""
         # the line breaks the csv module counts (str.splitlines knows more)
         lines = LINE_BREAK_RE.split(text)
         header_index = next(index for index, line in enumerate(lines) if line.strip())
-        delimiter, header, columns = self._ar_sniff(lines[header_index])
+        delimiter, header, _columns = self._ar_sniff(lines[header_index])
+        table, errors = [(header_index + 1, header)], []
+        # strict: a quoted cell that never closes (or garbage after its closing quote) is an error
+        # of the file, whatever csv.field_size_limit the process has (odoo-bin raises it to 500 MB,
+        # so the rest of the file would otherwise be read as one cell)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        try:
+            for cells in reader:
+                if reader.line_num > header_index + 1:
+                    table.append((reader.line_num, cells))
+        except csv.Error as exc:
+            errors.append((reader.line_num, self.env._("the CSV cannot be read (%(error)s).", error=exc)))
+        return table, errors
+
+    def _ar_parse(self, table, errors):
+        """Rows of the file as dicts with their row number; raise one error listing every wrong row.
+
+        :param table: [(row number, cells)], the header first
+        :param errors: [(row number, message)] of reading the file, reported with the others
+        """
+        header_row, header = table[0]
+        columns = self._ar_header_columns(header)
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
             raise UserError(self.env._(
                 "Row %(row)s: the file has no column %(missing)s. Its header is: %(header)s. Expected columns: "
                 "payment_reference, invoice, amount, and optionally partner, date, currency.",
-                row=header_index + 1, missing=", ".join(missing),
+                row=header_row, missing=", ".join(missing),
                 header=" | ".join(h[:40] for h in header[:12]) or "-"))
-        # strict: a quoted cell that never closes (or garbage after its closing quote) is an error
-        # of the file, whatever csv.field_size_limit the process has (odoo-bin raises it to 500 MB,
-        # so the rest of the file would otherwise be read as one cell)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-        rows, errors = [], []
-        try:
-            for cells in reader:
-                if reader.line_num <= header_index + 1 or not any(cell.strip() for cell in cells):
-                    continue
-                row = {"row": reader.line_num}
-                for column, index in columns.items():
-                    row[column] = cells[index].strip() if index < len(cells) else ""
-                too_long = [c for c in columns if len(row[c]) > MAX_CELL_LENGTH]
-                if too_long:
-                    errors.append((row["row"], self.env._("%(columns)s longer than %(max)s characters.",
-                                                          columns=", ".join(too_long), max=MAX_CELL_LENGTH)))
-                    continue
-                rows.append(row)
-        except csv.Error as exc:
-            errors.append((reader.line_num, self.env._("the CSV cannot be read (%(error)s).", error=exc)))
+        rows, errors = [], list(errors)
+        for row_number, cells in table[1:]:
+            if not any(cell.strip() for cell in cells):
+                continue
+            row = {"row": row_number}
+            for column, index in columns.items():
+                row[column] = cells[index].strip() if index < len(cells) else ""
+            too_long = [c for c in columns if len(row[c]) > MAX_CELL_LENGTH]
+            if too_long:
+                errors.append((row["row"], self.env._("%(columns)s longer than %(max)s characters.",
+                                                      columns=", ".join(too_long), max=MAX_CELL_LENGTH)))
+                continue
+            rows.append(row)
         if not rows and not errors:
             raise UserError(self.env._("The file has a header but no rows."))
         self._ar_check_rows(rows, errors)
