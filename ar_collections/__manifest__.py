@@ -18,7 +18,7 @@
         "static/description/run_preview.png",
         "static/description/worklist.png",
     ],
-    "depends": ["account", "mail", "portal", "sms"],
+    "depends": ["account", "mail", "portal", "resource", "sms"],
     # sms reminders: customers' mobile numbers are parsed and formatted by phone_validation
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
@@ -30,6 +30,7 @@
         "data/ar_collections_workspace_mail_data.xml",
         "data/ar_digest_mail_data.xml",
         "data/ir_cron_data.xml",
+        "data/ar_dispute_routing_rule_data.xml",
         "report/ar_dunning_reports.xml",
         "report/ar_dunning_letter_templates.xml",
         "report/ar_aging_report_views.xml",
@@ -55,6 +56,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/menus.xml",
+        "views/ar_dispute_routing_rule_views.xml",
         "report/ar_collections_reporting_views.xml",
     ],
     "assets": {

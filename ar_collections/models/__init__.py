@@ -12,6 +12,7 @@ from . import ar_customer_invoices_mixin
 from . import ar_system_fields_mixin
 from . import ar_pause_source_mixin
 from . import ar_dispute
+from . import ar_dispute_routing_rule
 from . import ar_promise
 from . import ar_payment_plan
 from . import ar_payment_plan_line

@@ -1,31 +1,55 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+import pytz
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools.mimetypes import get_extension, guess_mimetype
 
 OPEN_STAGES = ("new", "review")
 # Disputes escalated per scheduler call.
 BATCH_SIZE = 200
+# Evidence: what the content of a file named .<extension> may be, as odoo.tools.mimetypes guesses it.
+EVIDENCE_TYPES = {
+    ".pdf": ("application/pdf",),
+    ".png": ("image/png",),
+    ".jpg": ("image/jpeg",),
+    ".jpeg": ("image/jpeg",),
+    ".gif": ("image/gif",),
+    ".txt": ("text/plain",),
+    ".csv": ("text/plain", "text/csv"),
+}
+# Programs are no evidence, whatever they contain; nor is content that starts as one (Windows, Linux).
+PROGRAM_EXTENSIONS = frozenset({
+    ".apk", ".app", ".bat", ".cmd", ".com", ".dll", ".exe", ".jar", ".js", ".msi", ".ps1", ".scr", ".sh", ".vbs",
+})
+PROGRAM_SIGNATURES = (b"MZ", b"\x7fELF")
 
 
-def add_business_days(start, days):
-    """``start`` plus ``days`` working days, Saturdays and Sundays skipped."""
-    date = start
-    while days > 0:
-        date += timedelta(days=1)
-        if date.weekday() < 5:
-            days -= 1
-    return date
+def guess_evidence_type(content):
+    """What ``content`` really is, by Odoo's guesser (magic bytes; text when its first
+    kilobyte decodes as UTF-8 without control characters), whatever its name or the client say."""
+    guessed = guess_mimetype(content)
+    if guessed == "application/octet-stream" and len(content) > 1024:
+        try:
+            content[:1024].decode()
+        except UnicodeDecodeError as error:
+            # a character cut by the guesser's kilobyte window is no reason to call a text binary
+            if error.reason == "unexpected end of data":
+                guessed = guess_mimetype(content[:error.start])
+    return guessed
 
 
 class ArDispute(models.Model):
     """A customer disputes invoices (whole or an amount): while it is open, they are not chased.
 
-    It must be resolved within the company's SLA (business days): past it, the scheduler
-    escalates it once to the collections manager, and once more to a configurable person
-    after the second escalation delay. Resolving it with a credit note drafts the credit
-    note for the disputed amount.
+    Its owner is chosen by the routing rules of its reason (``ar.dispute.routing.rule``),
+    whose team follows it. It must be resolved within the company's SLA (working days of the
+    company's calendar, public holidays skipped): past it, the scheduler escalates it once to
+    the collections manager, and once more to a configurable person after the second
+    escalation delay. Resolving it with a credit note drafts the credit note for the
+    disputed amount; any resolution resumes the reminders of its invoices.
     """
 
     _name = "ar.dispute"
@@ -35,7 +59,7 @@ class ArDispute(models.Model):
     _order = "id desc"
     _ar_pause_sequence = 10
     _ar_system_fields = ("stage", "is_open", "date_opened", "sla_deadline", "sla_breached", "sla_escalation",
-                         "credit_note_id")
+                         "credit_note_id", "routing_rule_id")
     reason = fields.Selection([
         ("pricing", "Wrong price or quantity"),
         ("quality", "Goods or service not as agreed"),
@@ -44,8 +68,11 @@ class ArDispute(models.Model):
         ("other", "Other"),
     ], required=True, default="other", tracking=True)
     description = fields.Text()
-    user_id = fields.Many2one("res.users", string="Owner", default=lambda self: self.env.user, tracking=True,
+    # No default: the routing rules choose the owner at creation (see create).
+    user_id = fields.Many2one("res.users", string="Owner", tracking=True, index=True,
                               domain="[('share', '=', False)]")
+    routing_rule_id = fields.Many2one("ar.dispute.routing.rule", string="Routed by", readonly=True, copy=False,
+                                      help="The routing rule that chose the owner and the followers.")
     stage = fields.Selection([
         ("new", "New"),
         ("review", "Under review"),
@@ -65,7 +92,8 @@ class ArDispute(models.Model):
     date_opened = fields.Date(string="Opened on", readonly=True, copy=False, default=fields.Date.context_today)
     sla_deadline = fields.Date(
         string="Resolve by", readonly=True, copy=False, index=True,
-        help="Opening day plus the company's dispute resolution time in business days.")
+        help="Opening day plus the company's dispute resolution time in working days of the company's "
+             "working schedule (its public holidays skipped); Monday to Friday without a schedule.")
     sla_breached = fields.Boolean(string="SLA breached", readonly=True, copy=False, index=True, tracking=True)
     sla_escalation = fields.Selection(
         [("none", "None"), ("manager", "Collections manager"), ("second", "Second escalation")],
@@ -110,6 +138,8 @@ class ArDispute(models.Model):
 
     @api.constrains("attachment_ids")
     def _check_attachment_ids(self):
+        for attachment in self.sudo().attachment_ids:
+            self._ar_check_evidence(attachment.name or "", attachment.raw or b"")
         if self.env.su:
             return
         for dispute in self:
@@ -121,16 +151,113 @@ class ArDispute(models.Model):
                     "You can only attach documents you can open yourself, which is not the case of %(files)s.",
                     files=", ".join(hidden.sudo().mapped("name"))))
 
+    @api.model
+    def _ar_check_evidence(self, name, content):
+        """Refuse a program, or a file whose content is not what its name says (a program
+        named .pdf, a PDF named .exe).
+
+        :return: the type guessed from the content
+        """
+        extension = get_extension(name).lower()
+        guessed = guess_evidence_type(content)
+        if extension in PROGRAM_EXTENSIONS or (guessed != "text/plain" and content.startswith(PROGRAM_SIGNATURES)):
+            raise ValidationError(self.env._(
+                "%(file)s is a program: attach documents, photos or text only.", file=name))
+        if extension in EVIDENCE_TYPES and guessed not in EVIDENCE_TYPES[extension]:
+            raise ValidationError(self.env._(
+                "%(file)s is not what its name says: its content is %(kind)s.",
+                file=name, kind=self._ar_file_kind(guessed)))
+        return guessed
+
+    @api.model
+    def _ar_file_kind(self, mimetype):
+        """How a refusal names the type ``mimetype`` guessed from a file's content."""
+        return {
+            "application/pdf": self.env._("a PDF"),
+            "image/png": self.env._("a PNG image"),
+            "image/jpeg": self.env._("a JPEG image"),
+            "image/gif": self.env._("a GIF image"),
+            "text/plain": self.env._("text"),
+            "application/zip": self.env._("a ZIP archive"),
+            "application/octet-stream": self.env._("binary (a program or a format we do not take)"),
+        }.get(mimetype, mimetype)
+
     @api.model_create_multi
     def create(self, vals_list):
         self._ar_check_system_create(vals_list)
         today = fields.Date.context_today(self)
+        defaults = self.default_get(["partner_id", "company_id", "reason"])
+        followers = []
         for vals in vals_list:
+            company = self.env["res.company"].browse(vals.get("company_id") or defaults.get("company_id")) \
+                or self.env.company
             if not vals.get("sla_deadline"):
-                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 opened = fields.Date.to_date(vals.get("date_opened")) or today
-                vals["sla_deadline"] = add_business_days(opened, company.ar_dispute_sla_days)
-        return super().create(vals_list)
+                vals["sla_deadline"] = self._ar_sla_deadline(company, opened)
+            # Routed here, not in the callers: the portal, the call wizard and Slack create alike.
+            partner = self.env["res.partner"].browse(vals.get("partner_id") or defaults.get("partner_id"))
+            rule, owner = self._ar_route(partner, company, vals.get("reason") or defaults.get("reason"))
+            vals["routing_rule_id"] = rule.id
+            if not vals.get("user_id"):
+                vals["user_id"] = owner.id
+            followers.append(rule._ar_followers(company) if rule else self.env["res.users"])
+        disputes = super().create(vals_list)
+        for dispute, team in zip(disputes, followers, strict=True):
+            partners = (team | dispute.user_id).partner_id
+            if partners:
+                dispute.message_subscribe(partner_ids=partners.ids)
+        return disputes
+
+    @api.onchange("partner_id", "reason")
+    def _onchange_route(self):
+        """Show the owner the routing rules will give a new dispute."""
+        if not self._origin.id and self.partner_id and self.reason:
+            self.user_id = self._ar_route(self.partner_id, self.company_id or self.env.company, self.reason)[1]
+
+    # ------------------------------------------------------------------
+    # Owner: routing rules and assignment
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_may_own(self, user, company):
+        """Whether ``user`` may own disputes of ``company``: an active internal collections
+        user of that company."""
+        user = user.sudo()
+        return bool(user) and user.active and not user.share and company in user.company_ids \
+            and user.has_group("ar_collections.group_ar_collections_user")
+
+    @api.model
+    def _ar_route(self, partner, company, reason):
+        """The routing rule of a new dispute and its owner: the rule's choice, else the
+        customer's collector, else the user recording it, else the collections manager.
+
+        :return: (rule or empty, user)
+        """
+        rule = self.env["ar.dispute.routing.rule"]._ar_find(reason, company) if reason else \
+            self.env["ar.dispute.routing.rule"]
+        owner = rule._ar_owner(partner, company) if rule and partner else self.env["res.users"]
+        if not owner and partner:
+            collector = partner.commercial_partner_id.with_company(company).sudo().ar_collector_id
+            owner = collector if self._ar_may_own(collector, company) else owner
+        if not owner and self._ar_may_own(self.env.user, company):
+            owner = self.env.user
+        return rule, owner or company.sudo()._ar_escalation_user()
+
+    def action_assign(self, user):
+        """Give these disputes to ``user``, who must be able to own them: they own and follow
+        them, and their chatter says who gave them (Slack's 'Assign' button calls this too)."""
+        for dispute in self:
+            if not self._ar_may_own(user, dispute.company_id):
+                raise UserError(self.env._(
+                    "%(user)s cannot own disputes of %(company)s: choose an internal collections user of "
+                    "that company.", user=user.sudo().name or "-", company=dispute.company_id.name))
+        self.write({"user_id": user.id})
+        self.message_subscribe(partner_ids=user.partner_id.ids)
+        for dispute in self:
+            dispute.message_post(
+                body=self.env._("Assigned to %(user)s by %(by)s.", user=user.name, by=self.env.user.name),
+                subtype_xmlid="mail.mt_note")
+        return True
 
     @api.model
     def _ar_pause_reasons(self, invoices, today):
@@ -232,6 +359,28 @@ class ArDispute(models.Model):
     # ------------------------------------------------------------------
     # SLA
     # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_sla_deadline(self, company, opened):
+        """The day a dispute opened on ``opened`` must be resolved by: that many working days
+        of the company's working schedule after it, its public holidays and leaves of
+        the whole company skipped (``resource.calendar``); Monday to Friday when the company
+        has no schedule (or one without working hours)."""
+        days = company.ar_dispute_sla_days
+        calendar = company.sudo().resource_calendar_id
+        if calendar:
+            tz = pytz.timezone(calendar.tz or "UTC")
+            # counted from the next day's start in the schedule's own time zone: the opening day is not one
+            start = tz.localize(datetime.combine(opened + timedelta(days=1), time.min))
+            end = calendar.plan_days(days, start, compute_leaves=True)
+            if end:
+                return end.astimezone(tz).date()
+        deadline = opened
+        while days > 0:
+            deadline += timedelta(days=1)
+            if deadline.weekday() < 5:
+                days -= 1
+        return deadline
 
     @api.model
     def _ar_escalation_domain(self, today):

@@ -6,7 +6,9 @@ A test class mixes ``ArHostileCatalogue`` in before its Odoo test case, sets
 ``catalogue_source`` (its line in the run summary) and ``catalogue_results`` (a list shared
 by its tests), and implements ``_read_counts(env)``: what a hostile input must not change.
 """
+import io
 import json
+import zipfile
 from datetime import date
 
 from odoo.addons.ar_collections.tests.run_summary import record
@@ -18,6 +20,37 @@ NAN = float("nan")
 INF = float("inf")
 NOT_A_NUMBER = "must be a number"
 FAR_FUTURE = date(9999, 12, 31)
+
+
+def _zip():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("invoice.pdf", b"%PDF-1.4 inside a zip")
+    return buffer.getvalue()
+
+
+# Evidence files: what they really contain (their first bytes, as Odoo's mimetype guesser reads them)
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 20
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01" + b"\x00" * 20
+GIF = b"GIF89a\x01\x00\x01\x00" + b"\x00" * 20
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + \
+    b"This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 64
+ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 57
+ZIP = _zip()
+# Evidence that is not what its name says, or a program: (label, file name, content).
+MISNAMED_FILES = [
+    (".exe renamed .pdf", "invoice.pdf", EXE),
+    ("PDF content named .exe", "tool.exe", PDF),
+    ("PDF named .pdf.exe", "invoice.pdf.exe", PDF),
+    (".exe renamed .PDF in capitals", "INVOICE.PDF", EXE),
+    ("Linux program renamed .txt", "notes.txt", ELF),
+    ("PNG content named .pdf", "photo.pdf", PNG),
+    ("JPEG content named .png", "photo.png", JPEG),
+    ("GIF content named .jpg", "photo.jpg", GIF),
+    ("ZIP archive named .pdf", "statement.pdf", ZIP),
+    ("ZIP archive named .csv", "export.csv", ZIP),
+]
 
 
 def same(before, after):

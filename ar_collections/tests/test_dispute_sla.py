@@ -1,5 +1,5 @@
 import base64
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from freezegun import freeze_time
 
@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import ArCollectionsCommon
+from .hostile_catalogue import PNG
 
 
 @tagged("post_install", "-at_install")
@@ -83,6 +84,25 @@ class TestDisputeSla(ArCollectionsCommon):
         with self.assertRaisesRegex(ValidationError, "at least one day"):
             self.company.ar_dispute_sla_days = 0
 
+    def test_sla_deadline_follows_the_company_calendar(self):
+        calendar = self.company.resource_calendar_id
+        calendar.tz = "UTC"  # the holiday below is in UTC
+        monday = self.thursday + timedelta(days=4)
+        # a public holiday of the company (a leave of no one in particular) on the Monday after
+        self.env["resource.calendar.leaves"].create({
+            "name": "Whit Monday", "company_id": self.company.id, "calendar_id": calendar.id,
+            "date_from": datetime.combine(monday, time(0, 0)), "date_to": datetime.combine(monday, time(23, 59)),
+        })
+        self.assertEqual(self._dispute(self.inv_overdue).sla_deadline, self.thursday + timedelta(days=8),
+                         "Fri, (holiday), Tue, Wed, Thu, Fri")
+        # working days are the calendar's: a schedule of Mondays to Thursdays makes Friday a day off
+        calendar.attendance_ids.filtered(lambda attendance: attendance.dayofweek == "4").unlink()
+        self.assertEqual(self._dispute(self.inv_partial).sla_deadline, self.thursday + timedelta(days=12),
+                         "Tue, Wed, Thu, Mon, Tue")
+        # a company without working schedule: Monday to Friday
+        self.company.resource_calendar_id = False
+        self.assertEqual(self._dispute(self.inv_other).sla_deadline, self.thursday + timedelta(days=7))
+
     def test_stage_transitions(self):
         dispute = self._dispute(self.inv_overdue)
         self.assertEqual((dispute.stage, dispute.is_open), ("new", True))
@@ -120,14 +140,38 @@ class TestDisputeSla(ArCollectionsCommon):
         self.assertFalse(self.inv_overdue.ar_pause_reason)
         self.assertEqual(dispute.action_view_credit_note()["res_id"], refund.id)
 
+    def test_resolution_resumes_reminders_for_the_rest(self):
+        engine = self.env["ar.dunning.engine"]
+        dispute = self._dispute(self.inv_overdue, amount=300.0)
+        self.assertEqual(engine._get_pause_reasons(self.inv_overdue, self.today),
+                         {self.inv_overdue.id: "Disputed: Wrong price or quantity"})
+        self._ar_run()
+        self.assertFalse(self._ar_logs(self.inv_overdue), "no reminder while disputed")
+        dispute.action_resolve_credit_note()
+        self.assertEqual(engine._get_pause_reasons(self.inv_overdue, self.today), {}, "the pause is gone")
+        # the credit note once posted settles its part (it reverses the invoice): the next run reminds the rest
+        refund = dispute.credit_note_id
+        refund.invoice_date = self.today
+        refund.action_post()
+        self.assertEqual(self.inv_overdue.amount_residual, 700.0)
+        self._ar_run()
+        self.assertTrue(self._ar_logs(self.inv_overdue), "reminded of the 700 left")
+
     def test_attachments(self):
         dispute = self._dispute(self.inv_overdue)
         photo = self.env["ir.attachment"].create({
-            "name": "broken-crate.png", "datas": base64.b64encode(b"not really a png"),
+            "name": "broken-crate.png", "datas": base64.b64encode(PNG),
             "res_model": "ar.dispute", "res_id": dispute.id,
         })
         dispute.attachment_ids = [Command.link(photo.id)]
         self.assertEqual(dispute.attachment_ids.mapped("name"), ["broken-crate.png"])
+        # evidence is what its content is (odoo.tools.mimetypes), not what its name says
+        fake = self.env["ir.attachment"].create({
+            "name": "broken-crate-2.png", "datas": base64.b64encode(b"not really a png"),
+            "res_model": "ar.dispute", "res_id": dispute.id,
+        })
+        with self.assertRaisesRegex(ValidationError, "broken-crate-2.png is not what its name says: its content is text"):
+            dispute.attachment_ids = [Command.link(fake.id)]
 
     def test_sla_escalations_once_each(self):
         self.company.ar_dispute_escalation_user_id = self.director

@@ -10,6 +10,7 @@ from odoo.http import request
 from odoo.tools import consteq, plaintext2html
 
 from odoo.addons.ar_collections.const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES
+from odoo.addons.ar_collections.models.ar_dispute import EVIDENCE_TYPES, guess_evidence_type
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 from ..utils import parse_amount, parse_record_id, protect_token_page
@@ -30,36 +31,16 @@ DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 TOKEN_RE = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)
 # Characters dropped from the customer's text: C0 controls (PostgreSQL refuses NUL) but line breaks and tabs.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-BINARY_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-# Evidence files: extension → (kind found by sniffing the content, mimetype stored)
+# Evidence files the portal takes: extension → type stored (the content is checked by ar.dispute's rules)
 ATTACHMENT_TYPES = {
-    ".pdf": ("pdf", "application/pdf"),
-    ".png": ("png", "image/png"),
-    ".jpg": ("jpeg", "image/jpeg"),
-    ".jpeg": ("jpeg", "image/jpeg"),
-    ".txt": ("text", "text/plain"),
-    ".csv": ("text", "text/csv"),
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
 }
 DONE_MESSAGES = ("dispute", "promise")
-
-
-def sniff_file_kind(content):
-    """What ``content`` really is, by its magic bytes: pdf, png, jpeg, text, or None."""
-    if content.startswith(b"%PDF-"):
-        return "pdf"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # Plain text and CSV exports have no control characters but line breaks, tabs and form
-        # feeds; executables and other binaries have (NUL bytes at least).
-        return None if BINARY_RE.search(text) else "text"
-    return None
 
 
 class ArPortalInputError(Exception):
@@ -444,12 +425,18 @@ class ArDisputePortal(CustomerPortal):
                 errors["attachments"] = env._("%(file)s is larger than %(max)s MB.",
                                               file=name, max=MAX_FILE_SIZE // (1024 * 1024))
                 return []
-            if not content or extension not in ATTACHMENT_TYPES \
-                    or sniff_file_kind(content) != ATTACHMENT_TYPES[extension][0]:
+            if not content or extension not in ATTACHMENT_TYPES:
                 errors["attachments"] = env._(
                     "%(file)s is not a PDF, PNG, JPEG, text or CSV file: only these can be attached.", file=name)
                 return []
-            files.append((stem[:MAX_FILENAME] + extension, content, ATTACHMENT_TYPES[extension][1]))
+            # what the content is, not what the client declared
+            guessed = guess_evidence_type(content)
+            if guessed not in EVIDENCE_TYPES[extension]:
+                errors["attachments"] = env._(
+                    "%(file)s is not a PDF, PNG, JPEG, text or CSV file: its content is %(kind)s, not what its "
+                    "name says.", file=name, kind=env["ar.dispute"]._ar_file_kind(guessed))
+                return []
+            files.append((stem[:MAX_FILENAME] + extension, content, ATTACHMENT_TYPES[extension]))
         return files
 
     def _ar_validate_promise(self, invoices, form):
@@ -502,8 +489,8 @@ class ArDisputePortal(CustomerPortal):
         env = request.env
         company = invoices.company_id
         customer = invoices.commercial_partner_id
-        collector = customer.with_company(company).ar_collector_id or company._ar_escalation_user()
         # No follower is added for the requester: on invoices followers get portal access.
+        # The owner and the team that follows come from the routing rules (ar.dispute's create).
         Dispute = env["ar.dispute"].sudo().with_company(company).with_context(
             mail_create_nosubscribe=True, mail_create_nolog=True)
         dispute = Dispute.create({
@@ -513,7 +500,6 @@ class ArDisputePortal(CustomerPortal):
             "reason": values["reason"],
             "description": values["description"],
             "amount": values["amount"],
-            "user_id": collector.id,
         })
         attachments = env["ir.attachment"].sudo().create([{
             "name": name,
@@ -543,7 +529,7 @@ class ArDisputePortal(CustomerPortal):
                 "their reminders are paused until it is resolved.",
                 partner=customer.display_name, invoices=", ".join(invoices.mapped("name")), reason=reason,
                 amount=invoices.currency_id.format(values["amount"])),
-            user_id=collector.id,
+            user_id=dispute.user_id.id,
         )
         return dispute
 

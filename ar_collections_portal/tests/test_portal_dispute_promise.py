@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from odoo import fields
-from odoo.tests import tagged
+from odoo import Command, fields
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.ar_collections_portal.tests.common import ArPortalHttpCommon
 
@@ -20,6 +20,25 @@ class TestPortalDisputePromise(ArPortalHttpCommon):
     def _dispute_data(self, invoices, **values):
         return {"invoice_ids": invoices.ids, "reason": "pricing", "description": "Price should be 900, not 1000.",
                 "amount": "100.00", **values}
+
+    def test_dispute_routed_to_the_account_manager_with_a_utf8_csv(self):
+        """The routing rules choose the owner of a portal dispute (pricing: the account manager),
+        who gets the activity; a UTF-8 CSV is text even where the type guesser's first
+        kilobyte cuts a character."""
+        manager = new_test_user(self.env, "ar_account_manager", groups="base.group_user,ar_collections.group_ar_collections_user",
+                                name="Alan Account", company_id=self.company.id,
+                                company_ids=[Command.set(self.company.ids)])
+        self.customer.user_id = manager
+        csv = ("Article;Prix\n" + "x" * 1009 + ";é\n").encode()
+        self.assertEqual(csv[1023:1025], "é".encode(), "the kilobyte ends inside the é")
+        self._ar_login()
+        response = self._ar_post("/my/dispute/submit", self._dispute_data(self.inv_overdue), files=[
+            ("attachments", ("prices.csv", csv, "application/vnd.ms-excel"))])
+        self.assertEqual(response.status_code, 303, response.text[:2000])
+        dispute = self.env["ar.dispute"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual((dispute.user_id, dispute.activity_ids.user_id), (manager, manager))
+        self.assertIn(manager.partner_id, dispute.message_partner_ids)
+        self.assertEqual((dispute.attachment_ids.raw, dispute.attachment_ids.mimetype), (csv, "text/csv"))
 
     def _promise_data(self, invoices, **values):
         return {"invoice_ids": invoices.ids, "promised_date": fields.Date.to_string(self.today + timedelta(days=10)),

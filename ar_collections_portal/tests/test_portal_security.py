@@ -17,14 +17,16 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.ar_collections.tests.hostile_catalogue import SCRIPT, SCRIPT_ESCAPED
+from odoo.addons.ar_collections.tests.hostile_catalogue import (
+    EXE,
+    MISNAMED_FILES,
+    PDF,
+    PNG,
+    SCRIPT,
+    SCRIPT_ESCAPED,
+)
 from odoo.addons.ar_collections.tests.run_summary import record
 from odoo.addons.ar_collections_portal.tests.common import ArPortalHttpCommon
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 20
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + \
-    b"This program cannot be run in DOS mode.\r\r\n$" + b"\x00" * 64
 
 # Invoice ids an attacker may try, resolved against the test's records.
 IDOR_TARGETS = [
@@ -131,6 +133,15 @@ FILE_CASES = [
      "not a PDF"),
     ("file name with HTML", [("<img src=x onerror=alert(1)>.exe", EXE, "application/octet-stream")],
      "&lt;img src=x onerror=alert(1)&gt;.exe"),
+    # the refusal says what the content is (Odoo's mimetype guesser), whatever the browser declared
+    (".exe renamed .pdf: the refusal names the content", [("invoice.pdf", EXE, "application/pdf")],
+     "its content is binary"),
+    ("PNG content named .pdf: the refusal names the content", [("photo.pdf", PNG, "application/pdf")],
+     "its content is a PNG image, not what its name says"),
+    # the hostile evidence of the back office's catalogue, declared as PDFs
+    *[(label, [(name, content, "application/pdf")], "not a PDF")
+      for label, name, content in MISNAMED_FILES
+      if label not in (".exe renamed .pdf", "PNG content named .pdf", "PDF content named .exe")],
 ]
 METHOD_CASES = [f"GET on the {route} submit route" for route in ("dispute", "promise")]
 # Accepted inputs whose payload must come out harmless.

@@ -1,0 +1,122 @@
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .common import ArCollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+class TestDisputeRouting(ArCollectionsCommon):
+    """Disputes go to whoever can resolve them: routing rules by reason, their teams follow,
+    fallbacks, assignment, and the collaboration views."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company_ctx = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
+        groups = "base.group_user,ar_collections.group_ar_collections_user"
+        cls.account_manager = new_test_user(cls.env, "ar_account_manager", groups=groups, name="Alan Account",
+                                            **company_ctx)
+        cls.logistics_a = new_test_user(cls.env, "ar_logistics_a", groups=groups, name="Lea Logistics",
+                                        **company_ctx)
+        cls.logistics_b = new_test_user(cls.env, "ar_logistics_b", groups=groups, name="Luc Logistics",
+                                        **company_ctx)
+        # a salesperson without Collections rights may not own a dispute
+        cls.salesperson = new_test_user(cls.env, "ar_salesperson", groups="base.group_user", name="Sam Sales",
+                                        **company_ctx)
+        cls.env.ref("ar_collections.ar_dispute_routing_rule_delivery").member_ids = [
+            Command.set((cls.logistics_a | cls.logistics_b | cls.salesperson).ids)]
+        cls.customer.user_id = cls.account_manager
+        cls.customer.with_company(cls.company).ar_collector_id = cls.user_collector
+
+    def _dispute(self, invoices, reason, user=None, sudo=False):
+        Dispute = self.env["ar.dispute"].with_user(user or self.user_ar_manager)
+        return (Dispute.sudo() if sudo else Dispute).create({
+            "partner_id": invoices.commercial_partner_id.id,
+            "invoice_ids": [Command.set(invoices.ids)],
+            "reason": reason,
+        })
+
+    def _followers(self, dispute):
+        return dispute.message_partner_ids & (self.account_manager | self.logistics_a | self.logistics_b
+                                              | self.salesperson | self.user_collector).partner_id
+
+    def test_pricing_goes_to_the_account_manager(self):
+        dispute = self._dispute(self.inv_overdue, "pricing")
+        self.assertEqual(dispute.user_id, self.account_manager)
+        self.assertEqual(dispute.routing_rule_id, self.env.ref("ar_collections.ar_dispute_routing_rule_pricing"))
+        self.assertEqual(self._followers(dispute), self.account_manager.partner_id, "the owner follows it")
+
+    def test_delivery_goes_to_the_least_busy_logistics_member_and_the_team_follows(self):
+        first = self._dispute(self.inv_overdue, "not_received")
+        self.assertEqual(first.user_id, self.logistics_a, "no open dispute each: the first member")
+        second = self._dispute(self.inv_partial, "not_received")
+        self.assertEqual(second.user_id, self.logistics_b, "Lea has one open dispute already")
+        self.assertEqual(self._followers(second), (self.logistics_a | self.logistics_b).partner_id,
+                         "the team follows, without its member who has no Collections rights")
+        first.action_reject()
+        self.assertEqual(self._dispute(self.inv_other, "not_received").user_id, self.logistics_a,
+                         "a resolved dispute keeps no one busy")
+
+    def test_fallbacks_collector_then_recording_user(self):
+        self.customer.user_id = self.salesperson
+        self.assertEqual(self._dispute(self.inv_overdue, "pricing").user_id, self.user_collector,
+                         "an account manager without Collections rights: the customer's collector")
+        self.assertEqual(self._dispute(self.inv_partial, "quality").user_id, self.user_collector,
+                         "the Sales team has no member yet: the collector")
+        self.assertEqual(self._dispute(self.inv_other, "pricing").user_id, self.user_ar_manager,
+                         "a customer without account manager nor collector: whoever records it")
+
+    def test_portal_dispute_is_routed_in_create(self):
+        # the portal creates as superuser on behalf of a portal user: routed all the same
+        dispute = self._dispute(self.inv_overdue, "pricing", user=self.portal_user, sudo=True)
+        self.assertEqual(dispute.user_id, self.account_manager)
+        other = self._dispute(self.inv_other, "duplicate", user=self.portal_user, sudo=True)
+        self.assertEqual(other.user_id, self.company._ar_escalation_user(),
+                         "no rule, no collector, a portal user records it: the collections manager")
+
+    def test_company_rule_before_shared_rule_and_explicit_owner_kept(self):
+        self.env["ar.dispute.routing.rule"].create({
+            "name": "Key accounts", "reason": "pricing", "owner_type": "team", "sequence": 99,
+            "company_id": self.company.id, "member_ids": [Command.set(self.logistics_b.ids)],
+        })
+        self.assertEqual(self._dispute(self.inv_overdue, "pricing").user_id, self.logistics_b)
+        dispute = self.env["ar.dispute"].with_user(self.user_ar_manager).create({
+            "partner_id": self.customer.id, "invoice_ids": [Command.set(self.inv_partial.ids)],
+            "reason": "pricing", "user_id": self.user_collector.id,
+        })
+        self.assertEqual(dispute.user_id, self.user_collector, "an owner chosen by hand is kept")
+        self.assertEqual(self._followers(dispute), (self.user_collector | self.logistics_b).partner_id)
+
+    def test_action_assign(self):
+        dispute = self._dispute(self.inv_overdue, "pricing")
+        dispute.with_user(self.user_collector).action_assign(self.logistics_a)
+        self.assertEqual(dispute.user_id, self.logistics_a)
+        self.assertIn(self.logistics_a.partner_id, dispute.message_partner_ids)
+        self.assertIn("Assigned to Lea Logistics by Colin Collector", dispute.message_ids[0].body)
+        other_company = self.env["res.company"].create({"name": "Elsewhere Ltd"})
+        foreign = new_test_user(self.env, "ar_foreign", groups="base.group_user,ar_collections.group_ar_collections_user",
+                                company_id=other_company.id, company_ids=[Command.set(other_company.ids)])
+        for user in (self.portal_user, self.salesperson, foreign):
+            with self.assertRaisesRegex(UserError, "cannot own disputes"):
+                dispute.action_assign(user)
+        self.assertEqual(dispute.user_id, self.logistics_a, "a refused assignment writes nothing")
+        with self.assertRaises(AccessError):  # assigning is writing: the Collections rights it needs
+            dispute.with_user(self.salesperson).action_assign(self.logistics_b)
+
+    def test_routing_rules_need_internal_members(self):
+        with self.assertRaisesRegex(Exception, "only internal users"):
+            self.env["ar.dispute.routing.rule"].create({
+                "name": "Outsiders", "reason": "other", "member_ids": [Command.set(self.portal_user.ids)]})
+
+    def test_views(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id("ar_collections.action_ar_dispute")
+        self.assertEqual(action["view_mode"].split(",")[:1], ["kanban"], "the stage board opens first")
+        views = self.env["ar.dispute"].with_user(self.user_collector).get_views(
+            [(False, "kanban"), (False, "graph"), (False, "pivot")])["views"]
+        kanban = views["kanban"]["arch"]
+        self.assertIn('default_group_by="stage"', kanban)
+        for field in ("user_id", "amount", "sla_deadline", "sla_breached"):
+            self.assertIn(f'name="{field}"', kanban)
+        self.assertIn('name="reason"', views["graph"]["arch"])
+        self.assertIn('name="stage"', views["pivot"]["arch"])
