@@ -60,6 +60,9 @@
         "report/ar_collections_reporting_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "ar_collections/static/src/dashboard/*",
+        ],
         "web.assets_tests": [
             "ar_collections/static/tests/tours/*.js",
         ],

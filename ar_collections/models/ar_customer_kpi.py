@@ -5,13 +5,14 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, date_utils, format_date
 
-from ..report.ar_aging_report import OPEN_LINES_DEPENDS, open_receivable_lines_sql
+from ..report.ar_aging_report import AGING_BUCKETS, OPEN_LINES_DEPENDS, aging_bucket_sql, open_receivable_lines_sql
 
 # The countback walks back at most this many months; a balance older than that
 # gets the days of the whole span.
 DSO_MAX_MONTHS = 24
 CEI_MONTHS = 3
 PAID_WINDOW_DAYS = 365
+AGING_BUCKET_KEYS = [key for key, _label in AGING_BUCKETS]
 
 
 def period_ends(as_of, count):
@@ -170,6 +171,120 @@ class ArCustomerKpi(models.TransientModel):
                 "paid_invoice_count": len(delays),
             }
         return kpis
+
+    @api.model
+    def _ar_company_kpis(self, dates, company):
+        """The company figures of :meth:`_ar_compute_kpis` as of each of ``dates``, without
+        the per-customer work (the dashboard and its trend).
+
+        :return: {date: {open_amount, overdue_amount, overdue_pct, dso, cei, credit_sales}}
+        """
+        ends_of = {as_of: period_ends(as_of, DSO_MAX_MONTHS) for as_of in dates}
+        balances = self._ar_company_balances(
+            sorted({*dates, *(ends[CEI_MONTHS] for ends in ends_of.values())}), company)
+        first = min(ends[-1] for ends in ends_of.values())
+        sales_by_day = self.env.execute_query(SQL(
+            """
+            SELECT line.date, SUM(line.balance)
+              FROM account_move_line line
+              JOIN account_account account ON account.id = line.account_id
+              JOIN account_move move ON move.id = line.move_id
+             WHERE line.company_id = %s AND line.parent_state = 'posted'
+               AND account.account_type = 'asset_receivable'
+               AND move.move_type IN ('out_invoice', 'out_refund')
+               AND line.date > %s AND line.date <= %s
+          GROUP BY line.date
+            """,
+            company.id, first, max(dates),
+        ))
+        kpis = {}
+        for as_of, ends in ends_of.items():
+            sales = [0.0] * DSO_MAX_MONTHS
+            for day, amount in sales_by_day:
+                if ends[-1] < day <= as_of:
+                    sales[next(k for k in range(DSO_MAX_MONTHS) if day > ends[k + 1])] += amount
+            open_amount, overdue = balances[as_of]
+            cei_sales = sum(sales[:CEI_MONTHS])
+            kpis[as_of] = {
+                "open_amount": open_amount,
+                "overdue_amount": overdue,
+                "overdue_pct": overdue / open_amount * 100.0 if open_amount > 0 else 0.0,
+                "dso": dso_countback(open_amount, sales, [(ends[k - 1] - ends[k]).days
+                                                          for k in range(1, DSO_MAX_MONTHS + 1)]),
+                "cei": collection_effectiveness(balances[ends[CEI_MONTHS]][0], cei_sales, open_amount,
+                                                open_amount - overdue),
+                "credit_sales": cei_sales,
+            }
+        return kpis
+
+    @api.model
+    def _ar_company_balances(self, dates, company):
+        """{date: (open, overdue)} of ``company``'s receivable on each of ``dates``."""
+        return {
+            as_of: (sum(buckets.values()), sum(amount for key, amount in buckets.items() if key != "not_due"))
+            for as_of, buckets in self._ar_company_aging(dates, company).items()
+        }
+
+    @api.model
+    def _ar_company_aging(self, dates, company):
+        """{date: {aging bucket: amount}} of ``company``'s receivable on each of ``dates``: the
+        totals of the aging as of each date, from aggregates by day, which stay cheap on any book.
+
+        An item open on D counts its balance, minus the reconciliations of D or earlier where it
+        is the debit, plus those where it is the credit (``open_receivable_lines_sql``). Summed
+        per bucket, only the item's dates matter: the balances are grouped by (date, due date),
+        the reconciliations by (date, debit's due date, credit's due date)."""
+        for model, field_names in OPEN_LINES_DEPENDS.items():
+            self.env[model].flush_model(field_names)
+        rows = self.env.execute_query(SQL(
+            """
+            WITH flow AS (
+                SELECT line.date, COALESCE(line.date_maturity, line.date) AS maturity, SUM(line.balance) AS amount
+                  FROM account_move_line line
+                  JOIN account_account account ON account.id = line.account_id
+                 WHERE line.company_id = %(company_id)s AND line.parent_state = 'posted'
+                   AND account.account_type = 'asset_receivable' AND line.date <= %(last)s
+              GROUP BY 1, 2
+             UNION ALL
+                SELECT partial.max_date, side.maturity, SUM(side.sign * partial.amount)
+                  FROM account_partial_reconcile partial
+                  JOIN account_move_line debit ON debit.id = partial.debit_move_id
+                  JOIN account_move_line credit ON credit.id = partial.credit_move_id
+                  JOIN account_account account ON account.id = debit.account_id
+                 CROSS JOIN LATERAL (VALUES (-1, COALESCE(debit.date_maturity, debit.date)),
+                                            (1, COALESCE(credit.date_maturity, credit.date))) AS side(sign, maturity)
+                 WHERE debit.company_id = %(company_id)s AND account.account_type = 'asset_receivable'
+                   AND debit.parent_state = 'posted' AND credit.parent_state = 'posted'
+                   AND partial.max_date <= %(last)s
+              GROUP BY 1, 2
+            )
+            SELECT as_of.date, %(bucket)s, SUM(flow.amount)
+              FROM unnest(%(dates)s::date[]) AS as_of(date)
+              JOIN flow ON flow.date <= as_of.date
+          GROUP BY 1, 2
+            """,
+            company_id=company.id, dates=list(dates), last=max(dates),
+            bucket=aging_bucket_sql(SQL("(as_of.date - flow.maturity)")),
+        ))
+        aging = {as_of: dict.fromkeys(AGING_BUCKET_KEYS, 0.0) for as_of in dates}
+        for as_of, bucket, amount in rows:
+            aging[as_of][bucket] += amount
+        return aging
+
+    @api.model
+    def _ar_company_payment_delays(self, as_of, company):
+        """(average days to pay, average days beyond terms) over the invoices of ``company``
+        paid in the ``PAID_WINDOW_DAYS`` days up to ``as_of``."""
+        [(to_pay, beyond)] = self.env.execute_query(SQL(
+            """
+            SELECT AVG(paid_on - invoice_date), AVG(GREATEST(0, paid_on - COALESCE(invoice_date_due, invoice_date)))
+              FROM (%s) invoice
+             WHERE paid_on > %s AND paid_on <= %s
+            """,
+            self.env["account.move"]._ar_paid_invoices_query(SQL("move.company_id = %s", company.id)),
+            as_of - relativedelta(days=PAID_WINDOW_DAYS), as_of,
+        ))
+        return float(to_pay or 0.0), float(beyond or 0.0)
 
     @api.model
     def _ar_open_balances(self, dates, companies):

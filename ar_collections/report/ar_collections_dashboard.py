@@ -1,7 +1,9 @@
 from odoo import api, fields, models
+from odoo.tools import format_date
 
 from .ar_aging_report import AGING_BUCKETS
 
+TOP_RISKS = 5
 KPI_FIELDS = (
     "open_amount", "overdue_amount", "overdue_pct", "dso", "cei", "avg_days_to_pay", "avg_days_beyond_terms",
 )
@@ -43,13 +45,87 @@ class ArCollectionsDashboard(models.TransientModel):
     def _compute_kpis(self):
         for dashboard in self:
             company, as_of = dashboard.company_id, dashboard.date or fields.Date.context_today(self)
-            kpis = self.env["ar.customer.kpi"]._ar_compute_kpis(as_of, company).get((company.id, False), {})
-            buckets = dict(self.env["ar.aging.report"].with_context(
-                ar_aging_date=fields.Date.to_string(as_of), allowed_company_ids=company.ids,
-            )._read_group([("company_id", "=", company.id)], ["aging_bucket"], ["amount_residual:sum"]))
-            values = {name: kpis.get(name, 0.0) for name in KPI_FIELDS}
-            values.update({f"amount_{key}": buckets.get(key, 0.0) for key, _label in AGING_BUCKETS})
-            dashboard.update(values)
+            values = dashboard._ar_figures([as_of], company)[as_of]
+            dashboard.update({name: values[name] for name in KPI_FIELDS})
+            dashboard.update({f"amount_{key}": values["aging"][key] for key, _label in AGING_BUCKETS})
+
+    @api.model
+    def _ar_figures(self, dates, company):
+        """{date: the dashboard's KPIs and aging of ``company`` on that date}; the payment delays
+        only for the last date. Company totals from aggregates (ar.customer.kpi's
+        ``_ar_company_*``): no per-customer or per-invoice work, under a second on any book."""
+        Kpi = self.env["ar.customer.kpi"]
+        kpis = Kpi._ar_company_kpis(dates, company)
+        aging = Kpi._ar_company_aging(dates, company)
+        last = max(dates)
+        for as_of, values in kpis.items():
+            values["aging"] = aging[as_of]
+            values["avg_days_to_pay"] = values["avg_days_beyond_terms"] = 0.0
+        kpis[last]["avg_days_to_pay"], kpis[last]["avg_days_beyond_terms"] = Kpi._ar_company_payment_delays(
+            last, company)
+        return kpis
+
+    @api.model
+    def retrieve_dashboard(self, as_of=None):
+        """Everything the Collections dashboard (client action ``ar_collections.dashboard``)
+        shows, for the current company, in one call: KPIs as of ``as_of`` (default today),
+        aging, twelve-month trend of overdue, DSO and CEI, top risks, cash-in forecast and the
+        cards the add-ons contribute (:meth:`_ar_dashboard_cards`)."""
+        company = self.env.company
+        as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        dates = self.env["ar.overdue.trend"]._ar_trend_dates(as_of)
+        figures = self._ar_figures(dates, company)
+        today = figures[as_of]
+        return {
+            "as_of": fields.Date.to_string(as_of),
+            "company_id": company.id,
+            "currency_id": company.currency_id.id,
+            "kpis": {name: today[name] for name in KPI_FIELDS},
+            "aging": [{"key": key, "label": label, "amount": today["aging"][key]} for key, label in AGING_BUCKETS],
+            "trend": [{
+                "date": fields.Date.to_string(day),
+                "label": format_date(self.env, day, date_format="MMM yy"),
+                "open_amount": figures[day]["open_amount"],
+                "overdue_amount": figures[day]["overdue_amount"],
+                "dso": figures[day]["dso"],
+                "cei": figures[day]["cei"],
+            } for day in dates],
+            "top_risks": self._ar_top_risks(company),
+            "forecast": self._ar_forecast(company),
+            "cards": self._ar_dashboard_cards(company, as_of),
+        }
+
+    @api.model
+    def _ar_top_risks(self, company, limit=TOP_RISKS):
+        """The first customers of the worklist, by its own ranking (amount at risk)."""
+        worklist = self.env["ar.worklist"]
+        fnames = [name for name in ("partner_id", "overdue_amount", "expected_loss", "risk_band",
+                                    "oldest_days_overdue") if name in worklist._fields]
+        rows = worklist.search_read([("company_id", "=", company.id)], fnames, limit=limit)
+        bands = dict(worklist._fields["risk_band"]._description_selection(self.env)) \
+            if "risk_band" in worklist._fields else {}
+        for row in rows:
+            row["partner_id"], row["partner_name"] = row["partner_id"] or (False, "")
+            row["risk_label"] = bands.get(row.get("risk_band"), "")
+        return rows
+
+    @api.model
+    def _ar_forecast(self, company):
+        """The cash-in forecast by week (and the forecast's other buckets), labelled for the chart."""
+        Forecast = self.env["ar.cash.forecast"]
+        buckets = dict(Forecast._fields["bucket"]._description_selection(self.env))
+        return [{
+            "label": format_date(self.env, row["week_start"], date_format="dd MMM") if row.get("week_start")
+            else buckets.get(row.get("bucket", "past"), ""),
+            "amount": row["amount"],
+        } for row in Forecast._ar_weekly_forecast(company)]
+
+    @api.model
+    def _ar_dashboard_cards(self, company, as_of):
+        """Hook: extra figures of the add-ons on the dashboard, each a dict ``{"key", "label",
+        "value", "unit" ("%", "days", "amount" or "count"), "help", "action" (optional xml id
+        of an action to open)}``; ar_collections_cash adds the statement lines' match rate."""
+        return []
 
     @api.model
     def action_open_dashboard(self):

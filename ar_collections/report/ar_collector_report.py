@@ -43,7 +43,7 @@ class ArCollectorReport(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    collector_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    collector_id = fields.Many2one("res.users", readonly=True)
     promise_count = fields.Integer(string="Promises due", readonly=True,
                                    help="Promises whose date has come: kept or broken.")
     promise_kept_count = fields.Integer(string="Promises kept", readonly=True)

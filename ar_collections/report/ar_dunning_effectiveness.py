@@ -24,14 +24,14 @@ class ArDunningEffectiveness(models.Model):
     }
 
     date = fields.Date(string="Reminded on", readonly=True)
-    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True)
+    invoice_id = fields.Many2one("account.move", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    industry_id = fields.Many2one("res.partner.industry", string="Industry", readonly=True)
+    industry_id = fields.Many2one("res.partner.industry", readonly=True)
     country_id = fields.Many2one("res.country", readonly=True)
-    policy_id = fields.Many2one("ar.dunning.policy", string="Policy", readonly=True)
-    level_id = fields.Many2one("ar.dunning.level", string="Level", readonly=True)
+    policy_id = fields.Many2one("ar.dunning.policy", readonly=True)
+    level_id = fields.Many2one("ar.dunning.level", readonly=True)
     reminder_count = fields.Integer(string="Reminders", readonly=True)
     reminded_amount = fields.Monetary(string="Amount reminded", readonly=True,
                                       help="Open amount of the invoice when the reminder was sent.")

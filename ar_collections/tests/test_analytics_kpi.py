@@ -157,6 +157,36 @@ class TestAnalyticsKpi(ArAnalyticsMixin, ArCollectionsCommon):
             {(self.company, self.kilo): 3000.0, (self.company, self.lima): 1000.0, (company_b, self.kilo): 480.0},
         )
 
+    def test_dashboard_data(self):
+        """The client dashboard's figures, from company aggregates, agree with the per-customer
+        computation, the aging and the overdue trend. On 31 May: open k3 2000 + l1 1000, none
+        overdue; DSO: May's sales 3000 cover it: 31 days; CEI (1 March - 31 May): nothing open on
+        28 February, sales 1200 + 1000 + 3000, nothing overdue at the end: 100%."""
+        data = self.env["ar.collections.dashboard"].with_user(self.user_collector).retrieve_dashboard("2025-06-30")
+        self.assertEqual(data["as_of"], "2025-06-30")
+        kpis = data["kpis"]
+        self.assertAlmostEqual(kpis["open_amount"], 4000.0)
+        self.assertAlmostEqual(kpis["overdue_amount"], 2500.0)
+        self.assertAlmostEqual(kpis["dso"], 30 + 31 * 2500.0 / 3000.0)
+        self.assertAlmostEqual(kpis["cei"], 2700.0 / 5200.0 * 100)
+        self.assertAlmostEqual(kpis["avg_days_to_pay"], 47.5)
+        self.assertAlmostEqual(kpis["avg_days_beyond_terms"], 20.0)
+        # k4 1500 not due; k3 1500 (21 days) and l1 1000 (26 days) in 1-30
+        self.assertEqual({row["key"]: row["amount"] for row in data["aging"]},
+                         {"not_due": 1500.0, "1_30": 2500.0, "31_60": 0.0, "61_90": 0.0, "90_plus": 0.0})
+        trend = {row["date"]: (row["overdue_amount"], row["open_amount"]) for row in data["trend"]}
+        self.assertEqual(len(trend), 12)
+        self.assertEqual([trend[day] for day in ("2025-02-28", "2025-03-31", "2025-04-30", "2025-05-31", "2025-06-30")],
+                         [(0.0, 0.0), (0.0, 1200.0), (1200.0, 2200.0), (0.0, 3000.0), (2500.0, 4000.0)])
+        may = next(row for row in data["trend"] if row["date"] == "2025-05-31")
+        self.assertAlmostEqual(may["dso"], 31.0)
+        self.assertAlmostEqual(may["cei"], 100.0)
+        self.assertEqual(data["trend"][-1]["dso"], kpis["dso"])
+        # the worklist's first customers, each with an overdue amount; the forecast's 13 weeks and more
+        self.assertTrue(data["top_risks"])
+        self.assertTrue(all(row["overdue_amount"] > 0 and row["partner_name"] for row in data["top_risks"]))
+        self.assertGreaterEqual(len(data["forecast"]), 13)
+
     def test_dashboard_as_collector(self):
         dashboard = self.env["ar.collections.dashboard"].with_user(self.user_collector).create({"date": AS_OF})
         self.assertEqual(dashboard.company_id, self.company)
