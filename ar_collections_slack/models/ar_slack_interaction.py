@@ -180,7 +180,10 @@ class ArSlackInteraction(models.AbstractModel):
     def _ar_do_dispute_assign(self, dispute):
         if not dispute.is_open:
             raise UserError(self.env._("This dispute is closed: nothing was done."))
-        dispute.write({"user_id": self.env.uid})
+        if hasattr(dispute, "action_assign"):  # the disputes' own assignment (checks, follower, chatter)
+            dispute.action_assign(self.env.user)
+        else:
+            dispute.write({"user_id": self.env.uid})
         return self.env._("👤 Dispute assigned to %(user)s", user=self.env.user.name)
 
     @api.model

@@ -114,3 +114,16 @@ class SlackAlertCases:
         self.assertEqual(self.slack.calls[0][2], "Bearer xoxb-revoked")
         alert.action_retry()
         self.assertEqual((alert.state, alert.attempts), ("pending", 0))
+
+    def test_outcome_shown_with_chat_update(self):
+        """Without a click's response_url, the posted alert is edited with chat.update."""
+        self._plan()
+        self._send_alerts()
+        alert = self._alerts("plan_submitted")
+        self.slack.reset()
+        self.assertTrue(alert._ar_update("Approved in the back office", self.user_ar_manager))
+        [update] = self.slack.api_calls("chat.update")
+        self.assertEqual((update["channel"], update["ts"]), (CHANNEL, alert.slack_ts))
+        self.assertEqual([block["type"] for block in update["blocks"]], ["header", "section", "context", "actions"])
+        self.assertEqual(update["blocks"][2]["elements"][0]["text"], "Approved in the back office")
+        self.assertEqual(alert.outcome_user_id, self.user_ar_manager)
