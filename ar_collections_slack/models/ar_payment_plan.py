@@ -6,9 +6,10 @@ class ArPaymentPlan(models.Model):
 
     def _ar_on_submitted(self):
         """Announce in Slack the plan waiting for approval (back office or portal proposal)."""
-        super()._ar_on_submitted()
+        result = super()._ar_on_submitted()
         # one alert per submission: a plan sent back to draft and submitted again is announced again
         Message = self.env["ar.slack.message"]
         count = Message.sudo().search_count(
             [("kind", "=", "plan_submitted"), ("res_model", "=", self._name), ("res_id", "=", self.id)])
         Message._ar_notify("plan_submitted", self, key_suffix=f":{count + 1}" if count else "")
+        return result
