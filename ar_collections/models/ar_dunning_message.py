@@ -149,14 +149,13 @@ class ArDunningMessage(models.Model):
         self._ar_recheck()
         queued = self.filtered(lambda msg: msg.state == "queued")
         queued._ar_ensure_invoice_tokens()
+        queued = queued._ar_charge_fees()
         # Letters are rendered many per wkhtmltopdf call first; each is then attached by its hook.
         letters = queued.filtered(lambda msg: msg.channel == "letter")._ar_render_letters()
         for message in queued:
             invoices = message._ar_queued_invoices()
             try:
                 with self.env.cr.savepoint():
-                    # Before rendering: the reminder states the fees it charges.
-                    self.env["ar.dunning.fee"]._ar_charge(message, invoices)
                     message.with_context(ar_letter_pdf=letters.get(message.id))._ar_get_dispatch_hook()(invoices)
             except psycopg2.Error:
                 raise  # concurrency or database trouble: the whole batch is retried
@@ -164,6 +163,27 @@ class ArDunningMessage(models.Model):
                 _logger.warning("Reminder %s could not be dispatched: %s", message.id, error)
                 message._ar_set_state("failed", str(error)[:500])
             message.dispatch_date = fields.Datetime.now()
+
+    def _ar_charge_fees(self):
+        """Claim the late-payment fees of these reminders' levels, before anything is rendered:
+        every reminder states the fees it charges. A reminder whose fee cannot be charged (a fee
+        product without income account) fails alone.
+
+        :return: the reminders to render
+        """
+        failed = self.browse()
+        for message in self.filtered(lambda msg: msg.level_id.fee_type != "none"):
+            try:
+                with self.env.cr.savepoint():
+                    self.env["ar.dunning.fee"]._ar_charge(message, message._ar_queued_invoices())
+            except psycopg2.Error:
+                raise
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.warning("Fees of reminder %s could not be charged: %s", message.id, error)
+                message._ar_set_state("failed", str(error)[:500])
+                message.dispatch_date = fields.Datetime.now()
+                failed |= message
+        return self - failed
 
     def _ar_ensure_invoice_tokens(self):
         """Give the invoices of these reminders the portal token their pay links carry, in
