@@ -47,7 +47,8 @@ class ArSlackInteraction(models.AbstractModel):
             raise SlackRefused(self.env._(
                 "Refused: the request's timestamp is more than %(minutes)s minutes away from now.",
                 minutes=TIMESTAMP_TOLERANCE // 60), 401)
-        if not hmac.compare_digest(sign(secret, sent, body), signature or ""):
+        # signed over the header exactly as sent, not the number read from it
+        if not hmac.compare_digest(sign(secret, timestamp, body), signature or ""):
             raise SlackRefused(self.env._("Refused: the request's Slack signature is wrong."), 401)
         if not self.env["ar.slack.request"]._ar_register(signature):
             raise SlackRefused(self.env._("Refused: this Slack request was already received (replay)."), 409)

@@ -34,6 +34,8 @@ class ArSlackRequest(models.Model):
 
     @api.autovacuum
     def _gc_seen_requests(self):
-        # Older requests are refused for their timestamp: no need to remember them.
-        limit = fields.Datetime.now() - timedelta(seconds=2 * TIMESTAMP_TOLERANCE)
+        # Older requests are refused for their timestamp: no need to remember them. A request
+        # may carry a timestamp up to the tolerance ahead of its arrival, which it keeps being
+        # accepted for twice the tolerance after: remembered for three times it.
+        limit = fields.Datetime.now() - timedelta(seconds=3 * TIMESTAMP_TOLERANCE)
         self.sudo().search([("date", "<", limit)]).unlink()

@@ -127,3 +127,15 @@ class SlackAlertCases:
         self.assertEqual([block["type"] for block in update["blocks"]], ["header", "section", "context", "actions"])
         self.assertEqual(update["blocks"][2]["elements"][0]["text"], "Approved in the back office")
         self.assertEqual(alert.outcome_user_id, self.user_ar_manager)
+
+    def test_seen_requests_forgotten_once_refused_for_their_timestamp(self):
+        Request = self.env["ar.slack.request"]
+        now = fields.Datetime.now()
+        for signature, minutes in (("v0=old", 16), ("v0=recent", 14)):
+            with freeze_time(now - timedelta(minutes=minutes)):
+                self.assertTrue(Request._ar_register(signature))
+        self.assertFalse(Request._ar_register("v0=recent"), "a replay")
+        with freeze_time(now):
+            Request._gc_seen_requests()
+        self.assertEqual(Request.search([("signature", "in", ("v0=old", "v0=recent"))]).mapped("signature"),
+                         ["v0=recent"], "kept while a replay could still pass the timestamp check")
