@@ -79,7 +79,7 @@ class ArDispute(models.Model):
         ("resolved_credit", "Resolved: credit note"),
         ("resolved_rejected", "Resolved: rejected"),
         ("cancelled", "Cancelled"),
-    ], required=True, default="new", readonly=True, tracking=True, index=True)
+    ], required=True, default="new", readonly=True, tracking=True, index=True, group_expand="_read_group_stage")
     is_open = fields.Boolean(compute="_compute_is_open", store=True, index=True)
     currency_id = fields.Many2one("res.currency", compute="_compute_currency_id", store=True)
     amount = fields.Monetary(
@@ -100,6 +100,12 @@ class ArDispute(models.Model):
         string="Escalated to", default="none", required=True, readonly=True, copy=False)
     credit_note_id = fields.Many2one("account.move", string="Credit note", readonly=True, copy=False,
                                      check_company=True)
+
+    @api.model
+    def _read_group_stage(self, stages, domain):
+        """The board's columns: the open stages always, the closed ones when they hold disputes."""
+        order = [value for value, _label in self._fields["stage"].selection]
+        return [stage for stage in order if stage in OPEN_STAGES or stage in stages]
 
     @api.depends("stage")
     def _compute_is_open(self):

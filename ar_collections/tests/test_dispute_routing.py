@@ -120,3 +120,8 @@ class TestDisputeRouting(ArCollectionsCommon):
             self.assertIn(f'name="{field}"', kanban)
         self.assertIn('name="reason"', views["graph"]["arch"])
         self.assertIn('name="stage"', views["pivot"]["arch"])
+        # the board shows the open stages even when empty, a closed one when it holds disputes
+        self._dispute(self.inv_other, "duplicate").action_cancel()
+        groups = self.env["ar.dispute"].read_group([("partner_id", "=", self.other_customer.id)], ["stage"],
+                                                   ["stage"])
+        self.assertEqual([group["stage"] for group in groups], ["new", "review", "cancelled"])
