@@ -8,7 +8,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from odoo.addons.ar_collections.const import OPEN_PAYMENT_STATES
+from ..const import OPEN_PAYMENT_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -162,7 +162,10 @@ class ArPaymentPlan(models.Model):
 
     @api.model
     def _ar_pause_reasons(self, invoices, today):
-        """An active plan pauses its invoices while its instalments are paid on time."""
+        """An active plan pauses its invoices while its instalments are paid on time
+        (not with ``ar_plan_no_pause`` in the context: what else pauses a plan's invoices)."""
+        if self.env.context.get("ar_plan_no_pause"):
+            return {}
         reasons = {}
         ids = set(invoices.ids)
         for plan in self.search([("state", "=", "active"), ("invoice_ids", "in", invoices.ids)]):
@@ -314,6 +317,12 @@ class ArPaymentPlan(models.Model):
             raise UserError(env._("Choose how often you pay from the list."))
         if not first_date or first_date < today:
             raise UserError(env._("The first instalment is today at the earliest."))
+        latest = today + timedelta(days=company.ar_plan_max_days)
+        if first_date > latest:
+            # before adding months to a date that may be near the end of the calendar
+            raise UserError(env._(
+                "A payment plan runs for %(days)s days at most: the last instalment must be due by %(latest)s "
+                "at the latest.", days=company.ar_plan_max_days, latest=fields.Date.to_string(latest)))
         currency = company.currency_id
         open_total = currency.round(sum(invoices.mapped("amount_residual_signed")))
         if amounts:
@@ -350,6 +359,13 @@ class ArPaymentPlan(models.Model):
             author_id=proposer.id, message_type="comment", subtype_xmlid="mail.mt_note")
         plan.action_submit()
         return plan
+
+    def _ar_amount_due(self, today):
+        """What the customer has to pay on ``today`` on this approved plan: the instalments due
+        by then, less what was paid since approval (company currency)."""
+        self.ensure_one()
+        return self.currency_id.round(sum(self.line_ids.filtered(lambda line: line.date <= today)
+                                          .mapped("amount_residual")))
 
     def _ar_next_line(self):
         """The first instalment of this approved plan with something left to pay."""
