@@ -18,6 +18,7 @@
         "views/portal_templates.xml",
         "views/dunning_templates.xml",
         "views/portal_dispute_templates.xml",
+        "views/portal_plan_templates.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
     ],

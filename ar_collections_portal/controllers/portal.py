@@ -236,13 +236,15 @@ class ArStatementPortal(PortalAccount):
             raise ValidationError(env._("Select at most %(count)s invoices for one payment.", count=MAX_PAYMENT_INVOICES))
         return ids
 
-    def _ar_check_statement_payment(self, partner, invoice_ids, amount=None):
+    def _ar_check_statement_payment(self, partner, invoice_ids, amount=None, partial_ok=False):
         """Validate a payment of the statement of ``partner``: the invoices are open posted
         customer invoices of that partner, in one company and one currency, and
         0 < amount <= their open total (equal to it unless the company allows partial
         payments).
 
         :param amount: None means the open total
+        :param partial_ok: a part of the open total is accepted whatever the company allows
+            (an instalment of a payment plan)
         :return: (invoices as sudo, oldest due first; amount rounded to the currency)
         :raise ValidationError: with a sentence for the customer
         """
@@ -284,7 +286,7 @@ class ArStatementPortal(PortalAccount):
                 "The amount %(amount)s is more than the selected invoices have open (%(open)s).",
                 amount=format_amount(currency, amount), open=currency.format(open_total)))
         amount = currency.round(amount)
-        if currency.compare_amounts(amount, open_total) and not company.ar_portal_allow_partial:
+        if currency.compare_amounts(amount, open_total) and not (partial_ok or company.ar_portal_allow_partial):
             raise ValidationError(env._(
                 "Pay the full open amount of the selected invoices (%(open)s): partial payments are not "
                 "accepted online.", open=currency.format(open_total)))
@@ -374,6 +376,12 @@ class ArStatementPortal(PortalAccount):
         if amount is None or amount == "":  # "" would mean the open total on the pay page
             raise ValidationError(env._("The amount to pay is missing."))
         invoices, amount = self._ar_check_statement_payment(partner, invoice_ids, amount)
+        return self._ar_statement_transaction(partner, invoices, amount, access_token, kwargs)
+
+    def _ar_statement_transaction(self, partner, invoices, amount, access_token, kwargs):
+        """Create the transaction paying ``amount`` (checked) of ``invoices`` (checked) with
+        what the payment form sent in ``kwargs``; return its processing values."""
+        env = request.env
         self._validate_transaction_kwargs(kwargs)
         payer = partner if access_token else env.user.partner_id
         tx_values = self._ar_check_transaction_values(kwargs, invoices, amount, payer, tokenized=bool(access_token))

@@ -7,3 +7,4 @@ from . import test_statement_pdf
 from . import test_portal_field_access
 from . import test_portal_links
 from . import test_statement_language
+from . import test_portal_plan
