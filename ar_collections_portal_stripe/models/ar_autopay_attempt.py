@@ -100,6 +100,9 @@ class ArAutopayAttempt(models.Model):
         readonly=True,
     )
     amount = fields.Monetary(readonly=True, currency_field="currency_id")
+    plan_id = fields.Many2one(
+        "ar.payment.plan", string="Payment plan", readonly=True, index="btree_not_null", ondelete="set null",
+        help="The instalments due of this approved plan are charged, not the whole of its invoices.")
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     transaction_id = fields.Many2one(
         "payment.transaction", readonly=True, index="btree_not_null", ondelete="restrict",
@@ -153,6 +156,8 @@ class ArAutopayAttempt(models.Model):
             return invoices
         states = ACTIVE_STATES + (("declined",) if mandates else ())
         attempts = self.sudo().search([("invoice_ids", "in", invoices.ids), ("state", "in", states)])
+        # a charged instalment leaves the plan's invoices open for the next ones
+        attempts = attempts.filtered(lambda attempt: not (attempt.plan_id and attempt.state == "done"))
         if exclude:
             attempts -= exclude
         card = {(mandate.partner_id.id, mandate.company_id.id): mandate.token_id for mandate in mandates or ()}
@@ -177,7 +182,7 @@ class ArAutopayAttempt(models.Model):
         for spec in specs:
             token = spec["mandate"].token_id
             currency = spec["invoices"].currency_id
-            spec["amount"] = currency.round(sum(spec["invoices"].mapped("amount_residual")))
+            spec["amount"] = spec.get("amount") or currency.round(sum(spec["invoices"].mapped("amount_residual")))
             tx_vals.append({
                 "provider_id": token.provider_id.id,
                 "payment_method_id": token.payment_method_id.id,
@@ -203,6 +208,7 @@ class ArAutopayAttempt(models.Model):
                 "token_id": tx.token_id.id,
                 "invoice_ids": [Command.set(spec["invoices"].ids)],
                 "amount": spec["amount"],
+                "plan_id": spec["plan"].id if spec.get("plan") else False,
                 "currency_id": tx.currency_id.id,
                 "transaction_id": tx.id,
                 "attempt_number": previous.attempt_number + 1 if previous else 1,
@@ -210,6 +216,33 @@ class ArAutopayAttempt(models.Model):
                 "chain_date": previous.chain_date if previous else spec["today"],
             })
         return self.sudo().create(vals_list)
+
+    @api.model
+    def _ar_plan_specs(self, invoices, mandates, today):
+        """Charges of the instalments due on ``today`` of the approved plans holding some of
+        ``invoices`` (due invoices not covered by a charge yet) under ``mandates``.
+
+        :return: (specs for ``_ar_create_attempts``, the invoices of ``invoices`` in those plans:
+            they are not charged as a whole)
+        """
+        plans = self.env["ar.payment.plan"].sudo().search(
+            [("state", "=", "active"), ("invoice_ids", "in", invoices.ids)])
+        by_mandate = {(mandate.partner_id.id, mandate.company_id.id): mandate for mandate in mandates}
+        specs = []
+        for plan in plans:
+            mandate = by_mandate.get((plan.partner_id.id, plan.company_id.id))
+            open_invoices = plan.invoice_ids.filtered(lambda inv: inv.payment_state in OPEN_PAYMENT_STATES)
+            # an invoice of the plan is already being charged: the next queue run
+            if not mandate or not open_invoices or open_invoices - invoices:
+                continue
+            due = plan._ar_amount_due(today)
+            if plan.currency_id.compare_amounts(due, 0.0) <= 0:
+                continue
+            # a dispute, a promise, an exclusion... stops the plan's charge as it stops the invoices'
+            if open_invoices.with_context(ar_plan_no_pause=True)._ar_get_pause_reasons(today):
+                continue
+            specs.append({"mandate": mandate, "invoices": open_invoices, "today": today, "amount": due, "plan": plan})
+        return specs, plans.invoice_ids & invoices
 
     @api.model
     def _ar_retry_domain(self, today):
@@ -361,6 +394,8 @@ class ArAutopayAttempt(models.Model):
             return self.env._("Autopay is off or suspended.")
         if not self.token_id.active or self.token_id != mandate.token_id:
             return self.env._("The card was removed or replaced.")
+        if self.plan_id:
+            return self._ar_plan_cancel_reason()
         for invoice in self.invoice_ids:
             if invoice.state != "posted":
                 return self.env._("%(invoice)s is no longer posted.", invoice=invoice.display_name)
@@ -368,6 +403,24 @@ class ArAutopayAttempt(models.Model):
                 return self.env._("%(invoice)s: %(reason)s", invoice=invoice.display_name,
                                   reason=pause_reasons[invoice.id])
         if self.currency_id.compare_amounts(sum(self.invoice_ids.mapped("amount_residual")), self.amount):
+            return self.env._("The amount due changed since the charge was queued.")
+        return False
+
+    def _ar_plan_cancel_reason(self):
+        """Why this queued charge of a plan's instalments must not be sent (False: send it)."""
+        today = fields.Date.context_today(self)
+        plan = self.plan_id.sudo()
+        if plan.state != "active":
+            return self.env._("The payment plan is no longer active.")
+        reasons = self.invoice_ids.with_context(ar_plan_no_pause=True)._ar_get_pause_reasons(today)
+        for invoice in self.invoice_ids:
+            if invoice.state != "posted":
+                return self.env._("%(invoice)s is no longer posted.", invoice=invoice.display_name)
+            if invoice.id in reasons:
+                return self.env._("%(invoice)s: %(reason)s", invoice=invoice.display_name, reason=reasons[invoice.id])
+        # the instalments due then, or those due on the day it was queued (sent a day later)
+        if self.currency_id.compare_amounts(plan._ar_amount_due(max(today, self.chain_date)), self.amount) \
+                and self.currency_id.compare_amounts(plan._ar_amount_due(self.chain_date), self.amount):
             return self.env._("The amount due changed since the charge was queued.")
         return False
 

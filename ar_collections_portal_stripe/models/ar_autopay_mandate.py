@@ -226,6 +226,9 @@ class ArAutopayMandate(models.Model):
             ("company_id", "in", mandates.company_id.ids),
         ], order="invoice_date_due, id")
         invoices = invoices - Attempt._ar_covered_invoices(invoices, mandates)
+        # invoices of an approved payment plan: its instalments due are charged instead
+        plan_specs, in_plans = Attempt._ar_plan_specs(invoices, mandates, today)
+        invoices -= in_plans
         paused = invoices._ar_get_pause_reasons(today)
         by_mandate = {(mandate.partner_id.id, mandate.company_id.id): mandate for mandate in mandates}
         groups = {}
@@ -236,7 +239,7 @@ class ArAutopayMandate(models.Model):
                 groups[key] = groups.get(key, invoice.browse()) | invoice
         return Attempt._ar_create_attempts([
             {"mandate": mandate, "invoices": group, "today": today} for (mandate, _currency), group in groups.items()
-        ])
+        ] + plan_specs)
 
     # ------------------------------------------------------------------
     # Scheduler: card-expiry notices

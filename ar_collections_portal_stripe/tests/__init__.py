@@ -10,3 +10,4 @@ from . import test_multi_company
 from . import test_portal_tour
 from . import test_stripe_intent_binding
 from . import test_autopay_lookup
+from . import test_autopay_plan
