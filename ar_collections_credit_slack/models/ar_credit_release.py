@@ -14,3 +14,24 @@ class ArCreditRelease(models.Model):
                 [("kind", "=", "credit_release"), ("res_model", "=", release._name), ("res_id", "=", release.id)])
             Message._ar_notify("credit_release", release, key_suffix=f":{count + 1}" if count else "")
         return result
+
+    def action_approve(self):
+        result = super().action_approve()
+        for release in self:
+            self.env["ar.slack.message"]._ar_decided(release, self.env._(
+                "✅ Credit release %(release)s approved by %(user)s", release=release.name, user=self.env.user.name))
+        return result
+
+    def action_refuse(self):
+        result = super().action_refuse()
+        for release in self:
+            self.env["ar.slack.message"]._ar_decided(release, self.env._(
+                "❌ Credit release %(release)s declined by %(user)s", release=release.name, user=self.env.user.name))
+        return result
+
+    def action_cancel(self):
+        result = super().action_cancel()
+        for release in self:
+            self.env["ar.slack.message"]._ar_decided(release, self.env._(
+                "Credit release %(release)s withdrawn by %(user)s", release=release.name, user=self.env.user.name))
+        return result

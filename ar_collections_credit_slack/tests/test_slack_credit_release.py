@@ -70,6 +70,17 @@ class TestSlackCreditRelease(ArHostileCatalogue, ArCreditCommon, ArSlackCommon, 
         self.assertEqual(release.state, "refused")
         self.assertIn("declined by Chris Credit", self.slack.responses()[0]["text"])
 
+    def test_approved_in_odoo_shown_in_slack(self):
+        release = self._requested()
+        self._send_alerts()
+        alert = self._alerts("credit_release")
+        release.with_user(self.credit_manager).action_approve()
+        self.assertEqual((alert.outcome, alert.outcome_pending),
+                         (f"✅ Credit release {release.name} approved by Carla Credit", True))
+        self._send_alerts()
+        [update] = self.slack.api_calls("chat.update")
+        self.assertEqual(update["ts"], alert.slack_ts)
+
     def test_requester_cannot_approve_from_slack(self):
         release = self._requested(requested_by=self.credit_manager)
         self._http_attack("Slack: requester approves own release",

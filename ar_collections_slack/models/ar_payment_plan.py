@@ -13,3 +13,18 @@ class ArPaymentPlan(models.Model):
             [("kind", "=", "plan_submitted"), ("res_model", "=", self._name), ("res_id", "=", self.id)])
         Message._ar_notify("plan_submitted", self, key_suffix=f":{count + 1}" if count else "")
         return result
+
+    def action_approve(self):
+        result = super().action_approve()
+        self.env["ar.slack.message"]._ar_decided(self, self.env._("✅ Plan approved by %(user)s", user=self.env.user.name))
+        return result
+
+    def action_refuse(self, reason=None):
+        result = super().action_refuse(reason=reason)
+        self.env["ar.slack.message"]._ar_decided(self, self.env._("❌ Plan declined by %(user)s", user=self.env.user.name))
+        return result
+
+    def action_cancel(self):
+        result = super().action_cancel()
+        self.env["ar.slack.message"]._ar_decided(self, self.env._("Plan cancelled by %(user)s", user=self.env.user.name))
+        return result

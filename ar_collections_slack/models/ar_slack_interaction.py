@@ -128,7 +128,8 @@ class ArSlackInteraction(models.AbstractModel):
         model, group, method = spec
         self._ar_check_group(user, group)
         value = str(action.get("value") or "")
-        as_user = self._ar_as_user(user)
+        # the click shows its own outcome: the decision hooks leave the alert to it
+        as_user = self._ar_as_user(user).with_context(ar_slack_click=True)
         record = as_user.env[model].browse(int(value)) if value.isdigit() and len(value) < 10 else None
         if not record or not record.exists():
             raise SlackRefused(self.env._("This record no longer exists in Odoo: nothing was done."), 200)

@@ -67,8 +67,11 @@ class ArSlackMessage(models.Model):
     last_error = fields.Char(readonly=True)
     slack_ts = fields.Char(string="Slack message id", readonly=True, copy=False, index="btree_not_null")
     slack_channel = fields.Char(string="Slack channel id", readonly=True, copy=False)
-    outcome = fields.Char(readonly=True, help="What was done from Slack's buttons.")
+    outcome = fields.Char(readonly=True, help="What was decided, from Slack's buttons or in Odoo.")
     outcome_user_id = fields.Many2one("res.users", string="Done by", readonly=True)
+    outcome_pending = fields.Boolean(
+        string="Outcome to show", readonly=True, index=True,
+        help="Decided in Odoo: the send cron is still to replace the buttons of the posted alert by the outcome.")
 
     _sql_constraints = [
         ("key_uniq", "unique(key)", "This event was already posted to Slack."),
@@ -212,6 +215,23 @@ class ArSlackMessage(models.Model):
                    self._ar_button(self.env._("Decline"), "ar_plan_decline", plan, "danger")]
         return title, self._ar_blocks(title, facts, plan, buttons)
 
+    @api.model
+    def _ar_decided(self, records, outcome):
+        """``records`` were decided in Odoo: their alerts show ``outcome`` instead of their
+        buttons (a click in Slack shows its own outcome)."""
+        if self.env.context.get("ar_slack_click") or not records:
+            return
+        alerts = self.sudo().search([
+            ("res_model", "=", records._name), ("res_id", "in", records.ids),
+            ("state", "in", ("pending", "sent")), ("outcome", "=", False),
+        ])
+        if not alerts:
+            return
+        alerts.write({"outcome": outcome, "outcome_user_id": self.env.uid})
+        # posted ones are edited by the send cron: no call to Slack inside the user's transaction
+        alerts.filtered(lambda alert: alert.state == "sent").write({"outcome_pending": True})
+        self.env.ref("ar_collections_slack.ir_cron_slack_send")._trigger()
+
     def _ar_outcome_blocks(self, blocks, outcome):
         """``blocks`` with the buttons replaced by the outcome, the link kept."""
         kept = []
@@ -273,6 +293,15 @@ class ArSlackMessage(models.Model):
         for alert in alerts:
             alert._ar_post()
             self._ar_commit()
+        # outcomes decided in Odoo: one try each, a failure leaves buttons that the records'
+        # own checks refuse with a clear message
+        updates = self._ar_claim_rows(SQL("outcome_pending AND state = 'sent'"), SQL("id"), batch_size,
+                                      ["outcome_pending", "state"])
+        updates.write({"outcome_pending": False})
+        self._ar_commit()
+        for alert in updates:
+            alert._ar_push_outcome()
+            self._ar_commit()
         remaining = self.sudo().search_count([("state", "=", "pending"), ("next_attempt", "<=", fields.Datetime.now())])
         self.env["ir.cron"]._notify_progress(done=len(alerts), remaining=remaining)
 
@@ -299,8 +328,10 @@ class ArSlackMessage(models.Model):
     def _ar_post(self):
         """Post these claimed alerts with ``chat.postMessage`` and record the outcome."""
         for alert in self:
+            # decided in Odoo before it could be posted: posted without its buttons
+            blocks = self._ar_outcome_blocks(alert.blocks, alert.outcome) if alert.outcome else alert.blocks
             answer, error, wait = self._ar_call("chat.postMessage", {
-                "channel": alert.channel, "text": alert.text, "blocks": alert.blocks,
+                "channel": alert.channel, "text": alert.text, "blocks": blocks,
                 "unfurl_links": False, "unfurl_media": False,
             })
             if not error:
@@ -319,16 +350,24 @@ class ArSlackMessage(models.Model):
         """Show ``outcome`` instead of the buttons on the posted message: through the click's
         ``response_url`` when there is one, else ``chat.update``."""
         self.ensure_one()
-        blocks = self._ar_outcome_blocks(self.blocks, outcome)
-        self.sudo().write({"outcome": outcome, "outcome_user_id": user.id})
+        self.sudo().write({"outcome": outcome, "outcome_user_id": user.id, "outcome_pending": False})
         if response_url:
+            blocks = self._ar_outcome_blocks(self.blocks, outcome)
             return self._ar_respond(response_url, {"replace_original": True, "text": self.text, "blocks": blocks})
-        if self.slack_ts:
-            _answer, error, _wait = self._ar_call("chat.update", {
-                "channel": self.slack_channel or self.channel, "ts": self.slack_ts, "text": self.text, "blocks": blocks,
-            })
-            return not error
-        return False
+        return self._ar_push_outcome()
+
+    def _ar_push_outcome(self):
+        """Edit the posted alert with ``chat.update``: its outcome instead of its buttons."""
+        self.ensure_one()
+        if not self.slack_ts:
+            return False
+        _answer, error, _wait = self._ar_call("chat.update", {
+            "channel": self.slack_channel or self.channel, "ts": self.slack_ts, "text": self.text,
+            "blocks": self._ar_outcome_blocks(self.blocks, self.outcome),
+        })
+        if error:
+            _logger.warning("Slack alert %s: outcome not shown: %s", self.id, error)
+        return not error
 
     @api.model
     def _ar_respond(self, response_url, payload):

@@ -44,12 +44,13 @@ class ArSlackCommon(ArCollectionsCommon):
         """Post the due alerts, as the send cron would."""
         self.env["ar.slack.message"]._cron_send()
 
-    def _plan(self, submit=True):
-        """A plan of the overdue invoice in two instalments, submitted for approval."""
+    def _plan(self, submit=True, invoice=None):
+        """A plan of the overdue invoice (or ``invoice``) in two instalments, submitted for approval."""
+        invoice = invoice or self.inv_overdue
         plan = self.env["ar.payment.plan"].with_user(self.user_collector).create({
             "partner_id": self.customer.id,
-            "invoice_ids": [Command.set(self.inv_overdue.ids)],
-            "line_ids": [Command.create({"date": self.today + timedelta(days=days), "amount": 500.0})
+            "invoice_ids": [Command.set(invoice.ids)],
+            "line_ids": [Command.create({"date": self.today + timedelta(days=days), "amount": invoice.amount_residual / 2})
                          for days in (7, 37)],
         })
         if submit:

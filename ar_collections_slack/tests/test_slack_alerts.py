@@ -139,3 +139,24 @@ class SlackAlertCases:
             Request._gc_seen_requests()
         self.assertEqual(Request.search([("signature", "in", ("v0=old", "v0=recent"))]).mapped("signature"),
                          ["v0=recent"], "kept while a replay could still pass the timestamp check")
+
+    def test_decided_in_odoo_shown_in_slack(self):
+        plan = self._plan()
+        self._send_alerts()
+        alert = self._alerts("plan_submitted")
+        self.slack.reset()
+        plan.with_user(self.user_ar_manager).action_approve()
+        self.assertEqual((alert.outcome, alert.outcome_user_id, alert.outcome_pending),
+                         ("✅ Plan approved by Mia Manager", self.user_ar_manager, True))
+        self.assertFalse(self.slack.calls, "Slack is called by the send cron, not in the user's transaction")
+        self._send_alerts()
+        [update] = self.slack.api_calls("chat.update")
+        self.assertEqual(update["ts"], alert.slack_ts)
+        self.assertEqual([block["type"] for block in update["blocks"]], ["header", "section", "context", "actions"])
+        self.assertFalse(alert.outcome_pending)
+        # decided before it was posted: posted without its buttons
+        other = self._plan(invoice=self.inv_partial)
+        other.with_user(self.user_ar_manager).action_refuse()
+        self._send_alerts()
+        [post] = self.slack.api_calls("chat.postMessage")
+        self.assertEqual(post["blocks"][2]["elements"][0]["text"], "❌ Plan declined by Mia Manager")

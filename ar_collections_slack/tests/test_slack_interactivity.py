@@ -100,6 +100,7 @@ class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
         self.assertEqual((plan.state, plan.approved_by_id), ("active", self.user_ar_manager))
         self._assert_outcome(alert, "Plan approved by Mia Manager")
         self.assertEqual(alert.outcome_user_id, self.user_ar_manager)
+        self.assertFalse(alert.outcome_pending, "shown by the click, not again by the send cron")
 
     def test_plan_declined_from_slack(self):
         plan = self._plan()
