@@ -489,6 +489,19 @@ def step_credit(args):
         return {**results, "peak_rss_mb": _peak_rss_mb(), **_book_size(cr)}
 
 
+def step_screens(args):
+    """Each Collections screen's default view opened as the web client does, 20 times (p95)."""
+    import bench_screens  # pylint: disable=import-outside-toplevel
+
+    _odoo, cr, env = _odoo_env(args)
+    with cr:
+        admin = env.ref("base.user_admin")
+        env = env(user=admin.id, context=admin.context_get())
+        results = bench_screens.measure_screens(env)
+        cr.rollback()
+    return results
+
+
 # ----------------------------------------------------------------------
 # Orchestration (plain Python, no Odoo import)
 # ----------------------------------------------------------------------
@@ -736,6 +749,7 @@ def orchestrate(args):
     _vacuum(args)
     report["aging"] = _run_step(args, "aging")
     report["credit"] = _run_step(args, "credit")
+    report["screens"] = _run_step(args, "screens")
     report["statement"] = _statement_row(args, report["big"].pop("statement_url"))
     # last: it fills the mail queue and the letters; one run each (minutes at 100k)
     _vacuum(args)
@@ -745,6 +759,9 @@ def orchestrate(args):
     report["seconds"] = round(time.monotonic() - started, 1)
     table = _table(report)
     report["table"] = table
+    import bench_screens  # pylint: disable=import-outside-toplevel
+
+    report["screens_table"] = bench_screens.screens_table(report["screens"])
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w", encoding="utf-8") as out:
         json.dump(report, out, indent=2, default=str)
@@ -754,6 +771,8 @@ def orchestrate(args):
          f"{machine['memory_gb']} GB, PostgreSQL {machine['postgresql']}, Python {machine['python']}")
     echo(f"peers: {', '.join(f'{name} {version}' for name, version in report['peers'].items())}")
     echo(table)
+    echo()
+    echo(report["screens_table"])
     echo(f"\nJSON: {args.json} ({report['seconds']:.0f} s in all)")
     return 0
 
@@ -778,7 +797,7 @@ def _peer_versions(args):
 
 STEPS = {"seed": step_seed, "grow": step_grow, "big": step_big, "dunning_ours": step_dunning_ours,
          "dunning_oca": step_dunning_oca, "aging": step_aging, "credit": step_credit,
-         "e2e_ours": step_e2e_ours, "e2e_oca": step_e2e_oca}
+         "e2e_ours": step_e2e_ours, "e2e_oca": step_e2e_oca, "screens": step_screens}
 
 
 def main(argv=None):

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, date_utils, format_date
 
-from ..report.ar_aging_report import AGING_BUCKETS, OPEN_LINES_DEPENDS, aging_bucket_sql, open_receivable_lines_sql
+from ..report.ar_aging_report import AGING_BUCKETS, OPEN_LINES_DEPENDS, aging_bucket_sql
 
 # The countback walks back at most this many months; a balance older than that
 # gets the days of the whole span.
@@ -127,29 +127,18 @@ class ArCustomerKpi(models.TransientModel):
                 keys.add(key)
 
         sales = defaultdict(lambda: [0.0] * DSO_MAX_MONTHS)
-        for company, partner, day, amount in self.env["account.move.line"].sudo()._read_group(
-            [
-                ("company_id", "in", companies.ids),
-                ("parent_state", "=", "posted"),
-                ("account_id.account_type", "=", "asset_receivable"),
-                ("move_id.move_type", "in", ("out_invoice", "out_refund")),
-                ("date", ">", ends[-1]),
-                ("date", "<=", as_of),
-            ],
-            groupby=["company_id", "partner_id", "date:day"],
-            aggregates=["balance:sum"],
-        ):
-            period = next(k for k in range(DSO_MAX_MONTHS) if day > ends[k + 1])
-            partner_key = partner.commercial_partner_id.id or False
-            for key in ((company.id, partner_key), (company.id, False)):
+        for company_id, partner_id, period, amount in self._ar_sales_by_period(ends, companies):
+            for key in ((company_id, partner_id or False), (company_id, False)):
                 sales[key][period] += amount
                 keys.add(key)
 
-        payments = defaultdict(list)  # key -> [(days to pay, days beyond terms)]
-        for company_id, partner_id, invoice_date, date_due, paid_date in self._ar_paid_invoices(as_of, companies):
-            delays = ((paid_date - invoice_date).days, max(0, (paid_date - date_due).days))
+        payments = defaultdict(lambda: [0, 0, 0])  # key -> [invoices, days to pay, days beyond terms]
+        for company_id, partner_id, count, to_pay, beyond in self._ar_paid_invoices(as_of, companies):
             for key in ((company_id, partner_id), (company_id, False)):
-                payments[key].append(delays)
+                totals = payments[key]
+                totals[0] += count
+                totals[1] += to_pay
+                totals[2] += beyond
                 keys.add(key)
 
         kpis = {}
@@ -158,7 +147,7 @@ class ArCustomerKpi(models.TransientModel):
             open_amount, overdue = balance["open"], balance["overdue"]
             key_sales = sales[key]
             cei_sales = sum(key_sales[:CEI_MONTHS])
-            delays = payments[key]
+            paid_count, to_pay, beyond = payments[key]
             kpis[key] = {
                 "open_amount": open_amount,
                 "overdue_amount": overdue,
@@ -166,9 +155,9 @@ class ArCustomerKpi(models.TransientModel):
                 "dso": dso_countback(open_amount, key_sales, period_days),
                 "cei": collection_effectiveness(balance["begin"], cei_sales, open_amount, open_amount - overdue),
                 "credit_sales": cei_sales,
-                "avg_days_to_pay": sum(d[0] for d in delays) / len(delays) if delays else 0.0,
-                "avg_days_beyond_terms": sum(d[1] for d in delays) / len(delays) if delays else 0.0,
-                "paid_invoice_count": len(delays),
+                "avg_days_to_pay": to_pay / paid_count if paid_count else 0.0,
+                "avg_days_beyond_terms": beyond / paid_count if paid_count else 0.0,
+                "paid_invoice_count": paid_count,
             }
         return kpis
 
@@ -289,34 +278,94 @@ class ArCustomerKpi(models.TransientModel):
     @api.model
     def _ar_open_balances(self, dates, companies):
         """Rows (company id, partner id, date, open, overdue) of the receivable open on
-        each of ``dates``, per customer (see ``open_receivable_lines_sql``)."""
+        each of ``dates``, per customer: the sums of ``open_receivable_lines_sql`` per customer.
+
+        One pass over the items still open on the first date and their reconciliations (an
+        item's balance counts from its date, each reconciliation from its own date, taken off
+        its debit item and added to its credit item), instead of each item on each date."""
         for model, field_names in OPEN_LINES_DEPENDS.items():
             self.env[model].flush_model(field_names)
-        # raw SQL: the as-of open amounts subtract the reconciliations of each date
         return self.env.execute_query(SQL(
             """
-            SELECT line.company_id, line.partner_id, line.as_of_date,
-                   SUM(line.amount_residual),
-                   SUM(CASE WHEN line.date_maturity < line.as_of_date THEN line.amount_residual ELSE 0 END)
-              FROM (%s) line
-             WHERE line.amount_residual <> 0
-          GROUP BY line.company_id, line.partner_id, line.as_of_date
+            WITH item AS (
+                SELECT line.id, line.company_id, COALESCE(partner.commercial_partner_id, line.partner_id) AS partner_id,
+                       line.date, COALESCE(line.date_maturity, line.date) AS maturity, line.balance
+                  FROM account_move_line line
+                  JOIN account_account account ON account.id = line.account_id
+             LEFT JOIN res_partner partner ON partner.id = line.partner_id
+                 WHERE line.parent_state = 'posted'
+                   AND account.account_type = 'asset_receivable'
+                   AND line.company_id IN %(company_ids)s
+                   AND line.date <= %(last_date)s
+                   -- items settled before the first date are zero on every date
+                   AND (NOT line.reconciled OR line.id IN (
+                        SELECT late.debit_move_id FROM account_partial_reconcile late
+                         WHERE late.max_date > %(first_date)s
+                        UNION ALL
+                        SELECT late.credit_move_id FROM account_partial_reconcile late
+                         WHERE late.max_date > %(first_date)s))
+            ),
+            flow AS (
+                SELECT company_id, partner_id, date, maturity, balance AS amount FROM item
+             UNION ALL
+                SELECT item.company_id, item.partner_id, partial.max_date, item.maturity, -partial.amount
+                  FROM item JOIN account_partial_reconcile partial ON partial.debit_move_id = item.id
+                 WHERE partial.max_date <= %(last_date)s
+             UNION ALL
+                SELECT item.company_id, item.partner_id, partial.max_date, item.maturity, partial.amount
+                  FROM item JOIN account_partial_reconcile partial ON partial.credit_move_id = item.id
+                 WHERE partial.max_date <= %(last_date)s
+            )
+            SELECT flow.company_id, flow.partner_id, as_of.date,
+                   SUM(flow.amount),
+                   SUM(CASE WHEN flow.maturity < as_of.date THEN flow.amount ELSE 0 END)
+              FROM unnest(%(dates)s::date[]) AS as_of(date)
+              JOIN flow ON flow.date <= as_of.date
+          GROUP BY flow.company_id, flow.partner_id, as_of.date
+            HAVING SUM(flow.amount) <> 0 OR SUM(CASE WHEN flow.maturity < as_of.date THEN flow.amount ELSE 0 END) <> 0
             """,
-            open_receivable_lines_sql(dates, companies.ids),
+            company_ids=tuple(companies.ids), dates=list(dates), first_date=min(dates), last_date=max(dates),
+        ))
+
+    @api.model
+    def _ar_sales_by_period(self, ends, companies):
+        """Rows (company id, customer id, period k, credit sales) of the invoices and credit notes
+        dated in period k = (ends[k + 1], ends[k]], for k from 0 to ``DSO_MAX_MONTHS`` - 1."""
+        self.env["account.move.line"].flush_model(["account_id", "balance", "company_id", "date", "move_id",
+                                                   "parent_state", "partner_id"])
+        self.env["account.move"].flush_model(["move_type"])
+        return self.env.execute_query(SQL(
+            """
+            SELECT line.company_id, COALESCE(partner.commercial_partner_id, line.partner_id),
+                   (SELECT COUNT(*) FROM unnest(%(bounds)s::date[]) AS bound(date) WHERE bound.date >= line.date),
+                   SUM(line.balance)
+              FROM account_move_line line
+              JOIN account_account account ON account.id = line.account_id
+              JOIN account_move move ON move.id = line.move_id
+         LEFT JOIN res_partner partner ON partner.id = line.partner_id
+             WHERE line.company_id IN %(company_ids)s AND line.parent_state = 'posted'
+               AND account.account_type = 'asset_receivable'
+               AND move.move_type IN ('out_invoice', 'out_refund')
+               AND line.date > %(first)s AND line.date <= %(last)s
+          GROUP BY 1, 2, 3
+            """,
+            bounds=ends[1:], company_ids=tuple(companies.ids), first=ends[-1], last=ends[0],
         ))
 
     @api.model
     def _ar_paid_invoices(self, as_of, companies):
-        """Rows (company id, partner id, invoice date, due date, payment date) of the
-        customer invoices fully paid in the ``PAID_WINDOW_DAYS`` days up to ``as_of``;
-        the payment date is the date of the last reconciliation that settled them."""
+        """Rows (company id, partner id, invoices, total days to pay, total days beyond terms)
+        of the customer invoices fully paid in the ``PAID_WINDOW_DAYS`` days up to ``as_of``;
+        an invoice is paid on the date of the last reconciliation that settled it."""
         paid_invoices = self.env["account.move"]._ar_paid_invoices_query(
             SQL("move.company_id IN %s", tuple(companies.ids)))
         return self.env.execute_query(SQL(
             """
-            SELECT company_id, partner_id, invoice_date, COALESCE(invoice_date_due, invoice_date), paid_on
+            SELECT company_id, partner_id, COUNT(*), SUM(paid_on - invoice_date),
+                   SUM(GREATEST(0, paid_on - COALESCE(invoice_date_due, invoice_date)))
               FROM (%s) invoice
              WHERE paid_on > %s AND paid_on <= %s
+          GROUP BY company_id, partner_id
             """,
             paid_invoices, as_of - relativedelta(days=PAID_WINDOW_DAYS), as_of,
         ))
