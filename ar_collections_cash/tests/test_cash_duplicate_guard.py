@@ -101,3 +101,27 @@ class TestCashDuplicateGuard(ArCashCommon):
         match = self._ar_applied(st_line)
         self.assertEqual(match.invoice_ids, invoice)
         self.assertIn(f"the number written is {others.name}", match.signals)
+
+    def test_typo_naming_another_customers_open_invoice_finds_the_payers_invoice(self):
+        """The mistyped number names another customer's invoice that is still open, of another
+        amount: the payer's own invoice one typo away, of exactly the amount, is applied."""
+        foreign = self._ar_invoice(self.other_customer, 55.0, days_overdue=30)
+        foreign.payment_reference = "PAYREF-22345"
+        invoice = self._ar_invoice(self.payer, 777.0, days_overdue=3)
+        invoice.payment_reference = "PAYREF-22346"
+        st_line = self._ar_bank_line(777.0, "PAYREF22345", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.invoice_ids, invoice)
+        self.assertEqual(match.rule, "reference_fuzzy")
+        self.assertIn(f"the number written is {foreign.name}", match.signals)
+        self.assertEqual(foreign.amount_residual, 55.0)
+        # the payer's name alone is not enough for that: a person decides
+        foreign_2 = self._ar_invoice(self.other_customer, 56.0, days_overdue=30)
+        foreign_2.payment_reference = "PAYREF-32345"
+        own_2 = self._ar_invoice(self.payer, 778.0, days_overdue=3)
+        own_2.payment_reference = "PAYREF-32346"
+        st_line = self._ar_bank_line(778.0, "PAYREF32345 NORTHWIND TRADERS")
+        self._ar_match(st_line)
+        self.assertFalse(self._ar_applied(st_line))
+        self.assertEqual(own_2.amount_residual, 778.0)

@@ -213,6 +213,18 @@ class TestCashMatchingAmounts(ArCashCommon):
         self.assertEqual(match.rule, "reference_fuzzy")
         self.assertEqual(named.amount_residual, 300.0)
 
+    def test_less_than_the_invoice_named_and_a_neighbour_of_that_amount_is_a_persons_call(self):
+        """Paid less than the invoice named, whose number is right, and exactly the amount of an
+        invoice one typo away: a partial payment of the first as likely as a typo; not applied."""
+        meant = self._ar_invoice(self.payer, 500.0, days_overdue=6)
+        named = self._ar_invoice(self.payer, 800.0, days_overdue=2)
+        self.assertEqual(len(meant.name), len(named.name))
+        st_line = self._ar_bank_line(500.0, named.name, account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertFalse(self._ar_applied(st_line))
+        self.assertEqual(set(st_line.ar_suggestion_ids.mapped("invoice_ids").ids), {meant.id, named.id})
+        self.assertEqual((meant | named).mapped("amount_residual"), [500.0, 800.0])
+
     def test_overpayment_that_could_pay_other_invoices_waits_for_a_person(self):
         named = self._ar_invoice(self.payer, 400.0, days_overdue=6)
         self._ar_invoice(self.payer, 300.0, days_overdue=2)

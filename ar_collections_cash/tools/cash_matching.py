@@ -511,6 +511,9 @@ class CashMatcher:
             suggestions.append(self._from_remittance(line))
         payers, name_only = self.payers(line)
         refs, closed = self._named(line)
+        typos = self._typo_of_foreign(line, refs, payers, name_only)
+        if typos:
+            suggestions.extend(self._from_references(line, typos, payers, name_only, "reference_fuzzy"))
         if refs:
             suggestions.extend(self._from_references(line, refs, payers, name_only, "reference"))
         elif payers:
@@ -524,8 +527,14 @@ class CashMatcher:
             elif sequence:
                 suggestions.extend(self._from_references(line, sequence, payers, name_only, "reference",
                                                          base=CONF_REF_SEQUENCE))
+        named = {i for i, _how in refs}
         for partner_id, signal in payers.items():
-            suggestions.extend(self._from_partner(line, partner_id, signal, name_only, refs))
+            for sug in self._from_partner(line, partner_id, signal, name_only, refs):
+                if named and sug.invoice_ids and not named & set(sug.invoice_ids):
+                    # the customer named an open invoice: another one of the amount is only a guess
+                    sug.confidence = min(sug.confidence, CONF_FUZZY_OTHER)
+                    sug.signals.append("the label names another invoice")
+                suggestions.append(sug)
         if payers and not name_only:
             # a holding pays for its subsidiaries, a branch for its head office: their amounts
             # are suggested, a little less sure than the payer's own
@@ -538,7 +547,7 @@ class CashMatcher:
                                 suggestions.append(sug)
         if not payers and not refs:
             suggestions.extend(self._from_amount_only(line))
-        against = self._evidence_against(line, refs, closed, payers, name_only)
+        against = self._evidence_against(line, [] if typos else refs, closed, payers, name_only)
         if not refs and not closed:
             against += self._paid_again(line, payers, name_only)
         best = {}
@@ -575,6 +584,26 @@ class CashMatcher:
                     reasons.append(f"names {inv.name} {CLOSED_REASONS.get(inv.status, 'which is not open')}"
                                    f" (its number and amount)")
         return reasons
+
+    def _typo_of_foreign(self, line, refs, payers, name_only):
+        """The label names only open invoices of other customers than a payer identified by
+        account, VAT or the line's partner, none of the amount received, and exactly one open
+        invoice of the payer of exactly that amount is a typo away from a number written: a
+        mistyped number of the payer's own (numbers are dense: a typo names some other invoice).
+
+        :return: [(invoice id, signal)] of that invoice, or []
+        """
+        if not refs or not payers or name_only or any(
+                self.same_group(self.invoices[i].partner_id, p) for i, _how in refs for p in payers):
+            return []
+        if any(self.same(self.open_in(i, line) or 0.0, line.amount, line, [i]) for i, _how in refs):
+            return []  # the payer may pay that invoice for its customer: a person decides
+        near = [(i, how) for i, how in self.fuzzy_references(line, payers)
+                if self.same(self.open_in(i, line), line.amount, line, [i])]
+        if len(near) != 1:
+            return []
+        written = ", ".join(self.invoices[i].name for i, _how in refs)
+        return [(near[0][0], f"{near[0][1]} (the number written is {written}, another customer's)")]
 
     def _typo_of_another(self, inv_id, line, payers, name_only):
         """A closed invoice named by a payer identified by account, VAT or the line's partner, of
@@ -737,7 +766,9 @@ class CashMatcher:
             if len(neighbours) == 1:
                 i, sig = neighbours[0]
                 first.confidence = min(first.confidence, CONF_REF_OVERPAID_UNSURE)
-                out.append(Suggestion("reference_fuzzy", CONF_FUZZY_EXACT, partner_id,
+                # less than the invoice named is as likely a partial payment of it: a person decides
+                out.append(Suggestion("reference_fuzzy", CONF_FUZZY_EXACT if first.difference_kind == "overpayment"
+                                      else CONF_FUZZY_OTHER, partner_id,
                                       [(i, self.open_in(i, line), 0.0)],
                                       signals=[sig, "exact amount", "the invoice named does not fit the amount"]))
             elif (first.difference_kind == "short_open" and len(inv_ids) == 1 and partner_id in payers
