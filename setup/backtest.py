@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Backtest the AR Collections pay-date prediction on an Odoo database's paid invoices.
+"""Backtest the AR Collections predictions on an Odoo database's history, without look-ahead.
 
 Usage: .venv/bin/python setup/backtest.py -c odoo.conf -d DB [--as-of DATE] [--months N]
-           [--company-id ID]
+           [--company-id ID] [--cutoffs N]
 
-Each invoice paid in the N months before DATE (default: today) is predicted from the
-payments known on its invoice date only, and compared with its actual payment date and
-with the naive "pays on the due date" baseline. Nothing is written to the database.
+Pay date: each invoice paid in the N months before DATE (default: today) is predicted from
+the payments known on its invoice date only, and compared with its actual payment date and
+with the naive "pays on the due date" baseline; the model without censoring (the one before
+18.0.2.2) is shown next to it. Risk: on monthly cut-off dates, the invoices open and overdue
+get the worklist's probability of being still unpaid 30 days later, learnt from what was known
+that day, and are followed for 30 days (calibration by decile and band, AUC against the rule
+"more than 30 days overdue"). Nothing is written to the database.
 """
 import argparse
 import datetime
@@ -23,16 +27,54 @@ def _parse_args(argv):
                         help="evaluate as if today were this date (YYYY-MM-DD)")
     parser.add_argument("--months", type=int, default=12, help="evaluation window, in months before --as-of")
     parser.add_argument("--company-id", type=int, default=None, help="company to evaluate (default: the main one)")
+    parser.add_argument("--cutoffs", type=int, default=6, help="risk: monthly cut-off dates evaluated")
     args = parser.parse_args(argv)
     if args.months < 1:
         parser.error("--months must be positive")
     return args
 
 
+def _print_pay_date(args, result, before, within_days):
+    gain = (1 - result["mae_model"] / result["mae_naive"]) if result["mae_naive"] else 0.0
+    echo("Pay date")
+    print_table([
+        ("database", args.database),
+        ("company", result["company"]),
+        ("invoices paid from", f"{result['date_from']} to {result['date_to']} (exclusive)"),
+        ("invoices evaluated", result["invoices"]),
+        ("MAE model (days)", f"{result['mae_model']:.2f}"),
+        ("MAE model without censoring (days)", f"{before['mae_model']:.2f}"),
+        ("MAE naive due-date baseline (days)", f"{result['mae_naive']:.2f}"),
+        ("  MAE change vs baseline", f"{-gain:+.0%}"),
+        ("median abs. error model (days)", f"{result['median_model']:.1f}"),
+        ("median abs. error baseline (days)", f"{result['median_naive']:.1f}"),
+        (f"within ±{within_days} days model", f"{result['within_model']:.1%}"),
+        (f"within ±{within_days} days baseline", f"{result['within_naive']:.1%}"),
+        ("mean error model (days, + = paid earlier)", f"{result['bias_model']:+.2f}"),
+        ("mean error model without censoring (days)", f"{before['bias_model']:+.2f}"),
+        ("mean error baseline (days)", f"{result['bias_naive']:+.2f}"),
+    ])
 
 
+def _print_risk(risk):
+    def auc(value):
+        return "n/a" if value is None else f"{value:.3f}"
 
-
+    echo(f"Risk: P(still unpaid {risk['horizon']} days later), invoices open and overdue on "
+         f"{', '.join(str(day) for day in risk['cutoffs'])}")
+    print_table([
+        ("invoice-days evaluated", risk["invoices"]),
+        ("observed still unpaid", f"{risk['unpaid_rate']:.1%}"),
+        ("AUC model", auc(risk["auc_model"])),
+        ("AUC rule 'more than 30 days overdue'", auc(risk["auc_naive"])),
+        ("AUC days overdue (as a score)", auc(risk["auc_days"])),
+        ("Brier score model", f"{risk['brier_model']:.3f}"),
+    ])
+    for title, rows in (("decile", risk["deciles"]), ("band", risk["bands"])):
+        echo(f"| {title} | invoices | predicted | observed |")
+        echo("| --- | --- | --- | --- |")
+        for group, count, predicted, observed in rows:
+            echo(f"| {group} | {count} | {predicted:.1%} | {observed:.1%} |")
 
 
 def main(argv=None):
@@ -52,23 +94,11 @@ def main(argv=None):
             echo(f"No company with id {args.company_id} in {args.database}.")
             return 1
         result = backtest.run_backtest(env, company=company, months=args.months, as_of=args.as_of)
+        before = backtest.run_backtest(env, company=company, months=args.months, as_of=args.as_of, censored=False)
+        risk = backtest.run_risk_backtest(env, company=company, as_of=args.as_of, cutoffs=args.cutoffs)
         cr.rollback()  # read-only: nothing of the evaluation is kept
-    gain = (1 - result["mae_model"] / result["mae_naive"]) if result["mae_naive"] else 0.0
-    print_table([
-        ("database", args.database),
-        ("company", result["company"]),
-        ("invoices paid from", f"{result['date_from']} to {result['date_to']} (exclusive)"),
-        ("invoices evaluated", result["invoices"]),
-        ("MAE model (days)", f"{result['mae_model']:.2f}"),
-        ("MAE naive due-date baseline (days)", f"{result['mae_naive']:.2f}"),
-        ("  MAE change vs baseline", f"{-gain:+.0%}"),
-        ("median abs. error model (days)", f"{result['median_model']:.1f}"),
-        ("median abs. error baseline (days)", f"{result['median_naive']:.1f}"),
-        (f"within ±{backtest.WITHIN_DAYS} days model", f"{result['within_model']:.1%}"),
-        (f"within ±{backtest.WITHIN_DAYS} days baseline", f"{result['within_naive']:.1%}"),
-        ("mean error model (days, + = paid earlier)", f"{result['bias_model']:+.2f}"),
-        ("mean error baseline (days)", f"{result['bias_naive']:+.2f}"),
-    ])
+    _print_pay_date(args, result, before, backtest.WITHIN_DAYS)
+    _print_risk(risk)
     return 0
 
 

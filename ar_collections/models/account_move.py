@@ -2,7 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, consteq, hmac
 
 from ..const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES
 
@@ -51,6 +51,11 @@ class AccountMove(models.Model):
     ar_predicted_days_late = fields.Integer(
         string="Predicted days late", readonly=True, copy=False, groups="base.group_user",
         help="Predicted payment date minus due date (negative: expected before the due date).",
+    )
+
+    ar_pay_link_clicked = fields.Datetime(
+        string="Pay link clicked", readonly=True, copy=False, groups="base.group_user",
+        help="Latest time the customer opened the pay link of a reminder for this invoice.",
     )
 
     def init(self):
@@ -118,9 +123,37 @@ class AccountMove(models.Model):
                 "amount_total": move.amount_total,
                 "amount_residual": move.amount_residual,
                 "currency": move.currency_id,
-                "pay_url": move.get_base_url() + move._get_share_url(redirect=False),
+                "pay_url": move._ar_pay_link_url(),
             })
         return lines
+
+    # ------------------------------------------------------------------
+    # Pay links
+    # ------------------------------------------------------------------
+
+    def _ar_pay_link_token(self):
+        self.ensure_one()
+        # signed with the database secret: a link names one invoice and cannot be made for another
+        return hmac(self.env(su=True), "ar_collections-pay-link", self.id)
+
+    def _ar_pay_link_url(self):
+        """The pay link of reminders: the invoice's portal page (where the customer pays) with
+        ``ar_click``, the signature that makes the page record the click."""
+        self.ensure_one()
+        return f"{self.get_base_url()}{self._get_share_url(redirect=False)}&ar_click={self._ar_pay_link_token()}"
+
+    def _ar_check_pay_link_token(self, token):
+        self.ensure_one()
+        return bool(token) and consteq(self._ar_pay_link_token(), token)
+
+    def _ar_record_pay_link_click(self):
+        """Note that the customer opened the pay link (the worklist's "clicked, not paid")."""
+        # Raw SQL: account.move.write() runs lock-date and tracking checks for what is a
+        # timestamp of a public page view; the portal user must not need write access.
+        self.env["account.move"].flush_model(["ar_pay_link_clicked"])
+        self.env.cr.execute(SQL("UPDATE account_move SET ar_pay_link_clicked = NOW() AT TIME ZONE 'UTC' WHERE id IN %s",
+                                tuple(self.ids)))
+        self.invalidate_recordset(["ar_pay_link_clicked"])
 
     # ------------------------------------------------------------------
     # Dunning engine

@@ -3,27 +3,20 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..const import OPEN_PAYMENT_STATES
+from ..models.ar_pay_prediction import RISK_BANDS, RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from ..models.res_partner_followup import FOLLOWUP_STATUSES
 
-# Late-payment probability: the share of the customer's invoices fully paid in the
-# last HISTORY_DAYS that were paid after their due date, shrunk toward PRIOR_LATE_RATE
-# as if the customer also had PRIOR_WEIGHT invoices paid at that rate:
-#     probability = (late + PRIOR_LATE_RATE * PRIOR_WEIGHT) / (paid + PRIOR_WEIGHT)
-# A new customer gets 30 %; one invoice paid late gives (1 + 0.6) / 3 = 53 %, ten paid
-# on time give 0.6 / 12 = 5 %. Without the shrinkage one late invoice would make 100 %.
 HISTORY_DAYS = 365
-PRIOR_LATE_RATE = 0.3
-PRIOR_WEIGHT = 2
-
-# Risk bands on the probability: [0, 20 %) low, [20 %, 50 %) medium, 50 % and more high.
-RISK_BANDS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
-RISK_MEDIUM_FROM = 0.2
-RISK_HIGH_FROM = 0.5
+# An overdue balance without a customer invoice to score (e.g. an opening entry): even odds.
+UNSCORED_PROBABILITY = 0.5
 
 
 class ArWorklist(models.Model):
     """The collector's worklist: one row per customer and company with an overdue
-    balance, ranked by expected loss (overdue amount × late-payment probability).
+    balance, ranked by the expected amount at risk: overdue amount × probability that it is
+    still unpaid in 30 days (``ar.pay.prediction._ar_risk_query``, per invoice, weighted by
+    their open amounts).
 
     A read-only SQL query evaluated at each read (``_table_query``), so that "today"
     is the user's date and every figure is up to date without a cron.
@@ -32,7 +25,7 @@ class ArWorklist(models.Model):
     _name = "ar.worklist"
     _description = "Collections Worklist"
     _auto = False
-    _order = "expected_loss desc, overdue_amount desc, partner_id"
+    _order = "amount_at_risk desc, overdue_amount desc, partner_id"
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
@@ -45,16 +38,34 @@ class ArWorklist(models.Model):
                                          help="Days since the due date of the oldest overdue invoice.")
     paid_count = fields.Integer(string="Invoices paid (365 days)", readonly=True)
     late_count = fields.Integer(string="Paid late (365 days)", readonly=True)
-    late_probability = fields.Float(
-        string="Late-payment probability", readonly=True, digits=(16, 4),
-        help="Share of the customer's invoices fully paid in the last 365 days that were paid after "
-             "their due date, shrunk toward 30 % as if two more invoices had been paid at that rate: "
-             "(late + 0.6) / (paid + 2). A customer without history gets 30 %.",
+    risk_probability = fields.Float(
+        string="Unpaid in 30 days", readonly=True, digits=(16, 4),
+        help="Probability that the overdue invoices are still not paid in full 30 days from now, "
+             "learnt from the customer's invoices due in the last 365 days: among those that were as "
+             "many days overdue as each of these, the share that stayed unpaid 30 more days (invoices "
+             "still open count once their outcome is known), pulled toward the company's share as if "
+             "the customer had 3 more invoices. The mean over the overdue invoices, weighted by their "
+             "open amounts.",
     )
-    expected_loss = fields.Monetary(readonly=True,
-                                    help="Overdue amount × late-payment probability: the ranking of the worklist.")
-    risk_band = fields.Selection(RISK_BANDS, readonly=True,
-                                 help="Low below 20 % late-payment probability, high from 50 %.")
+    amount_at_risk = fields.Monetary(
+        string="Expected amount at risk", readonly=True,
+        help="Overdue amount × probability that it is still unpaid in 30 days: the amount a collector's "
+             "call can still move this month, and the ranking of the worklist. Not a bad-debt provision: "
+             "most of it is paid later.",
+    )
+    risk_band = fields.Selection(
+        RISK_BANDS, readonly=True,
+        help="Low below 50 % probability of being still unpaid in 30 days, high from 85 % (thresholds "
+             "checked on the backtest's calibration table, setup/backtest.py).",
+    )
+    pay_link_clicked = fields.Datetime(
+        string="Pay link clicked", readonly=True,
+        help="Latest click of the customer on the pay link of a reminder, for an invoice still overdue.",
+    )
+    clicked_not_paid = fields.Boolean(
+        string="Clicked, not paid", readonly=True,
+        help="The customer opened the pay link of an overdue invoice from a reminder and has not paid it.",
+    )
     next_activity_date = fields.Date(string="Next action on", readonly=True)
     next_activity_summary = fields.Char(string="Next action", readonly=True)
     last_contact_date = fields.Datetime(
@@ -77,8 +88,8 @@ class ArWorklist(models.Model):
     _depends = {
         "account.move.line": ["account_id", "amount_residual", "company_id", "date_maturity", "move_id",
                               "parent_state", "partner_id", "reconciled"],
-        "account.move": ["amount_residual_signed", "commercial_partner_id", "company_id", "invoice_date_due",
-                         "move_type", "payment_state", "state"],
+        "account.move": ["amount_residual_signed", "ar_pay_link_clicked", "commercial_partner_id", "company_id",
+                         "invoice_date", "invoice_date_due", "move_type", "payment_state", "state"],
         "account.partial.reconcile": ["debit_move_id", "max_date"],
         "ar.dispute": ["company_id", "invoice_ids", "is_open", "partner_id"],
         "ar.dunning.message": ["channel", "company_id", "dispatch_date", "partner_id", "state"],
@@ -163,15 +174,26 @@ class ArWorklist(models.Model):
                                     WHERE open_dispute.is_open)
                  GROUP BY 1, 2
             ),
+            risk AS (
+                SELECT risk.partner_id, risk.company_id,
+                       SUM(move.amount_residual_signed * risk.probability)
+                       / NULLIF(SUM(move.amount_residual_signed), 0) AS probability,
+                       MAX(move.ar_pay_link_clicked) AS pay_link_clicked
+                  FROM (%(risk)s) risk
+                  JOIN account_move move ON move.id = risk.id
+                 WHERE move.payment_state IN %(open_states)s
+              GROUP BY 1, 2
+            ),
             scored AS (
                 SELECT overdue.*,
                        COALESCE(history.paid_count, 0) AS paid_count,
                        COALESCE(history.late_count, 0) AS late_count,
-                       ((COALESCE(history.late_count, 0) + %(prior_late)s)
-                        / (COALESCE(history.paid_count, 0) + %(prior_weight)s))::numeric AS late_probability
+                       COALESCE(risk.probability, %(unscored)s)::numeric AS risk_probability,
+                       risk.pay_link_clicked
                   FROM overdue
                   LEFT JOIN history ON history.partner_id = overdue.partner_id
                                    AND history.company_id = overdue.company_id
+                  LEFT JOIN risk ON risk.partner_id = overdue.partner_id AND risk.company_id = overdue.company_id
             )
             SELECT scored.id,
                    scored.partner_id,
@@ -182,11 +204,13 @@ class ArWorklist(models.Model):
                    %(today)s - scored.oldest_due AS oldest_days_overdue,
                    scored.paid_count,
                    scored.late_count,
-                   scored.late_probability,
-                   scored.overdue_amount * scored.late_probability AS expected_loss,
-                   CASE WHEN scored.late_probability >= %(high)s THEN 'high'
-                        WHEN scored.late_probability >= %(medium)s THEN 'medium'
+                   scored.risk_probability,
+                   scored.overdue_amount * scored.risk_probability AS amount_at_risk,
+                   CASE WHEN scored.risk_probability >= %(high)s THEN 'high'
+                        WHEN scored.risk_probability >= %(medium)s THEN 'medium'
                         ELSE 'low' END AS risk_band,
+                   scored.pay_link_clicked,
+                   scored.pay_link_clicked IS NOT NULL AS clicked_not_paid,
                    next_activity.date_deadline AS next_activity_date,
                    next_activity.summary AS next_activity_summary,
                    GREATEST(dunned.last_date, called.last_date) AS last_contact_date,
@@ -223,8 +247,10 @@ class ArWorklist(models.Model):
             paid_invoices=self.env["account.move"]._ar_paid_invoices_query(SQL(
                 "(move.commercial_partner_id, move.company_id) IN (SELECT partner_id, company_id FROM overdue)")),
             history_start=today - timedelta(days=HISTORY_DAYS),
-            prior_late=PRIOR_LATE_RATE * PRIOR_WEIGHT,
-            prior_weight=PRIOR_WEIGHT,
+            risk=self.env["ar.pay.prediction"]._ar_risk_query(today, SQL(
+                "(invoice.partner_id, invoice.company_id) IN (SELECT partner_id, company_id FROM overdue)")),
+            open_states=OPEN_PAYMENT_STATES,
+            unscored=UNSCORED_PROBABILITY,
             high=RISK_HIGH_FROM,
             medium=RISK_MEDIUM_FROM,
             lang=self.env.lang or "en_US",

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from odoo.addons.ar_collections.tools.backtest import run_backtest
+from odoo.addons.ar_collections.tools.backtest import _auc, run_backtest, run_risk_backtest
 
 from .common import ArCollectionsCommon
 
@@ -79,9 +79,12 @@ class TestBacktest(ArCollectionsCommon):
 
     def test_no_future_leakage(self):
         """An invoice issued with I2 but paid 100 days late (at T-20) must change no earlier
-        prediction, and is itself predicted like I2 (its own payment unknown)."""
+        prediction, and is itself predicted like I2 (its own payment unknown). Without
+        censoring it changes nothing; with it, I3's prediction (at T-90) knows that this
+        invoice is 30 days overdue and still open then, not when it was paid: company median
+        KM(10, 20, 30 still open) = 20 -> (2 x 20 + 2 x 20) / 4 = 20 -> T-40."""
         slow = self._paid(self.buyer, due_days_ago=120, paid_days_ago=20)
-        result = run_backtest(self.env, company=self.company, months=12, as_of=self.today)
+        result = run_backtest(self.env, company=self.company, months=12, as_of=self.today, censored=False)
         self.assertEqual(self._predicted(result), {
             self.inv_1.id: self._days(-170),
             self.inv_2.id: self._days(-110),
@@ -90,6 +93,14 @@ class TestBacktest(ArCollectionsCommon):
         })
         self.assertAlmostEqual(result["mae_model"], (10 + 10 + 90 + 12) / 4)
         self.assertEqual(result["mae_naive"], (10 + 20 + 100 + 30) / 4)
+        result = run_backtest(self.env, company=self.company, months=12, as_of=self.today)
+        self.assertEqual(self._predicted(result), {
+            self.inv_1.id: self._days(-170),
+            self.inv_2.id: self._days(-110),
+            slow.id: self._days(-110),
+            self.inv_3.id: self._days(-40),
+        })
+        self.assertAlmostEqual(result["mae_model"], (10 + 10 + 90 + 10) / 4)
 
     def test_other_company_ignored(self):
         """Invoices of another company are neither evaluated nor part of this company's median."""
@@ -101,3 +112,20 @@ class TestBacktest(ArCollectionsCommon):
         result = run_backtest(self.env, company=self.company, months=12, as_of=self.today)
         self.assertEqual(result["invoices"], 3)
         self.assertAlmostEqual(result["mae_model"], 32 / 3)
+
+    def test_risk_backtest_no_look_ahead(self):
+        """Cut-off T-30 (today minus the 30-day horizon): I3, due T-60 and paid on T-30 itself,
+        is open and 30 days overdue that day (a payment of the cut-off day is not known yet);
+        nothing is known 30 days past the 30-day mark then: (0 + 1) / (0 + 2) = 0.5. It was paid
+        within the horizon. The shared invoices are not overdue on T-30 yet."""
+        result = run_risk_backtest(self.env, company=self.company, as_of=self.today, cutoffs=1)
+        self.assertEqual(result["cutoffs"], [self._days(-30)])
+        self.assertEqual([(line["id"], line["days_overdue"], line["probability"], line["unpaid"])
+                          for line in result["lines"]], [(self.inv_3.id, 30, 0.5, 0)])
+        self.assertIsNone(result["auc_model"], "one outcome only: no ranking to measure")
+        self.assertEqual(result["bands"], [("medium", 1, 0.5, 0.0)])
+
+    def test_auc(self):
+        self.assertEqual(_auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.75)
+        self.assertEqual(_auc([1, 1, 0, 0], [1, 0, 1, 0]), 0.5, "ties count one half")
+        self.assertEqual(_auc([0.9, 0.1], [1, 0]), 1.0)

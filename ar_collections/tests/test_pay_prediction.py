@@ -11,8 +11,17 @@ class TestPayPrediction(ArCollectionsCommon):
     """Pay-date prediction and at-risk flag on crafted payment histories.
 
     Histories: "Punctual Partners" paid 5 invoices 2 days late, "Overdue Industries" paid 3
-    invoices 10, 20 and 30 days late, all 5 days ago (equal recency weights). The company's
-    median delay is then (2 + 2) / 2 = 2 days (8 invoices: five 2s, 10, 20, 30).
+    invoices 10, 20 and 30 days late, all 5 days ago (equal recency weights). Paid invoices
+    only, the company's median delay is (2 + 2) / 2 = 2 days (8 invoices: five 2s, 10, 20, 30).
+
+    With the invoices still open as censored observations (Kaplan-Meier): Overdue Industries'
+    invoices 20 and 5 days overdue, Punctual Partners' 12 days overdue (weight 1, the paid ones
+    0.5 ^ (5 / 60) = 0.944 each):
+
+    * Overdue Industries: S(10) = 1 - 0.944 / 3.83 = 0.754, S(20) = 0.754 x (1 - 0.944 / 2.89)
+      = 0.507, S(30) = 0: median 30 days (20 with paid invoices only);
+    * company (11 invoices, unweighted): S(2) = 6 / 11 = 0.545, S(10) = 0.545 x 4 / 5 = 0.436:
+      median 10 days.
     """
 
     @classmethod
@@ -44,7 +53,7 @@ class TestPayPrediction(ArCollectionsCommon):
 
     def test_history_stats(self):
         customers, priors = self.Prediction._ar_history_stats(
-            (self.customer | self.other_customer).ids, self.today)
+            (self.customer | self.other_customer).ids, self.today, censored=False)
         self.assertEqual(priors[self.company.id], 2.0)
         stats = customers[self.customer.id]
         self.assertEqual((stats["count"], stats["median"], stats["max"]), (3, 20.0, 30))
@@ -53,17 +62,27 @@ class TestPayPrediction(ArCollectionsCommon):
         stats = customers[self.other_customer.id]
         self.assertEqual((stats["count"], stats["median"], stats["max"]), (5, 2.0, 2))
 
+    def test_history_stats_censored(self):
+        """The invoices still open push a slow payer's median later, and the company's."""
+        customers, priors = self.Prediction._ar_history_stats(
+            (self.customer | self.other_customer).ids, self.today)
+        self.assertEqual(priors[self.company.id], 10.0)
+        stats = customers[self.customer.id]
+        self.assertEqual((stats["count"], stats["median"], stats["max"]), (3, 30.0, 30), "counts of paid invoices")
+        self.assertEqual((stats["recent_count"], stats["recent_avg"]), (3, 20.0))
+        self.assertEqual(customers[self.other_customer.id]["median"], 2.0, "paid 2 days late before its open one")
+
     def test_crafted_history_exact_dates(self):
-        """Overdue Industries: (3 x 20 + 2 x 2) / (3 + 2) = 12.8 -> 13 days late."""
+        """Overdue Industries: (3 x 30 + 2 x 10) / (3 + 2) = 22 days late."""
         self.Prediction._ar_refresh(self.customer | self.other_customer, self.today)
         expected = {
-            # due in 10 days: due date + 13
-            self.inv_not_due: (self._days(23), 13),
-            # due 5 days ago: due date + 13 is 8 days from now, after the 7-day floor
-            self.inv_partial: (self._days(8), 13),
-            # due 20 days ago: due date + 13 is a week ago, so today + 7
-            self.inv_overdue: (self._days(7), 27),
-            # Punctual Partners: (5 x 2 + 2 x 2) / 7 = 2, due 12 days ago -> today + 7
+            # due in 10 days: due date + 22
+            self.inv_not_due: (self._days(32), 22),
+            # due 5 days ago: due date + 22 is 17 days from now
+            self.inv_partial: (self._days(17), 22),
+            # due 20 days ago: due date + 22 is 2 days from now
+            self.inv_overdue: (self._days(2), 22),
+            # Punctual Partners: (5 x 2 + 2 x 10) / 7 = 4.3 -> 4, due 12 days ago -> today + 7
             self.inv_other: (self._days(7), 19),
         }
         for invoice, (date, days_late) in expected.items():
@@ -83,10 +102,11 @@ class TestPayPrediction(ArCollectionsCommon):
         self._paid_invoice(newcomer, due_days_ago=35, paid_days_ago=5)
         fresh = self._ar_invoice(newcomer, 100.0, days_overdue=-30)
         unknown = self._ar_invoice(stranger, 100.0, days_overdue=-30)
-        # company median still 2 (9 invoices: five 2s, 10, 20, 30, 30); newcomer 1 x 30
+        # company median still 10 (12 invoices: S(2) = 7 / 12, S(10) = 7 / 12 x 5 / 6 = 0.486);
+        # newcomer 1 x 30: (30 + 2 x 10) / 3 = 16.7 -> 17
         predictions = self.Prediction._ar_predict(fresh | unknown, self.today)
-        self.assertEqual(predictions[fresh.id], (self._days(41), 11))
-        self.assertEqual(predictions[unknown.id], (self._days(32), 2))
+        self.assertEqual(predictions[fresh.id], (self._days(47), 17))
+        self.assertEqual(predictions[unknown.id], (self._days(40), 10))
 
     def test_recent_payments_weigh_more(self):
         """0 days late 300 days ago (weight 0.5^5 = 0.03) and 20 days late 10 days ago
@@ -195,5 +215,5 @@ class TestPayPrediction(ArCollectionsCommon):
             # everything refreshed today: the next call has nothing to do
             self.Prediction._cron_refresh_predictions(batch_size=1)
         self.assertEqual(progress[-1], {"done": 0, "remaining": 0})
-        self.assertEqual(self.inv_not_due.ar_predicted_pay_date, self._days(23))
+        self.assertEqual(self.inv_not_due.ar_predicted_pay_date, self._days(32))
         self.assertEqual(self.inv_other.ar_predicted_pay_date, self._days(7))

@@ -5,7 +5,8 @@ from lxml import etree
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
+from odoo.tools import SQL
 from odoo.tools.safe_eval import safe_eval
 
 from .common import ArCollectionsCommon
@@ -13,8 +14,32 @@ from .common import ArCollectionsCommon
 
 @tagged("post_install", "-at_install")
 class TestWorklist(ArCollectionsCommon):
-    """The worklist ranks customers by expected loss = overdue × late-payment probability,
-    probability = (paid late + 0.6) / (paid + 2) over the invoices paid in the last 365 days."""
+    """The worklist ranks customers by the expected amount at risk = overdue × probability
+    that the overdue invoices are still unpaid in 30 days (``_ar_risk_query``).
+
+    Invoices due in the last 365 days, as "days late when paid" or "open, so many days overdue":
+
+    ============== =============================== ==================================
+    customer       history                         overdue now
+    ============== =============================== ==================================
+    Alpha          2 paid 30 days late             1000, 20 days
+    Beta           4 paid 10 days early            3000, 70 days
+    Gamma          (1 paid 380 days ago: too old)  1500, 10 days
+    Overdue Ind.                                   1000, 20 days; 350 left, 5 days
+    Punctual P.                                    700, 12 days
+    ============== =============================== ==================================
+
+    Company rates (unpaid 30 days later / outcome known, smoothed (late + 1) / (known + 2)):
+    still unpaid at 0 and at 15 days: Alpha's two (paid by 45 days) and Beta's 70-day invoice
+    (open at 30 and 45 days, so unpaid): (1 + 1) / (3 + 2) = 0.4; at 60 days: Beta's invoice
+    is 70 days overdue, its outcome at 90 days unknown (censored): (0 + 1) / (0 + 2) = 0.5.
+    Invoices still open for less than the bucket + 30 days are not counted: unknown yet.
+
+    * Alpha, 20 days (bucket 15): own 0 late of 2 known: (0 + 3 x 0.4) / (2 + 3) = 0.24 -> 240, low;
+    * Beta, 70 days (bucket 60): nothing known: 0.5 -> 1500, medium (from 50 %; high from 85 %);
+    * Gamma, 10 days (bucket 0): 0.4 -> 600, low; Overdue Industries 0.4 x 1350 = 540;
+      Punctual Partners 0.4 x 700 = 280.
+    """
 
     @classmethod
     def setUpClass(cls):
@@ -24,15 +49,12 @@ class TestWorklist(ArCollectionsCommon):
             {"name": "Beta Punctual Big", "is_company": True},
             {"name": "Gamma Newcomer", "is_company": True},
         ])
-        # Alpha: 2 invoices paid 30 days late, 0 on time -> (2 + 0.6) / (2 + 2) = 0.65
         for _i in range(2):
             cls._ar_pay(cls._ar_invoice(cls.alpha, 100.0, days_overdue=40), 100.0, date=cls.today - timedelta(days=10))
         cls.alpha_overdue = cls._ar_invoice(cls.alpha, 1000.0, days_overdue=20)
-        # Beta: 4 invoices paid 10 days before their due date -> 0.6 / (4 + 2) = 0.1
         for _i in range(4):
             cls._ar_pay(cls._ar_invoice(cls.beta, 200.0, days_overdue=10), 200.0, date=cls.today - timedelta(days=20))
         cls.beta_overdue = cls._ar_invoice(cls.beta, 3000.0, days_overdue=70)
-        # Gamma: one invoice paid late, but 380 days ago: outside the window -> prior 0.6 / 2 = 0.3
         cls._ar_pay(cls._ar_invoice(cls.gamma, 100.0, days_overdue=400), 100.0, date=cls.today - timedelta(days=380))
         cls.gamma_overdue = cls._ar_invoice(cls.gamma, 1500.0, days_overdue=10)
 
@@ -52,46 +74,103 @@ class TestWorklist(ArCollectionsCommon):
             "relativedelta": relativedelta,
         })
 
-    def test_ranking_by_expected_loss(self):
+    def test_ranking_by_amount_at_risk(self):
         rows = self._rows([("partner_id", "in", (self.alpha | self.beta | self.gamma).ids)])
-        self.assertEqual(rows.partner_id, self.alpha | self.gamma | self.beta)
-        self.assertEqual(rows.mapped("partner_id.name"), ["Alpha Late Payers", "Gamma Newcomer", "Beta Punctual Big"])
+        self.assertEqual(rows.mapped("partner_id.name"), ["Beta Punctual Big", "Gamma Newcomer", "Alpha Late Payers"])
         expected = {
-            # partner: (overdue, paid, late, probability, expected loss, days overdue, band)
-            self.alpha: (1000.0, 2, 2, 0.65, 650.0, 20, "high"),
-            self.gamma: (1500.0, 0, 0, 0.3, 450.0, 10, "medium"),
-            self.beta: (3000.0, 4, 0, 0.1, 300.0, 70, "low"),
+            # partner: (overdue, paid, late, probability, amount at risk, days overdue, band)
+            self.alpha: (1000.0, 2, 2, 0.24, 240.0, 20, "low"),
+            self.gamma: (1500.0, 0, 0, 0.4, 600.0, 10, "low"),
+            self.beta: (3000.0, 4, 0, 0.5, 1500.0, 70, "medium"),
         }
         for row in rows:
-            overdue, paid, late, probability, loss, days, band = expected[row.partner_id]
+            overdue, paid, late, probability, at_risk, days, band = expected[row.partner_id]
             self.assertAlmostEqual(row.overdue_amount, overdue)
             self.assertEqual((row.paid_count, row.late_count), (paid, late))
-            self.assertAlmostEqual(row.late_probability, probability)
-            self.assertAlmostEqual(row.expected_loss, loss)
+            self.assertAlmostEqual(row.risk_probability, probability)
+            self.assertAlmostEqual(row.amount_at_risk, at_risk)
             self.assertEqual(row.oldest_days_overdue, days)
             self.assertEqual(row.risk_band, band)
             self.assertEqual(row.currency_id, self.company.currency_id)
 
+    def test_risk_query_invoices(self):
+        """Per invoice, what the worklist weighs: Overdue Industries' two invoices in buckets 15
+        and 0, both at the company's 0.4; no invoice not yet due, none paid."""
+        rows = {row[0]: row[1:] for row in self.env.execute_query(SQL(
+            "SELECT id, days_overdue, probability FROM (%s) risk",
+            self.env["ar.pay.prediction"]._ar_risk_query(self.today, SQL("invoice.company_id = %s", self.company.id))))}
+        self.assertEqual(set(rows), {self.alpha_overdue.id, self.beta_overdue.id, self.gamma_overdue.id,
+                                     self.inv_overdue.id, self.inv_partial.id, self.inv_other.id})
+        for invoice, days, probability in ((self.inv_overdue, 20, 0.4), (self.inv_partial, 5, 0.4),
+                                           (self.alpha_overdue, 20, 0.24), (self.beta_overdue, 70, 0.5)):
+            self.assertEqual(rows[invoice.id][0], days)
+            self.assertAlmostEqual(float(rows[invoice.id][1]), probability, msg=invoice.name)
+        # 50 days later, Beta's invoice is 120 days overdue: its outcome 30 days after the 60-day mark
+        # is known (unpaid), the company's only known case there; Gamma's, 60 days overdue, gets it:
+        # (1 + 1) / (1 + 2) = 2/3, and no history of its own
+        later = {row[0]: float(row[1]) for row in self.env.execute_query(SQL(
+            "SELECT id, probability FROM (%s) risk",
+            self.env["ar.pay.prediction"]._ar_risk_query(self.today + timedelta(days=50),
+                                                         SQL("invoice.id = %s", self.gamma_overdue.id))))}
+        self.assertAlmostEqual(later[self.gamma_overdue.id], 2 / 3)
+
     def test_whole_company_ranking(self):
-        """The shared customers rank among them: Overdue Industries has 1000 + 350 overdue (the
-        invoice not yet due does not count) and no paid invoice: 1350 × 0.3 = 405; Punctual
-        Partners 700 × 0.3 = 210. A customer with nothing overdue has no row."""
+        """The shared customers rank among them; a customer with nothing overdue has no row."""
         nothing_due = self.env["res.partner"].create({"name": "Not Due Yet", "is_company": True})
         self._ar_invoice(nothing_due, 5000.0, days_overdue=-5)
         rows = self._rows()
         self.assertEqual(rows.partner_id.ids,
-                         [self.alpha.id, self.gamma.id, self.customer.id, self.beta.id, self.other_customer.id])
-        self.assertEqual(rows.mapped("expected_loss"), [650.0, 450.0, 405.0, 300.0, 210.0])
+                         [self.beta.id, self.gamma.id, self.customer.id, self.other_customer.id, self.alpha.id])
+        self.assertEqual([round(amount, 2) for amount in rows.mapped("amount_at_risk")],
+                         [1500.0, 600.0, 540.0, 280.0, 240.0])
         self.assertEqual(self._row(self.customer).oldest_days_overdue, 20)
+
+    def test_bands_discriminate(self):
+        """Delta left 3 invoices unpaid 150 days: at 90 days and more, the company's rate is
+        (3 + 1) / (3 + 2) = 0.8 and Delta's (3 + 3 x 0.8) / (3 + 3) = 0.9: high. Its invoices
+        raise the company's rates to 0.625 below 30 days (4 of 6 unpaid), 5/6 at 30 and 0.8 at
+        60: Alpha (0 + 3 x 0.625) / 5 = 0.375 stays low, the others are medium."""
+        delta = self.env["res.partner"].create({"name": "Delta Never Pays", "is_company": True})
+        for _i in range(3):
+            self._ar_invoice(delta, 100.0, days_overdue=150)
+        bands = {row.partner_id: (round(row.risk_probability, 4), row.risk_band) for row in self._rows()}
+        self.assertEqual(bands, {
+            delta: (0.9, "high"),
+            self.alpha: (0.375, "low"),
+            self.beta: (0.8, "medium"),
+            self.gamma: (0.625, "medium"),
+            self.customer: (0.625, "medium"),
+            self.other_customer: (0.625, "medium"),
+        })
 
     def test_payment_leaves_worklist_and_reranks(self):
         self._ar_pay(self.alpha_overdue, 1000.0)
         self.assertFalse(self._row(self.alpha))
         self._ar_pay(self.beta_overdue, 2000.0)
-        # Beta 1000 overdue × 0.1 = 100 now ranks after Punctual Partners (210)
-        self.assertAlmostEqual(self._row(self.beta).expected_loss, 100.0)
-        self.assertEqual(self._rows().partner_id.ids, [self.gamma.id, self.customer.id, self.other_customer.id,
-                                                        self.beta.id])
+        # Beta 1000 overdue × 0.5 = 500 now ranks after Overdue Industries (540)
+        self.assertAlmostEqual(self._row(self.beta).amount_at_risk, 500.0)
+        self.assertEqual(self._rows().partner_id.ids, [self.gamma.id, self.customer.id, self.beta.id,
+                                                        self.other_customer.id])
+
+    def test_clicked_not_paid(self):
+        """A reminder's pay link signs its invoice; the click shows on the worklist until paid."""
+        url = self.alpha_overdue._ar_reminder_lines()[0]["pay_url"]
+        self.assertIn(f"/my/invoices/{self.alpha_overdue.id}?access_token={self.alpha_overdue.access_token}", url)
+        token = url.split("ar_click=")[1]
+        self.assertTrue(self.alpha_overdue._ar_check_pay_link_token(token))
+        self.assertFalse(self.beta_overdue._ar_check_pay_link_token(token), "another invoice's signature")
+        self.assertFalse(self.alpha_overdue._ar_check_pay_link_token(token[:-1] + "0"))
+        self.assertFalse(self.alpha_overdue._ar_check_pay_link_token(""))
+        self.assertFalse(self._rows(self._filter_domain("clicked_not_paid")))
+        self.alpha_overdue._ar_record_pay_link_click()
+        row = self._row(self.alpha)
+        self.assertTrue(row.clicked_not_paid)
+        self.assertEqual(row.pay_link_clicked, self.alpha_overdue.ar_pay_link_clicked)
+        self.assertEqual(self._rows(self._filter_domain("clicked_not_paid")).partner_id, self.alpha)
+        self._ar_pay(self.alpha_overdue, 400.0)
+        self.assertTrue(self._row(self.alpha).clicked_not_paid, "partly paid: still clicked, not paid")
+        self._ar_pay(self.alpha_overdue, 600.0)
+        self.assertFalse(self._rows(self._filter_domain("clicked_not_paid")))
 
     def test_filters_mine_and_unassigned(self):
         self.alpha.with_company(self.company).ar_collector_id = self.user_collector
@@ -170,8 +249,9 @@ class TestWorklist(ArCollectionsCommon):
             allowed_company_ids=[self.company.id, company_b.id]).search([("partner_id", "=", self.alpha.id)])
         self.assertEqual(both.company_id, self.company | company_b)
         row_b = both.filtered(lambda row: row.company_id == company_b)
-        # history is per company: none in B -> 0.3; 400 × 0.3 = 120; the collector is company A's only
-        self.assertEqual((row_b.overdue_amount, row_b.late_probability, row_b.expected_loss), (400.0, 0.3, 120.0))
+        # history is per company: none known in B -> (0 + 1) / (0 + 2) = 0.5; 400 × 0.5 = 200; the
+        # collector is company A's only
+        self.assertEqual((row_b.overdue_amount, row_b.risk_probability, row_b.amount_at_risk), (400.0, 0.5, 200.0))
         self.assertFalse(row_b.collector_id)
         self.assertEqual(both.filtered(lambda row: row.company_id == self.company).collector_id, self.user_collector)
         only_a = self.env["ar.worklist"].with_context(allowed_company_ids=self.company.ids).search([])
@@ -180,7 +260,7 @@ class TestWorklist(ArCollectionsCommon):
         self.assertNotIn(company_b, collector_rows.company_id)
         self.assertIn(self.alpha, collector_rows.partner_id)
         with self.assertRaises(AccessError):
-            row_b.with_user(self.user_collector).read(["expected_loss"])
+            row_b.with_user(self.user_collector).read(["amount_at_risk"])
 
     def test_assign_collector_wizard(self):
         rows = self._rows([("partner_id", "in", (self.beta | self.gamma).ids)])
@@ -221,3 +301,25 @@ class TestWorklist(ArCollectionsCommon):
         wizard.action_assign()
         self.assertEqual(self.alpha.with_company(company_b).ar_collector_id, collector_b)
         self.assertFalse(self.alpha.with_company(self.company).ar_collector_id)
+
+
+@tagged("post_install", "-at_install")
+class TestPayLinkRoute(ArCollectionsCommon, HttpCase):
+    """The pay link of a reminder opens the invoice's portal page and records the click; a
+    signature that is not the invoice's gives a clean 404 and records nothing."""
+
+    def test_pay_link_click(self):
+        base = self.inv_overdue.get_base_url()
+        path = self.inv_overdue._ar_pay_link_url()[len(base):]
+        token = path.split("ar_click=")[1]
+        other = self.inv_other._ar_pay_link_url()[len(base):].split("&ar_click=")[0]
+        for forged in (path[:-4] + "0000", f"{other}&ar_click={token}", path.replace(token, "")):
+            self.assertEqual(self.url_open(forged, allow_redirects=False).status_code, 404, forged)
+        (self.inv_overdue | self.inv_other).invalidate_recordset(["ar_pay_link_clicked"])
+        self.assertFalse(any((self.inv_overdue | self.inv_other).mapped("ar_pay_link_clicked")))
+        response = self.url_open(path)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.inv_overdue.name, response.text)
+        self.inv_overdue.invalidate_recordset(["ar_pay_link_clicked"])
+        self.assertTrue(self.inv_overdue.ar_pay_link_clicked)
+        self.assertTrue(self.env["ar.worklist"].search([("partner_id", "=", self.customer.id)]).clicked_not_paid)

@@ -1,9 +1,13 @@
-"""Backtest of the pay-date prediction (``ar.pay.prediction``) on paid invoices.
+"""Backtests of ``ar.pay.prediction``: the pay date and the risk, without look-ahead.
 
-Each invoice paid in the evaluation window is predicted as the prediction would have
-been made on its invoice date, from the payments known then (dated before that day),
-and compared with its actual payment date: the latest reconciliation date of its
-receivable lines. The naive baseline predicts that every invoice is paid on its due date.
+Pay date (:func:`run_backtest`): each invoice paid in the evaluation window is predicted as
+the prediction would have been made on its invoice date, from the payments known then (dated
+before that day), and compared with its actual payment date: the latest reconciliation date
+of its receivable lines. The naive baseline predicts that every invoice is paid on its due date.
+
+Risk (:func:`run_risk_backtest`): on cut-off dates, the invoices open and overdue that day get
+the probability the worklist gives them, learnt from what was known that day; they are then
+followed for the horizon (30 days): paid in full by then, or not.
 """
 import statistics
 from collections import defaultdict
@@ -12,6 +16,8 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import fields
 from odoo.tools import SQL
+
+from ..models.ar_pay_prediction import RISK_BANDS, RISK_HORIZON_DAYS
 
 WITHIN_DAYS = 7
 
@@ -45,7 +51,7 @@ def _summary(errors):
     }
 
 
-def run_backtest(env, company=None, months=12, as_of=None):
+def run_backtest(env, company=None, months=12, as_of=None, censored=True):
     """Evaluate the pay-date prediction on ``company``'s invoices paid in the ``months``
     months before ``as_of`` (default: today; payments of ``as_of`` itself excluded).
 
@@ -57,6 +63,8 @@ def run_backtest(env, company=None, months=12, as_of=None):
         ``within_model``, ``within_naive`` (share within ±7 days), ``bias_model``,
         ``bias_naive`` (mean signed errors), ``date_from``, ``date_to`` and ``lines``: one
         dict per invoice (``id``, ``name``, ``as_of``, ``date_due``, ``predicted``, ``paid``)
+    :param censored: the model with the invoices still open as censored observations (False:
+        the model before 18.0.2.2, paid invoices only, for the comparison)
     """
     company = company or env.company
     as_of = fields.Date.to_date(as_of) if as_of else fields.Date.context_today(env.user)
@@ -69,7 +77,7 @@ def run_backtest(env, company=None, months=12, as_of=None):
     for day in sorted(by_day):
         rows = by_day[day]
         # Only what was known on the invoice date: the stats see payments dated before it.
-        customers, priors = Prediction._ar_history_stats({row[2] for row in rows}, day)
+        customers, priors = Prediction._ar_history_stats({row[2] for row in rows}, day, censored=censored)
         prior = priors.get(company.id)
         for move_id, name, partner_id, _invoice_date, due, paid in rows:
             delay = Prediction._ar_expected_delay(customers.get(partner_id), prior)
@@ -90,5 +98,92 @@ def run_backtest(env, company=None, months=12, as_of=None):
         "invoices": len(lines),
         **{f"{key}_model": value for key, value in model.items()},
         **{f"{key}_naive": value for key, value in naive.items()},
+        "lines": lines,
+    }
+
+
+def _auc(scores, outcomes):
+    """Area under the ROC curve: the chance that an invoice that stayed unpaid scores higher
+    than one that was paid (ties count one half); None without both kinds."""
+    ranked = sorted(zip(scores, outcomes, strict=True))
+    positives = sum(outcomes)
+    negatives = len(outcomes) - positives
+    if not positives or not negatives:
+        return None
+    rank_sum, index = 0.0, 0
+    while index < len(ranked):
+        end = index
+        while end < len(ranked) and ranked[end][0] == ranked[index][0]:
+            end += 1
+        mid_rank = (index + 1 + end) / 2  # tied scores share their mean rank
+        rank_sum += mid_rank * sum(outcome for _score, outcome in ranked[index:end])
+        index = end
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def _calibration(lines, key):
+    """Rows ``(group, invoices, mean predicted, observed rate)`` of ``lines`` grouped by ``key``."""
+    groups = defaultdict(list)
+    for line in lines:
+        groups[key(line)].append(line)
+    return [
+        (group, len(rows), sum(row["probability"] for row in rows) / len(rows),
+         sum(row["unpaid"] for row in rows) / len(rows))
+        for group, rows in sorted(groups.items())
+    ]
+
+
+def run_risk_backtest(env, company=None, as_of=None, cutoffs=6, step_days=30):
+    """Evaluate the risk probability of the worklist on ``company``'s invoices.
+
+    Cut-off dates: ``as_of`` (default today) minus the horizon, then every ``step_days``
+    before, ``cutoffs`` of them. On each, every invoice open and overdue gets its probability
+    from :meth:`ar.pay.prediction._ar_risk_query` (what was known that day), and is unpaid
+    (the event) when it was not paid in full within the horizon. The naive rule flags the
+    invoices more than 30 days overdue.
+
+    :return: dict with ``invoices``, ``unpaid_rate``, ``auc_model``, ``auc_naive`` (the
+        rule), ``auc_days`` (days overdue as a score), ``brier_model``, ``deciles`` and
+        ``bands`` (calibration rows: group, invoices, mean predicted, observed), ``cutoffs``
+    """
+    company = company or env.company
+    as_of = fields.Date.to_date(as_of) if as_of else fields.Date.context_today(env.user)
+    Prediction = env["ar.pay.prediction"]
+    horizon = RISK_HORIZON_DAYS
+    paid_on = dict(env.execute_query(SQL(
+        "SELECT id, paid_on FROM (%s) invoice",
+        env["account.move"]._ar_paid_invoices_query(SQL("move.company_id = %s", company.id)))))
+    dates = [as_of - relativedelta(days=horizon + step_days * index) for index in range(cutoffs)]
+    lines = []
+    for cutoff in sorted(dates):
+        rows = env.execute_query(SQL(
+            "SELECT id, days_overdue, probability FROM (%s) risk",
+            Prediction._ar_risk_query(cutoff, SQL("invoice.company_id = %s", company.id))))
+        end = cutoff + relativedelta(days=horizon)
+        for move_id, days_overdue, probability in rows:
+            paid = paid_on.get(move_id)
+            lines.append({
+                "id": move_id, "cutoff": cutoff, "days_overdue": days_overdue,
+                "probability": float(probability),
+                "unpaid": int(not paid or paid > end),
+            })
+    outcomes = [line["unpaid"] for line in lines]
+    ordered = sorted(lines, key=lambda line: line["probability"])
+    for rank, line in enumerate(ordered):
+        line["decile"] = rank * 10 // len(ordered) + 1
+    return {
+        "company": company.name,
+        "cutoffs": sorted(dates),
+        "horizon": horizon,
+        "invoices": len(lines),
+        "unpaid_rate": sum(outcomes) / len(lines) if lines else 0.0,
+        "auc_model": _auc([line["probability"] for line in lines], outcomes),
+        "auc_naive": _auc([int(line["days_overdue"] > 30) for line in lines], outcomes),
+        "auc_days": _auc([line["days_overdue"] for line in lines], outcomes),
+        "brier_model": (sum((line["probability"] - line["unpaid"]) ** 2 for line in lines) / len(lines)
+                        if lines else 0.0),
+        "deciles": _calibration(lines, lambda line: line["decile"]),
+        "bands": [row for band, _label in RISK_BANDS for row in _calibration(
+            lines, lambda line: Prediction._ar_risk_band(line["probability"])) if row[0] == band],
         "lines": lines,
     }
