@@ -123,9 +123,10 @@ class ArPaymentPlan(models.Model):
                     "at the latest.", days=company.ar_plan_max_days, latest=fields.Date.to_string(latest)))
             minimum = currency.round(plan.amount_total * company.ar_plan_min_first_percent / 100)
             if currency.compare_amounts(lines[0].amount, minimum) < 0:
+                percent = f"{company.ar_plan_min_first_percent:g}"
                 raise ValidationError(self.env._(
                     "The first instalment must be at least %(percent)s%% of the total, %(minimum)s.",
-                    percent=f"{company.ar_plan_min_first_percent:g}", minimum=currency.format(minimum)))
+                    percent=percent, minimum=currency.format(minimum)))
 
     @api.model_create_multi
     def create(self, vals_list):
