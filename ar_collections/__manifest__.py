@@ -1,10 +1,11 @@
 {
     "name": "AR Collections",
-    "version": "18.0.2.1.0",
+    "version": "18.0.2.2.0",
     "category": "Accounting/Accounting",
     "summary": "Automated dunning and collections for customer invoices: "
     "policies, reminder levels, collector workspace, AR analytics",
     "author": "AR Collections",
+    "maintainers": ["ar-collections"],
     "license": "LGPL-3",
     "development_status": "Beta",
     "images": [
@@ -58,6 +59,9 @@
         "views/menus.xml",
         "views/ar_dispute_routing_rule_views.xml",
         "report/ar_collections_reporting_views.xml",
+    ],
+    "demo": [
+        "demo/ar_collections_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

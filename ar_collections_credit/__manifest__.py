@@ -5,6 +5,7 @@
     "summary": "Credit limits and exposure, payment-behaviour score, automated holds on orders, "
     "invoices and deliveries, credit releases with segregation of duties",
     "author": "AR Collections",
+    "maintainers": ["ar-collections"],
     "license": "LGPL-3",
     "development_status": "Beta",
     "images": [

@@ -5,6 +5,7 @@
     "summary": "Refuse to confirm orders of customers over their credit limit or on credit hold; "
     "orders not yet invoiced count in the credit exposure",
     "author": "AR Collections",
+    "maintainers": ["ar-collections"],
     "license": "LGPL-3",
     "development_status": "Beta",
     "depends": ["ar_collections_credit", "sale"],

@@ -5,6 +5,7 @@
     "summary": "Statement of account, pay everything overdue with any payment provider, "
                "disputes and promises to pay from the customer portal",
     "author": "AR Collections",
+    "maintainers": ["ar-collections"],
     "license": "LGPL-3",
     "development_status": "Beta",
     "images": [
@@ -21,5 +22,8 @@
         "views/portal_plan_templates.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
+    ],
+    "demo": [
+        "demo/ar_collections_portal_demo.xml",
     ],
 }

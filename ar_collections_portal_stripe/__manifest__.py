@@ -5,6 +5,7 @@
     "summary": "Autopay of due invoices with saved Stripe cards, smart retries by decline reason, "
                "and hardened Stripe confirmations for the collections portal",
     "author": "AR Collections",
+    "maintainers": ["ar-collections"],
     "license": "LGPL-3",
     "development_status": "Beta",
     "images": [

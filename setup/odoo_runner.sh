@@ -6,7 +6,8 @@
 #   setup/odoo_runner.sh ADDON...    only these (their dependencies are installed, not tested)
 # Environment: AR_RUNNER_DB (database, default ar_runner), AR_RUNNER_PORT (HTTP port of the
 # browser tests, default 8169), AR_RUNNER_LOG (log file, default .odoo/odoo_runner.log),
-# AR_RUNNER_KEEP=1 keeps the database afterwards.
+# AR_RUNNER_KEEP=1 keeps the database afterwards, AR_RUNNER_DEMO=1 installs with demo data (as
+# OCA's CI does; the add-ons' demo tests then run instead of skipping).
 # Prints Odoo's result line ("N failed, M error(s) of T tests ...") and exits non-zero on any
 # failed or erroring test or a module that fails to install (AR_RUNNER_STRICT_LOG=1: also on an
 # ERROR/CRITICAL log line, as OCA's checklog-odoo).
@@ -38,6 +39,8 @@ fi
 addon_list=$(IFS=,; echo "${addons[*]}")
 test_tags=$(printf '/%s,' "${addons[@]}"); test_tags="${test_tags%,}"
 
+demo=(--without-demo=all)
+[ "${AR_RUNNER_DEMO:-0}" = 1 ] && demo=()
 write_odoo_conf "$CONF" "$RUNNER_DB" "http_port = $RUNNER_PORT" "gevent_port = $((RUNNER_PORT + 1))"
 drop_db "$RUNNER_DB"
 rm -rf "$STATE_DIR/data/filestore/$RUNNER_DB"
@@ -47,7 +50,7 @@ mkdir -p "$(dirname "$LOG")"
 log "Odoo's test runner on $RUNNER_DB: $addon_list (log: $LOG)"
 start=$SECONDS
 rc=0
-odoo_bin -c "$CONF" -d "$RUNNER_DB" -i "$addon_list" --without-demo=all --test-enable \
+odoo_bin -c "$CONF" -d "$RUNNER_DB" -i "$addon_list" "${demo[@]}" --test-enable \
     --test-tags "$test_tags" --stop-after-init --workers=0 --max-cron-threads=0 \
     --log-level=info --logfile="$LOG" || rc=$?
 

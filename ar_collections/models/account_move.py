@@ -327,3 +327,21 @@ class AccountMove(models.Model):
         """Log the outcome of a call to this invoice's customer."""
         self.ensure_one()
         return self.env["ar.call.outcome"]._ar_action_open(self.commercial_partner_id, self.company_id, invoices=self)
+
+    # ------------------------------------------------------------------
+    # Demo data
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ar_load_demo_book(self, invoices=60, customers=10, months=6):
+        """Demo data loaded from Apps: a small seeded receivables book in the current company
+        (setup/demo_book.py builds the large one), with pay dates predicted. Once per database."""
+        # imported here: the generators are not loaded at server start (see tools/__init__.py)
+        from ..tools import demo_book
+
+        if self.env["ir.config_parameter"].sudo().get_param(demo_book.MARKER_PARAM):
+            return
+        # scores are computed once at the end (credit control), not on each payment of the book
+        book = demo_book.generate_ar_book(self.env(context={"ar_credit_skip_score": True}),
+                                          invoices=invoices, customers=customers, months=months)
+        self.env["ar.pay.prediction"]._ar_refresh(self.env["res.partner"].browse(book["partner_ids"]))

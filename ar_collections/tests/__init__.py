@@ -41,3 +41,5 @@ from . import test_letter_batches
 from . import test_reminder_statement
 from . import test_analytics_reports
 from . import test_dunning_fees
+from . import test_migration_sms_lang
+from . import test_demo_data

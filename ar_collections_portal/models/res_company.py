@@ -1,6 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+# the demo data's portal login (Odoo's own demo data has a user "portal")
+DEMO_LOGIN = "customer"
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -20,3 +23,23 @@ class ResCompany(models.Model):
         for company in self:
             if not 1 <= company.ar_portal_token_days <= 365:
                 raise ValidationError(self.env._("A statement link is valid between 1 and 365 days."))
+
+    @api.model
+    def _ar_load_portal_demo(self):
+        """Demo data loaded from Apps: a portal login (customer/customer) for the demo book's
+        customer with the most overdue, and Odoo's "Demo" payment provider to pay with, so that
+        "Pay all overdue" can be tried without a payment provider account."""
+        # imported here: the generators are not loaded at server start
+        from ..tools import demo_portal
+
+        if not self.env["res.users"].with_context(active_test=False).search_count([("login", "=", DEMO_LOGIN)]):
+            demo_portal.generate_portal_demo(self.env, login=DEMO_LOGIN)
+        payment_demo = self.env["ir.module.module"].search([("name", "=", "payment_demo")])
+        if payment_demo.state == "uninstalled":
+            # demo databases only (production never depends on it): the module installs in the
+            # same run and its data puts its provider in test mode, published
+            payment_demo.button_install()
+        elif payment_demo.state == "installed":
+            provider = self.env.ref("payment.payment_provider_demo")
+            if provider.state == "disabled":
+                provider.write({"state": "test", "is_published": True})

@@ -8,3 +8,4 @@ from . import test_portal_field_access
 from . import test_portal_links
 from . import test_statement_language
 from . import test_portal_plan
+from . import test_demo_data

@@ -10,8 +10,9 @@ MARKER_PARAM = "ar_collections_portal.demo_portal_done"
 LOGIN = "portal"
 
 
-def generate_portal_demo(env, company=None):
-    """Give the demo customer with the largest overdue balance a portal login (portal/portal).
+def generate_portal_demo(env, company=None, login=LOGIN):
+    """Give the demo customer with the largest overdue balance a portal login (``login``, with
+    the same password; default portal/portal).
 
     Returns a summary dict, or None when it already ran in this database.
     """
@@ -38,8 +39,8 @@ def generate_portal_demo(env, company=None):
     })
     env["res.users"].with_context(no_reset_password=True).create({
         "name": contact.name,
-        "login": LOGIN,
-        "password": LOGIN,
+        "login": login,
+        "password": login,
         "partner_id": contact.id,
         "company_id": company.id,
         "company_ids": [Command.set(company.ids)],
@@ -48,7 +49,7 @@ def generate_portal_demo(env, company=None):
     params.set_param(MARKER_PARAM, "1")
     return {
         "portal customer": customer.name,
-        "portal login": f"{LOGIN} / {LOGIN}",
+        "portal login": f"{login} / {login}",
         "overdue": f"{overdue:,.2f} {company.currency_id.name}",
         "statement": "/my/statement",
     }
