@@ -9,8 +9,12 @@ import json
 import time
 from datetime import timedelta
 
+from psycopg2 import IntegrityError
+
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogue
 
@@ -141,6 +145,13 @@ class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
         self.assertEqual(answer["text"], "No customer matches Nobody Inc.")
         answer = self._post(COMMAND, self.slack.command_form("", U_COLLECTOR)).json()
         self.assertIn("Usage: /ar customer", answer["text"])
+
+    def test_slack_user_linked_by_administrators_once_per_company(self):
+        with self.assertRaises(AccessError):  # else a user could act as another Slack user
+            self.user_collector.with_user(self.user_collector).write({"ar_slack_user_id": U_MANAGER})
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.env.cr.savepoint():
+            self.user_billing.ar_slack_user_id = U_MANAGER
+            self.env.flush_all()
 
     # ------------------------------------------------------------------
     # Refusals (hostile-input catalogue)
