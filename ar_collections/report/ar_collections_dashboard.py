@@ -99,13 +99,15 @@ class ArCollectionsDashboard(models.TransientModel):
     def _ar_top_risks(self, company, limit=TOP_RISKS):
         """The first customers of the worklist, by its own ranking (amount at risk)."""
         worklist = self.env["ar.worklist"]
-        fnames = [name for name in ("partner_id", "overdue_amount", "expected_loss", "risk_band",
+        fnames = [name for name in ("partner_id", "overdue_amount", "amount_at_risk", "expected_loss", "risk_band",
                                     "oldest_days_overdue") if name in worklist._fields]
         rows = worklist.search_read([("company_id", "=", company.id)], fnames, limit=limit)
         bands = dict(worklist._fields["risk_band"]._description_selection(self.env)) \
             if "risk_band" in worklist._fields else {}
         for row in rows:
             row["partner_id"], row["partner_name"] = row["partner_id"] or (False, "")
+            if "expected_loss" in row:  # the worklist's measure before the calibrated risk
+                row.setdefault("amount_at_risk", row.pop("expected_loss"))
             row["risk_label"] = bands.get(row.get("risk_band"), "")
         return rows
 

@@ -1,8 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-# The preview lists this many lines; the totals count them all.
-PREVIEW_LIMIT = 500
+# The preview lists this many lines (the list's first page: creating more made the preview of a
+# large book slow); the totals count them all, and the run sends them all.
+PREVIEW_LIMIT = 80
 
 
 class ArDunningPreview(models.TransientModel):

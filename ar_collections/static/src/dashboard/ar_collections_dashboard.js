@@ -65,7 +65,7 @@ export class ArCollectionsDashboard extends Component {
     get riskColumns() {
         const rows = this.state.data.top_risks;
         return {
-            atRisk: rows.some((row) => row.expected_loss !== undefined),
+            atRisk: rows.some((row) => row.amount_at_risk !== undefined),
             days: rows.some((row) => row.oldest_days_overdue !== undefined),
             band: rows.some((row) => row.risk_label),
         };
