@@ -268,6 +268,13 @@ class ArAutopayAttempt(models.Model):
             if not (mandate.active and mandate.state == "active" and mandate.token_id == attempt.token_id):
                 dropped[attempt] = self.env._("Retry dropped: autopay is off, suspended or uses another card.")
                 continue
+            if attempt.plan_id:
+                spec = attempt._ar_plan_retry_spec(today, covered)
+                if spec:
+                    specs.append(spec)
+                else:
+                    dropped[attempt] = self.env._("Retry dropped: nothing left to charge.")
+                continue
             left = attempt.invoice_ids.filtered(
                 lambda inv: inv.state == "posted" and inv.payment_state in OPEN_PAYMENT_STATES
                 and inv.id not in blocked and inv not in covered and inv.amount_residual > 0)
@@ -280,6 +287,19 @@ class ArAutopayAttempt(models.Model):
             attempt.message = reason
         self.browse([attempt.id for attempt in dropped])._ar_log_on_invoices()
         return self._ar_create_attempts(specs)
+
+    def _ar_plan_retry_spec(self, today, covered):
+        """The retry of this declined charge of a plan's instalments: what is due on ``today``
+        (False when nothing is, or the plan's invoices are paused or charged otherwise)."""
+        self.ensure_one()
+        plan = self.plan_id.sudo()
+        invoices = plan.invoice_ids.filtered(lambda inv: inv.payment_state in OPEN_PAYMENT_STATES)
+        due = plan._ar_amount_due(today) if plan.state == "active" else 0.0
+        if not invoices or invoices & covered or plan.currency_id.compare_amounts(due, 0.0) <= 0 \
+                or invoices.with_context(ar_plan_no_pause=True)._ar_get_pause_reasons(today):
+            return False
+        return {"mandate": self.mandate_id, "invoices": invoices, "today": today, "previous": self,
+                "amount": due, "plan": plan}
 
     def _ar_send_last_retry_notice(self, today):
         """Tell the customers whose last retry comes tomorrow (or today), once."""

@@ -52,3 +52,14 @@ class TestAutopayPlan(ArAutopayCase):
         attempts = self._queue()
         self.assertFalse(attempts.filtered("plan_id"), "a disputed plan invoice stops the plan's charge")
         self.assertNotIn(self.inv_overdue, attempts.invoice_ids)
+
+    def test_declined_instalment_retried(self):
+        plan = self.env["ar.payment.plan"]._ar_portal_propose(
+            self.customer_contact, self.inv_overdue, self.today, count=2)
+        plan.with_user(self.user_ar_manager).action_approve()
+        self._use_card("pm_ar_no_funds", decline_code="insufficient_funds")
+        first = self._run_day(self.today).filtered("plan_id")  # the 350.00 of inv_partial is charged apart
+        self.assertEqual((first.state, first.decline_category, first.amount), ("declined", "soft", 500.0))
+        retry = self._queue(self.today + timedelta(days=1)).filtered("plan_id")
+        self.assertEqual((retry.previous_attempt_id, retry.plan_id, retry.amount, retry.attempt_number),
+                         (first, plan, 500.0, 2), "the instalment is charged again, not the invoice")
