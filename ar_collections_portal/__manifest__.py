@@ -11,7 +11,9 @@
     "images": [
         "static/description/portal_dispute.png",
         "static/description/portal_pay_overdue.png",
+        "static/description/portal_plan_form.png",
         "static/description/portal_statement.png",
+        "static/description/portal_statement_plan.png",
     ],
     "depends": ["ar_collections", "account_payment"],
     "data": [
