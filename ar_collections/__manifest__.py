@@ -10,6 +10,7 @@
     "development_status": "Beta",
     "images": [
         "static/description/cash_forecast.png",
+        "static/description/collector_performance.png",
         "static/description/customer_collections_tab.png",
         "static/description/dashboard.png",
         "static/description/letter.png",
