@@ -220,6 +220,12 @@ class ArCashMatch(models.Model):
             check_move_validity=False, skip_account_move_synchronization=True,
             skip_readonly_check=True, force_delete=True)
         all_vals, suspense, pairs, failed = [], Line, [], self.browse()
+        # the journal items the counterparts are computed from, read for the whole batch at once
+        # (each match below reads its own with an isolated prefetch: found in the cache)
+        batch = self.sudo()
+        (batch.line_ids.move_id | batch.statement_line_id.move_id).line_ids.fetch(
+            ["move_id", "account_id", "account_type", "display_type", "reconciled", "currency_id", "balance",
+             "amount_currency", "amount_residual", "amount_residual_currency"])
         for match in self.sudo():
             try:
                 # one bank line at a time: prefetching all the batch's moves per field access is quadratic
