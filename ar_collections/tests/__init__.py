@@ -11,7 +11,6 @@ from . import test_payment_plan
 from . import test_promise_lifecycle
 from . import test_dispute_sla
 from . import test_dispute_routing
-from . import test_dispute_evidence
 from . import test_payment_plan_reminders
 from . import test_receivable
 from . import test_reminder_content

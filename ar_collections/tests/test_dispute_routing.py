@@ -1,18 +1,37 @@
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import ArCollectionsCommon
+from .hostile_catalogue import GIF, JPEG, MISNAMED_FILES, PDF, PNG, ZIP, ArHostileCatalogue
+
+# Evidence a collector may attach: documents whose content is what their name says, or whose
+# name promises nothing in particular.
+GOOD_FILES = [
+    ("delivery-note.pdf", PDF, "application/pdf"),
+    ("crate.png", PNG, "image/png"),
+    ("crate.JPG", JPEG, "image/jpeg"),
+    ("crate.gif", GIF, "image/gif"),
+    ("emails.zip", ZIP, "application/zip"),
+    ("notes.txt", "Réception le 3 mai, deux caisses abîmées.".encode(), "text/plain"),
+    ("notes", b"no extension, plain text", "text/plain"),
+]
 
 
 @tagged("post_install", "-at_install")
-class TestDisputeRouting(ArCollectionsCommon):
-    """Disputes go to whoever can resolve them: routing rules by reason, their teams follow,
-    fallbacks, assignment, and the collaboration views."""
+class TestDisputeRouting(ArHostileCatalogue, ArCollectionsCommon):
+    """Disputes as collaboration: routing rules by reason, their teams follow, fallbacks,
+    assignment, the board and analysis views, and the evidence attached in the back office
+    (its type read from its content by odoo.tools.mimetypes: a program, or a file whose
+    content is not what its name says, is refused with a clear message and nothing linked)."""
+
+    catalogue_source = "dispute evidence (back office)"
+    catalogue_results = []
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.catalogue_results = []
         company_ctx = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
         groups = "base.group_user,ar_collections.group_ar_collections_user"
         cls.account_manager = new_test_user(cls.env, "ar_account_manager", groups=groups, name="Alan Account",
@@ -94,7 +113,7 @@ class TestDisputeRouting(ArCollectionsCommon):
         self.assertEqual(dispute.user_id, self.logistics_a)
         self.assertIn(self.logistics_a.partner_id, dispute.message_partner_ids)
         self.assertIn("Assigned to Lea Logistics by Colin Collector", dispute.message_ids[0].body)
-        other_company = self.env["res.company"].create({"name": "Elsewhere Ltd"})
+        other_company = self.env["res.company"].search([("id", "!=", self.company.id)], limit=1)
         foreign = new_test_user(self.env, "ar_foreign", groups="base.group_user,ar_collections.group_ar_collections_user",
                                 company_id=other_company.id, company_ids=[Command.set(other_company.ids)])
         for user in (self.portal_user, self.salesperson, foreign):
@@ -105,7 +124,7 @@ class TestDisputeRouting(ArCollectionsCommon):
             dispute.with_user(self.salesperson).action_assign(self.logistics_b)
 
     def test_routing_rules_need_internal_members(self):
-        with self.assertRaisesRegex(Exception, "only internal users"):
+        with self.assertRaisesRegex(ValidationError, "only internal users"):
             self.env["ar.dispute.routing.rule"].create({
                 "name": "Outsiders", "reason": "other", "member_ids": [Command.set(self.portal_user.ids)]})
 
@@ -125,3 +144,45 @@ class TestDisputeRouting(ArCollectionsCommon):
         groups = self.env["ar.dispute"].read_group([("partner_id", "=", self.other_customer.id)], ["stage"],
                                                    ["stage"])
         self.assertEqual([group["stage"] for group in groups], ["new", "review", "cancelled"])
+
+    # ------------------------------------------------------------------
+    # Evidence
+    # ------------------------------------------------------------------
+
+    def _read_counts(self, env):
+        dispute = env["ar.dispute"].browse(self.evidence_dispute.id)
+        return {"evidence": sorted(dispute.attachment_ids.ids), "stage": dispute.stage,
+                "disputes": env["ar.dispute"].search_count([])}
+
+    def _evidence_dispute(self):
+        return self.env["ar.dispute"].with_user(self.user_collector).create({
+            "partner_id": self.other_customer.id, "invoice_ids": [Command.set(self.inv_other.ids)],
+            "reason": "quality"})
+
+    def _upload(self, name, content):
+        """A file as the form's upload widget creates it, in the collector's name."""
+        return self.env["ir.attachment"].with_user(self.user_collector).create({
+            "name": name, "raw": content, "res_model": "ar.dispute", "res_id": self.evidence_dispute.id})
+
+    def test_misnamed_files_and_programs_are_refused(self):
+        self.evidence_dispute = self._evidence_dispute()
+        dispute = self.evidence_dispute.with_user(self.user_collector)
+        for label, name, content in MISNAMED_FILES:
+            attachment = self._upload(name, content)
+            expected = "is a program" if content.startswith((b"MZ", b"\x7fELF")) or name.lower().endswith(".exe") \
+                else "is not what its name says"
+            self._attack(f"evidence: {label}", lambda a=attachment: dispute.write(
+                {"attachment_ids": [Command.link(a.id)]}), ValidationError, f"{name} {expected}")
+            # at creation too
+            self._attack(f"evidence at creation: {label}", lambda a=attachment: dispute.create({
+                "partner_id": self.customer.id, "invoice_ids": [Command.set(self.inv_partial.ids)],
+                "reason": "other", "attachment_ids": [Command.set(a.ids)]}), ValidationError, name)
+        self._assert_no_failures()
+
+    def test_good_files_are_linked(self):
+        self.evidence_dispute = self._evidence_dispute()
+        dispute = self.evidence_dispute.with_user(self.user_collector)
+        for name, content, mimetype in GOOD_FILES:
+            self.assertEqual(self.env["ar.dispute"]._ar_check_evidence(name, content), mimetype, name)
+            dispute.attachment_ids = [Command.link(self._upload(name, content).id)]
+        self.assertEqual(len(dispute.attachment_ids), len(GOOD_FILES))
