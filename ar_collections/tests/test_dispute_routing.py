@@ -56,6 +56,12 @@ class TestDisputeRouting(ArHostileCatalogue, ArCollectionsCommon):
             "reason": reason,
         })
 
+    def _foreign_user(self):
+        """A collections user of another company only."""
+        other_company = self.env["res.company"].search([("id", "!=", self.company.id)], limit=1)
+        return new_test_user(self.env, "ar_foreign", groups="base.group_user,ar_collections.group_ar_collections_user",
+                             company_id=other_company.id, company_ids=[Command.set(other_company.ids)])
+
     def _followers(self, dispute):
         return dispute.message_partner_ids & (self.account_manager | self.logistics_a | self.logistics_b
                                               | self.salesperson | self.user_collector).partner_id
@@ -100,6 +106,8 @@ class TestDisputeRouting(ArHostileCatalogue, ArCollectionsCommon):
             "company_id": self.company.id, "member_ids": [Command.set(self.logistics_b.ids)],
         })
         self.assertEqual(self._dispute(self.inv_overdue, "pricing").user_id, self.logistics_b)
+        self.assertEqual(self.env["ar.dispute.routing.rule"].with_user(self._foreign_user()).search_count(
+            [("name", "=", "Key accounts")]), 0, "another company's users do not see its rules")
         dispute = self.env["ar.dispute"].with_user(self.user_ar_manager).create({
             "partner_id": self.customer.id, "invoice_ids": [Command.set(self.inv_partial.ids)],
             "reason": "pricing", "user_id": self.user_collector.id,
@@ -113,9 +121,7 @@ class TestDisputeRouting(ArHostileCatalogue, ArCollectionsCommon):
         self.assertEqual(dispute.user_id, self.logistics_a)
         self.assertIn(self.logistics_a.partner_id, dispute.message_partner_ids)
         self.assertIn("Assigned to Lea Logistics by Colin Collector", dispute.message_ids[0].body)
-        other_company = self.env["res.company"].search([("id", "!=", self.company.id)], limit=1)
-        foreign = new_test_user(self.env, "ar_foreign", groups="base.group_user,ar_collections.group_ar_collections_user",
-                                company_id=other_company.id, company_ids=[Command.set(other_company.ids)])
+        foreign = self._foreign_user()
         for user in (self.portal_user, self.salesperson, foreign):
             with self.assertRaisesRegex(UserError, "cannot own disputes"):
                 dispute.action_assign(user)
