@@ -1,6 +1,7 @@
 import base64
 import io
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 import lxml.html
@@ -37,6 +38,8 @@ def _letter_marker_png():
 
 
 LETTER_MARKER_SRC = _letter_marker_png()
+# What an email reminder renders from its level's template.
+EMAIL_RENDER_FIELDS = ["subject", "body_html", "email_from", "reply_to"]
 RETRY_BATCH_SIZE = 100
 # An email that could not reach the mail server is tried again after these delays,
 # then given up (failed for good) after the last one.
@@ -150,13 +153,17 @@ class ArDunningMessage(models.Model):
         queued = self.filtered(lambda msg: msg.state == "queued")
         queued._ar_ensure_invoice_tokens()
         queued = queued._ar_charge_fees()
-        # Letters are rendered many per wkhtmltopdf call first; each is then attached by its hook.
+        # Letters are rendered many per wkhtmltopdf call first, emails one template render per
+        # level; each is then attached or posted by its hook.
         letters = queued.filtered(lambda msg: msg.channel == "letter")._ar_render_letters()
+        emails = queued.filtered(lambda msg: msg.channel == "email")._ar_render_emails()
         for message in queued:
             invoices = message._ar_queued_invoices()
             try:
                 with self.env.cr.savepoint():
-                    message.with_context(ar_letter_pdf=letters.get(message.id))._ar_get_dispatch_hook()(invoices)
+                    message.with_context(
+                        ar_letter_pdf=letters.get(message.id), ar_email_values=emails.get(message.id),
+                    )._ar_get_dispatch_hook()(invoices)
             except psycopg2.Error:
                 raise  # concurrency or database trouble: the whole batch is retried
             except Exception as error:  # any rendering error fails this reminder only
@@ -253,8 +260,10 @@ class ArDunningMessage(models.Model):
 
     def _ar_dispatch_email(self, invoices):
         template = self.level_id.mail_template_id
-        values = template.with_context(**self._ar_template_context(invoices))._generate_template(
-            self.partner_id.ids, ["subject", "body_html", "email_from", "reply_to"],
+        # Rendered with its batch by _ar_render_emails; alone if that batch failed.
+        values = self.env.context.get("ar_email_values") or template.with_context(
+            **self._ar_template_context(invoices))._generate_template(
+            self.partner_id.ids, EMAIL_RENDER_FIELDS,
         )[self.partner_id.id]
         self._ar_check_sender(template, values.get("email_from") or self.company_id.email_formatted)
         attachments = self.env["ir.attachment"]
@@ -277,6 +286,60 @@ class ArDunningMessage(models.Model):
             mail_auto_delete=False,
         )
         self.write({"mail_message_id": posted.id, "body_html": values["body_html"]})
+
+    def _ar_render_emails(self):
+        """Render the emails of these reminders, one template render per level for all its
+        customers: Odoo compiles a mail template's body anew at each render call, which cost
+        as much as the rest of the rendering of one reminder.
+
+        Each customer's statement lists its own reminder's invoices (``ar_invoice_ids_by_partner``,
+        read by ``res.partner._ar_dunning_table``). Left out, and rendered alone by their hook: a
+        customer with two reminders in the batch, a template reading ``ar_invoice_ids`` other than
+        through the statement, and the levels whose batch fails to render.
+
+        :return: ``{message id: rendered values}``
+        """
+        by_level = defaultdict(list)
+        for message in self:
+            if message.level_id.mail_template_id:
+                by_level[message.level_id].append(message)
+        rendered = {}
+        for level, messages in by_level.items():
+            template = level.mail_template_id
+            batch = {}
+            for message in messages:
+                batch.setdefault(message.partner_id.id, message)
+            if len(batch) < 2 or not self._ar_email_batchable(template, messages[0].partner_id.browse(list(batch))):
+                continue
+            context = {
+                **messages[0]._ar_template_context(self.env["account.move"]),
+                "ar_invoice_ids": None,
+                "ar_invoice_ids_by_partner": {pid: msg._ar_queued_invoices().ids for pid, msg in batch.items()},
+            }
+            try:
+                with self.env.cr.savepoint():
+                    values = template.with_context(**context)._generate_template(list(batch), EMAIL_RENDER_FIELDS)
+            except psycopg2.Error:
+                raise
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.warning("Emails of level %s not rendered together (%s): rendering them one by one",
+                                level.id, error)
+                continue
+            rendered.update({message.id: values[pid] for pid, message in batch.items()})
+        return rendered
+
+    @api.model
+    def _ar_email_batchable(self, template, partners):
+        """Whether ``template`` reads the reminder's invoices only through the statement, in every
+        language of ``partners``: then one render serves all of them."""
+        call = "_ar_dunning_table(ctx.get('ar_invoice_ids'))"
+        for lang in {partner.lang for partner in partners} | {False}:
+            localized = template.with_context(lang=lang) if lang else template
+            for field in EMAIL_RENDER_FIELDS:
+                source = localized[field] or ""
+                if source.count("ar_invoice_ids") != source.count(call):
+                    return False
+        return True
 
     def _ar_dispatch_sms(self, invoices):
         template = self.level_id.sms_template_id

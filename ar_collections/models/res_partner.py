@@ -217,6 +217,9 @@ class ResPartner(models.Model):
         QR codes are embedded in the page instead of linked; with ``ar_announces_hold`` (a level
         that puts the customer on credit hold), the statement says deliveries are suspended.
         """
+        if invoice_ids is None:
+            # rendered for many customers at once (ar.dunning.message._ar_render_emails)
+            invoice_ids = self.env.context.get("ar_invoice_ids_by_partner", {}).get(self.id)
         invoices = self._ar_dunning_invoices(invoice_ids)
         return self.env["ir.qweb"]._render("ar_collections.dunning_invoice_table", {
             "invoices": invoices, "partner": self, **self._ar_dunning_statement(invoices),

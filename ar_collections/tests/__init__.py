@@ -42,3 +42,4 @@ from . import test_analytics_reports
 from . import test_dunning_fees
 from . import test_migration_sms_lang
 from . import test_demo_data
+from . import test_email_batches
