@@ -378,7 +378,9 @@ class ArDispute(models.Model):
             tz = pytz.timezone(calendar.tz or "UTC")
             # counted from the next day's start in the schedule's own time zone: the opening day is not one
             start = tz.localize(datetime.combine(opened + timedelta(days=1), time.min))
-            end = calendar.plan_days(days, start, compute_leaves=True)
+            # leaves of no one in particular (public holidays) of this company or of every company
+            end = calendar.plan_days(days, start, compute_leaves=True, domain=[
+                ("time_type", "=", "leave"), ("company_id", "in", [False, company.id])])
             if end:
                 return end.astimezone(tz).date()
         deadline = opened

@@ -93,6 +93,15 @@ class TestDisputeSla(ArCollectionsCommon):
             "name": "Whit Monday", "company_id": self.company.id, "calendar_id": calendar.id,
             "date_from": datetime.combine(monday, time(0, 0)), "date_to": datetime.combine(monday, time(23, 59)),
         })
+        # another company's public holiday on the Tuesday is not this company's
+        other_company = self.env["res.company"].search([("id", "!=", self.company.id)], limit=1)
+        elsewhere = self.env["resource.calendar.leaves"].create({
+            "name": "Elsewhere's holiday", "calendar_id": False,
+            "date_from": datetime.combine(monday + timedelta(days=1), time(0, 0)),
+            "date_to": datetime.combine(monday + timedelta(days=1), time(23, 59)),
+        })
+        elsewhere.company_id = other_company  # computed from the current company at creation
+        self.assertEqual((elsewhere.company_id, elsewhere.calendar_id), (other_company, calendar.browse()))
         self.assertEqual(self._dispute(self.inv_overdue).sla_deadline, self.thursday + timedelta(days=8),
                          "Fri, (holiday), Tue, Wed, Thu, Fri")
         # working days are the calendar's: a schedule of Mondays to Thursdays makes Friday a day off
