@@ -287,10 +287,11 @@ class ArDunningMessage(models.Model):
         )
         self.write({"mail_message_id": posted.id, "body_html": values["body_html"]})
 
-    def _ar_render_emails(self):
+    def _ar_render_emails(self, render_fields=None, printed=False):
         """Render the emails of these reminders, one template render per level for all its
         customers: Odoo compiles a mail template's body anew at each render call, which cost
-        as much as the rest of the rendering of one reminder.
+        as much as the rest of the rendering of one reminder. With ``printed``, the text of
+        letters (``render_fields`` ``["body_html"]``, see ``_ar_letter_set_body``).
 
         Each customer's statement lists its own reminder's invoices (``ar_invoice_ids_by_partner``,
         read by ``res.partner._ar_dunning_table``). Left out, and rendered alone by their hook: a
@@ -312,13 +313,14 @@ class ArDunningMessage(models.Model):
             if len(batch) < 2 or not self._ar_email_batchable(template, messages[0].partner_id.browse(list(batch))):
                 continue
             context = {
-                **messages[0]._ar_template_context(self.env["account.move"]),
+                **messages[0]._ar_template_context(self.env["account.move"], printed=printed),
                 "ar_invoice_ids": None,
                 "ar_invoice_ids_by_partner": {pid: msg._ar_queued_invoices().ids for pid, msg in batch.items()},
             }
             try:
                 with self.env.cr.savepoint():
-                    values = template.with_context(**context)._generate_template(list(batch), EMAIL_RENDER_FIELDS)
+                    values = template.with_context(**context)._generate_template(
+                        list(batch), render_fields or EMAIL_RENDER_FIELDS)
             except psycopg2.Error:
                 raise
             except Exception as error:  # pylint: disable=broad-except
@@ -377,7 +379,11 @@ class ArDunningMessage(models.Model):
         self._ar_set_state("sent", self.env._("Letter ready to print"))
 
     def _ar_letter_set_body(self, invoices):
-        """The text of the letter: the level's email text for these invoices."""
+        """The text of the letter: the level's email text for these invoices (``ar_letter_body``
+        in the context: rendered with its batch by ``_ar_render_emails``)."""
+        if self.env.context.get("ar_letter_body") is not None:
+            self.body_html = self.env.context["ar_letter_body"]
+            return
         self.body_html = self.level_id.mail_template_id.with_context(
             **self._ar_template_context(invoices, printed=True))._render_field(
             "body_html", self.partner_id.ids, compute_lang=True,
@@ -416,11 +422,14 @@ class ArDunningMessage(models.Model):
             return {}  # Odoo renders reports as HTML in tests: so do the hooks
         if Report.get_wkhtmltopdf_state() == "install":
             return {}  # the hooks fail each letter with Odoo's message
+        # The letters' texts, one template render per level; those left out are rendered alone.
+        bodies = self._ar_render_emails(["body_html"], printed=True)
         ready = self.browse()
         for message in self:
+            body = bodies.get(message.id, {}).get("body_html")
             try:
                 with self.env.cr.savepoint():
-                    message._ar_letter_set_body(message._ar_queued_invoices())
+                    message.with_context(ar_letter_body=body)._ar_letter_set_body(message._ar_queued_invoices())
             except psycopg2.Error:
                 raise
             except Exception:  # pylint: disable=broad-except

@@ -72,3 +72,21 @@ class TestEmailBatches(ArCollectionsCommon):
         self.assertEqual(set(emails.mapped("state")), {"queued"})
         self.assertEqual(emails.mail_message_id.mapped("subject"), ["1 invoice(s) to pay"] * 3,
                          "each rendered alone, with its own invoices")
+
+    def test_letter_texts_in_one_render(self):
+        letters = self._queued_emails()
+        renders = []
+        original = MailRenderMixin._render_template_qweb
+
+        def counting(template, template_src, model, res_ids, *args, **kwargs):
+            renders.append(len(res_ids))
+            return original(template, template_src, model, res_ids, *args, **kwargs)
+
+        with patch.object(MailRenderMixin, "_render_template_qweb", counting):
+            bodies = letters._ar_render_emails(["body_html"], printed=True)
+        self.assertEqual(renders, [3])
+        for message in letters:
+            message._ar_letter_set_body(message._ar_queued_invoices())
+            self.assertEqual(_same_time({"body_html": bodies[message.id]["body_html"]}),
+                             _same_time({"body_html": message.body_html}), "as the letter's text rendered alone")
+            self.assertIn("Pay online:", message.body_html, "printed: pay addresses instead of links")
