@@ -162,15 +162,25 @@ class ArCustomerKpi(models.TransientModel):
         return kpis
 
     @api.model
-    def _ar_company_kpis(self, dates, company):
+    def _ar_company_kpi_dates(self, dates):
+        """The dates whose balances :meth:`_ar_company_kpis` needs for ``dates``."""
+        return sorted({*dates, *(period_ends(as_of, CEI_MONTHS)[CEI_MONTHS] for as_of in dates)})
+
+    @api.model
+    def _ar_company_kpis(self, dates, company, aging=None):
         """The company figures of :meth:`_ar_compute_kpis` as of each of ``dates``, without
         the per-customer work (the dashboard and its trend).
 
+        :param aging: the result of :meth:`_ar_company_aging` for at least
+            :meth:`_ar_company_kpi_dates` (computed when not given)
         :return: {date: {open_amount, overdue_amount, overdue_pct, dso, cei, credit_sales}}
         """
         ends_of = {as_of: period_ends(as_of, DSO_MAX_MONTHS) for as_of in dates}
-        balances = self._ar_company_balances(
-            sorted({*dates, *(ends[CEI_MONTHS] for ends in ends_of.values())}), company)
+        aging = aging or self._ar_company_aging(self._ar_company_kpi_dates(dates), company)
+        balances = {
+            as_of: (sum(buckets.values()), sum(amount for key, amount in buckets.items() if key != "not_due"))
+            for as_of, buckets in aging.items()
+        }
         first = min(ends[-1] for ends in ends_of.values())
         sales_by_day = self.env.execute_query(SQL(
             """
@@ -205,14 +215,6 @@ class ArCustomerKpi(models.TransientModel):
                 "credit_sales": cei_sales,
             }
         return kpis
-
-    @api.model
-    def _ar_company_balances(self, dates, company):
-        """{date: (open, overdue)} of ``company``'s receivable on each of ``dates``."""
-        return {
-            as_of: (sum(buckets.values()), sum(amount for key, amount in buckets.items() if key != "not_due"))
-            for as_of, buckets in self._ar_company_aging(dates, company).items()
-        }
 
     @api.model
     def _ar_company_aging(self, dates, company):

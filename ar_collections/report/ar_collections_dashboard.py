@@ -55,8 +55,9 @@ class ArCollectionsDashboard(models.TransientModel):
         only for the last date. Company totals from aggregates (ar.customer.kpi's
         ``_ar_company_*``): no per-customer or per-invoice work, under a second on any book."""
         Kpi = self.env["ar.customer.kpi"]
-        kpis = Kpi._ar_company_kpis(dates, company)
-        aging = Kpi._ar_company_aging(dates, company)
+        # one pass over the ledger for the aging and the balances the KPIs need
+        aging = Kpi._ar_company_aging(Kpi._ar_company_kpi_dates(dates), company)
+        kpis = Kpi._ar_company_kpis(dates, company, aging=aging)
         last = max(dates)
         for as_of, values in kpis.items():
             values["aging"] = aging[as_of]
