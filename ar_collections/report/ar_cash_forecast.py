@@ -115,13 +115,13 @@ class ArCashForecast(models.Model):
                   FROM account_move move
                   JOIN res_company company ON company.id = move.company_id
              LEFT JOIN res_partner partner ON partner.id = move.commercial_partner_id
-             LEFT JOIN LATERAL (
-                        SELECT rel.account_move_id AS id
+             LEFT JOIN (
+                        -- each disputed invoice once, even when it is in two open disputes
+                        SELECT DISTINCT rel.account_move_id AS id
                           FROM account_move_ar_dispute_rel rel
                           JOIN ar_dispute dispute ON dispute.id = rel.ar_dispute_id
-                         WHERE rel.account_move_id = move.id AND dispute.is_open
-                         LIMIT 1
-                   ) disputed ON TRUE
+                         WHERE dispute.is_open
+                   ) disputed ON disputed.id = move.id
                  WHERE move.move_type = 'out_invoice'
                    AND move.state = 'posted'
                    AND move.payment_state IN %(open_states)s
