@@ -77,7 +77,7 @@ class ArCollectorReport(models.Model):
                  WHERE msg.model = 'res.partner' AND activity_type.category = 'phonecall'
             ),
             event AS (
-                SELECT 'promise' AS kind, promise.id AS source_id, promise.promised_date AS date,
+                SELECT 'promise' AS kind, promise.id * 8 + 1 AS id, promise.promised_date AS date,
                        promise.company_id, promise.partner_id, NULL::integer AS user_id,
                        1 AS promise_count,
                        (promise.state = 'kept')::int AS promise_kept_count,
@@ -89,7 +89,7 @@ class ArCollectorReport(models.Model):
                   FROM ar_promise promise
                  WHERE promise.state IN ('kept', 'broken')
                 UNION ALL
-                SELECT 'cash', partial.id, partial.max_date, invoice_line.company_id, invoice_line.partner_id, NULL,
+                SELECT 'cash', partial.id * 8 + 2, partial.max_date, invoice_line.company_id, invoice_line.partner_id, NULL,
                        0, 0, NULL, 0.0,
                        partial.amount,
                        CASE WHEN EXISTS (
@@ -110,7 +110,7 @@ class ArCollectorReport(models.Model):
                    -- cash only: a credit note settling an invoice collects nothing
                    AND payment.move_type = 'entry'
                 UNION ALL
-                SELECT 'dispute', dispute.id, dispute.date_opened, dispute.company_id, dispute.partner_id, NULL,
+                SELECT 'dispute', dispute.id * 8 + 3, dispute.date_opened, dispute.company_id, dispute.partner_id, NULL,
                        0, 0, NULL, 0.0, 0.0, 0.0,
                        1, (NOT COALESCE(dispute.sla_breached, FALSE))::int,
                        CASE WHEN COALESCE(dispute.sla_breached, FALSE) THEN 0.0 ELSE 100.0 END,
@@ -118,12 +118,12 @@ class ArCollectorReport(models.Model):
                   FROM ar_dispute dispute
                  WHERE dispute.stage IN ('resolved_credit', 'resolved_rejected')
                 UNION ALL
-                SELECT 'reminder', message.id, message.dispatch_date::date, message.company_id, message.partner_id,
+                SELECT 'reminder', message.id * 8 + 4, message.dispatch_date::date, message.company_id, message.partner_id,
                        NULL, 0, 0, NULL, 0.0, 0.0, 0.0, 0, 0, NULL, 1, 0
                   FROM ar_dunning_message message
                  WHERE message.state = 'sent' AND message.channel != 'phone' AND message.dispatch_date IS NOT NULL
                 UNION ALL
-                SELECT 'call', msg.id, msg.date::date, msg.record_company_id, msg.res_id,
+                SELECT 'call', msg.id * 8 + 5, msg.date::date, msg.record_company_id, msg.res_id,
                        (SELECT caller.id FROM res_users caller
                          WHERE caller.partner_id = msg.author_id AND NOT caller.share
                          ORDER BY caller.id LIMIT 1),
@@ -133,7 +133,8 @@ class ArCollectorReport(models.Model):
                  WHERE msg.model = 'res.partner' AND activity_type.category = 'phonecall'
                    AND msg.record_company_id IS NOT NULL
             )
-            SELECT ROW_NUMBER() OVER (ORDER BY event.kind, event.source_id) AS id,
+            -- ids from the source rows (no window function: filters on the date reach each source)
+            SELECT event.id,
                    event.kind, event.date, event.company_id, company.currency_id,
                    customer.id AS partner_id,
                    -- ar_collector_id is company-dependent: a jsonb {company id: user id}
