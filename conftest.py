@@ -68,13 +68,21 @@ def pytest_configure_node(node):
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Two workers (``-n 2``): each add-on test class goes whole to one worker (its set-up is
-    paid once); the process tests of ``tests/`` go together to one worker, which builds their
-    template databases once."""
+    paid once), and so does each process-test file of ``tests/``; those files, the longest units,
+    are handed out first so that the short classes fill the end of both workers' runs. Their
+    template databases are built once before (tests/templates.py) and shared."""
     from xdist.scheduler import LoadScopeScheduling  # pylint: disable=import-outside-toplevel
 
     class ArScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid):
-            return "tests/" if nodeid.startswith("tests/") else super()._split_scope(nodeid)
+        _ordered = False
+
+        def _assign_work_unit(self, node):
+            if not self._ordered:
+                self._ordered = True
+                scopes = sorted(self.workqueue, key=lambda scope: not scope.startswith("tests/"))
+                for scope in scopes:
+                    self.workqueue.move_to_end(scope)
+            super()._assign_work_unit(node)
 
     return ArScheduling(config, log)
 

@@ -90,25 +90,55 @@ install_pip_addons() {
     fi
 }
 
+# The environment built for one set of requirements is kept under AR_VENV_CACHE_DIR and .venv links
+# to it, so that another clone of the same code (CI's clean clone, a worktree) reuses it instead of
+# downloading and building every package again. AR_VENV_CACHE=0, an explicit AR_VENV or a .venv
+# that is a real folder build in place as before.
+VENV_CACHE_DIR="${AR_VENV_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ar-collections}"
+
+requirements_sha() {
+    { cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-test.txt" \
+        "$ROOT/setup/constraints.txt"; } | sha1sum | cut -d' ' -f1
+}
+
 ensure_venv() {
-    local stamp="$VENV/.ar-requirements.sha" want
+    local want cached
     command -v "$PYTHON" >/dev/null || PYTHON=python3
-    want=$(cat "$ODOO_SRC/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-test.txt" \
-        "$ROOT/setup/constraints.txt" | sha1sum | cut -d' ' -f1)
-    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+    want=$(requirements_sha)
+    if [ "$(cat "$VENV/.ar-requirements.sha" 2>/dev/null)" = "$want" ] && [ -x "$VENV/bin/python" ]; then
         return 0
     fi
-    log "building Python environment in $VENV (Odoo's requirements + ours)"
-    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    if [ "${AR_VENV_CACHE:-1}" = 1 ] && [ -z "${AR_VENV:-}" ] && { [ -L "$VENV" ] || [ ! -e "$VENV" ]; }; then
+        # keyed by the Odoo source too: the environment points at it
+        cached="$VENV_CACHE_DIR/venv-$(echo "$want $ODOO_SRC $PYTHON" | sha1sum | cut -c1-16)"
+        mkdir -p "$VENV_CACHE_DIR"
+        # one build per requirements set, even when two clones start at once
+        (
+            flock 9
+            if [ "$(cat "$cached/.ar-requirements.sha" 2>/dev/null)" != "$want" ]; then
+                rm -rf "$cached"
+                build_venv "$cached" "$want"
+            fi
+        ) 9>"$cached.lock"
+        ln -sfn "$cached" "$VENV"
+        return 0
+    fi
+    build_venv "$VENV" "$want"
+}
+
+# build_venv DIR SHA: Odoo's requirements and ours in a new environment at DIR.
+build_venv() {
+    local dir="$1" want="$2" site
+    log "building Python environment in $dir (Odoo's requirements + ours)"
+    [ -x "$dir/bin/python" ] || "$PYTHON" -m venv "$dir"
     # Some of Odoo's pinned sdists (e.g. psycopg2, python-ldap) need setuptools<70 to build;
     # PIP_CONSTRAINT also reaches pip's isolated build environments.
-    pip_install --upgrade "pip<25" wheel "setuptools<70"
-    pip_install -r "$ODOO_SRC/requirements.txt" -r "$ROOT/requirements.txt" -r "$ROOT/requirements-test.txt"
+    VENV="$dir" pip_install --upgrade "pip<25" wheel "setuptools<70"
+    VENV="$dir" pip_install -r "$ODOO_SRC/requirements.txt" -r "$ROOT/requirements.txt" -r "$ROOT/requirements-test.txt"
     # Make `import odoo` resolve to $ODOO_SRC without copying Odoo into the venv.
-    local site
-    site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    site=$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     echo "$ODOO_SRC" > "$site/ar_odoo_src.pth"
-    echo "$want" > "$stamp"
+    echo "$want" > "$dir/.ar-requirements.sha"
 }
 
 # write_odoo_conf FILE DBNAME [extra "key = value" lines...]

@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 DB="${AR_DB:-ar_demo}"
 PORT="${AR_HTTP_PORT:-8069}"
 INTERFACE="${AR_HTTP_INTERFACE:-127.0.0.1}"
-ADDONS="ar_collections,ar_collections_cash,ar_collections_credit,ar_collections_credit_sale,ar_collections_credit_stock,ar_collections_portal"
+ADDONS="ar_collections,ar_collections_cash,ar_collections_credit,ar_collections_credit_sale,ar_collections_credit_stock,ar_collections_portal,ar_collections_slack"
 # ar_collections_portal_stripe installs itself with payment_stripe (not needed for the demo).
 CONF="$STATE_DIR/run.conf"
 

@@ -10,8 +10,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 source "$ROOT/setup/oca_peers.sh"
 
-ADDONS=(ar_collections ar_collections_cash ar_collections_credit ar_collections_credit_sale
-        ar_collections_credit_stock ar_collections_portal ar_collections_portal_stripe)
+ADDONS=(ar_collections ar_collections_cash ar_collections_credit ar_collections_credit_sale ar_collections_slack
+        ar_collections_credit_slack ar_collections_credit_stock ar_collections_portal ar_collections_portal_stripe)
 # Installed in the test database only: proves a channel is added in three files.
 TEST_ADDONS=(test_ar_collections_channel)
 # Odoo modules the tests also need: the payment QR code on reminder letters
@@ -35,21 +35,36 @@ done
 prepare_machine
 cd "$ROOT"
 
-log "lint: Python 3.11 syntax"
-"$VENV/bin/python" -m compileall -q "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests setup conftest.py >/dev/null
-
-log "lint: ruff"
-"$VENV/bin/ruff" check --no-cache "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests setup conftest.py
-
-log "lint: pylint-odoo"
-"$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "${ADDONS[@]}" "${TEST_ADDONS[@]}"
-
-log "lint: README.rst and static/description/index.html generated from readme/"
-"$VENV/bin/python" "$ROOT/setup/gen_readme.py" --check
+# Lint runs on one core while the test database is built on the other; its report comes after.
+log "lint (Python 3.11 syntax, ruff, pylint-odoo, generated readmes) in the background"
+LINT_LOG="$(mktemp)"
+(
+    set -e
+    echo "lint: Python 3.11 syntax"
+    "$VENV/bin/python" -m compileall -q "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests setup conftest.py >/dev/null
+    echo "lint: ruff"
+    "$VENV/bin/ruff" check --no-cache "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests setup conftest.py
+    echo "lint: pylint-odoo"
+    "$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "${ADDONS[@]}" "${TEST_ADDONS[@]}"
+    echo "lint: README.rst and static/description/index.html generated from readme/"
+    "$VENV/bin/python" "$ROOT/setup/gen_readme.py" --check
+) > "$LINT_LOG" 2>&1 &
+LINT_PID=$!
+trap 'kill "$LINT_PID" 2>/dev/null || true' EXIT
 
 log "fresh test database $TEST_DB (with OCA's CAMT statement import, from PyPI)"
 install_oca_peers
 AR_EXTRA_ADDONS="$OCA_PEERS_ADDONS" write_odoo_conf "$CONF" "$TEST_DB"
+# The process tests' template databases (tests/templates.py) are built meanwhile, in the background:
+# both pytest workers then copy the same ones.
+TEMPLATES_ENV="$STATE_DIR/templates.env"
+TEMPLATES_LOG="$(mktemp)"
+rm -rf "$STATE_DIR/templates"
+mkdir -p "$STATE_DIR/templates"
+AR_ODOO_CONF="$CONF" "$VENV/bin/python" -m tests.templates "${TEST_DB}_tpl" "$STATE_DIR/templates" \
+    > "$TEMPLATES_ENV" 2> "$TEMPLATES_LOG" &
+TEMPLATES_PID=$!
+trap 'kill "$LINT_PID" "$TEMPLATES_PID" 2>/dev/null || true' EXIT
 drop_db "$TEST_DB"
 odoo_bin -c "$CONF" -d "$TEST_DB" \
     -i "$(IFS=,; echo "${ADDONS[*]} ${TEST_ADDONS[*]} ${ODOO_TEST_MODULES[*]} $OCA_PEERS_MODULES" | tr ' ' ,)" \
@@ -58,6 +73,24 @@ odoo_bin -c "$CONF" -d "$TEST_DB" \
 log "i18n: the .pot files know every term of the code"
 AR_EXTRA_ADDONS="$OCA_PEERS_ADDONS" "$ROOT/setup/i18n.sh" check "$TEST_DB"
 
+lint_status=0
+wait "$LINT_PID" || lint_status=$?
+cat "$LINT_LOG" >&2
+rm -f "$LINT_LOG"
+[ "$lint_status" = 0 ] || die "lint failed (above)"
+
+templates_status=0
+wait "$TEMPLATES_PID" || templates_status=$?
+if [ "$templates_status" != 0 ]; then
+    cat "$TEMPLATES_LOG" >&2
+    die "the process tests' template databases could not be built (above)"
+fi
+rm -f "$TEMPLATES_LOG"
+set -a
+source "$TEMPLATES_ENV"
+set +a
+drop_templates() { local name; for name in $(sed -n 's/^AR_TEMPLATE_[A-Z_]*=\([a-z0-9_]*\)$/\1/p' "$TEMPLATES_ENV"); do drop_db "$name"; done; }
+
 log "tests (pytest-odoo, $WORKERS workers)"
 export ODOO_RC="$CONF" AR_ODOO_CONF="$CONF"
 # pytest-odoo gives each xdist worker its own copy of the test database (createdb/dropdb)
@@ -65,6 +98,7 @@ export PGHOST="$PG_HOST" PGPORT="$PG_PORT" PGUSER="$PG_USER" PGPASSWORD="$PG_PAS
 status=0
 "$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-http -n "$WORKERS" --durations=25 \
     "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} || status=$?
+drop_templates
 if [ "$ODOO_RUNNER" = 1 ]; then
     log "Odoo's own test runner on the add-ons' tests"
     "$ROOT/setup/odoo_runner.sh" || status=1

@@ -1,35 +1,50 @@
-"""Databases shared by the cross-add-on tests that drive real Odoo processes."""
+"""Databases shared by the cross-add-on tests that drive real Odoo processes.
 
-import io
-import subprocess
-import tarfile
+Each template is the one setup/test.sh built before the tests (tests/templates.py), or built here
+on first use when the tests run without it.
+"""
 
 import pytest
 
-from .odoo_process import ROOT, create_db, drop_db, psql, run_odoo, scratch_name
+from . import templates
+from .odoo_process import create_db, drop_db, scratch_name
 
-DEPENDENCIES = "account,mail,portal,sms,sale_management,sale_stock,account_payment,payment_stripe"
-OURS = ("ar_collections", "ar_collections_cash", "ar_collections_credit", "ar_collections_portal")
+# kept for the tests that name them
+DEPENDENCIES = templates.DEPENDENCIES
+OURS = templates.OURS
+OLD_COMMIT = templates.OLD_COMMIT
+OLD_ADDONS = templates.OLD_ADDONS
+
+
+def _template(key, build):
+    """The template ``key``: setup/test.sh's, or one built by ``build(name)`` and dropped after."""
+    name = templates.env_name(key)
+    if name:
+        yield name
+        return
+    name = scratch_name(f"ar_tpl_{key}")
+    build(name)
+    yield name
+    drop_db(name)
 
 
 @pytest.fixture(scope="session")
 def deps_db():
     """A database with only the add-ons' dependencies installed (a template)."""
-    name = scratch_name("ar_tpl_deps")
-    create_db(name)
-    run_odoo(name, "-i", DEPENDENCIES, "--without-demo=all", "--stop-after-init")
-    yield name
-    drop_db(name)
+    yield from _template("deps", templates.build_deps)
 
 
 @pytest.fixture(scope="session")
 def ar_db_template(deps_db):
-    """A database with our three add-ons installed and no data (a template)."""
-    name = scratch_name("ar_tpl_ours")
-    create_db(name, template=deps_db)
-    run_odoo(name, "-i", ",".join(OURS), "--stop-after-init")
-    yield name
-    drop_db(name)
+    """A database with our main add-ons installed and no data (a template)."""
+    yield from _template("ours", lambda name: templates.build_ours(name, deps_db))
+
+
+@pytest.fixture(scope="session")
+def lean_db():
+    """Credit control and the portal installed together in a database with neither Sales nor Stripe
+    (what an Invoicing-only company gets from Apps); shared by the tests that read it."""
+    yield from _template("lean", templates.build_lean)
 
 
 @pytest.fixture
@@ -48,33 +63,33 @@ def ar_db(ar_db_template):
     drop_db(name)
 
 
-# The last release before the add-ons were split (cash application, Stripe bridge) and the
-# dunning channels became lines: the upgrade tests start from a database made by its code.
-OLD_COMMIT = "3c7411a"
-OLD_ADDONS = ("ar_collections", "ar_collections_credit", "ar_collections_credit_stock", "ar_collections_portal")
-
-
 @pytest.fixture(scope="session")
 def old_addons(tmp_path_factory):
     """The add-ons as of OLD_COMMIT, extracted from git."""
-    path = tmp_path_factory.mktemp("old_addons")
-    archive = subprocess.run(["git", "archive", OLD_COMMIT, *OLD_ADDONS], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(path, filter="data")
-    return path
+    built = templates.env_name("old_addons")
+    if built:
+        return templates.Path(built)
+    return templates.extract_addons(OLD_COMMIT, OLD_ADDONS, tmp_path_factory.mktemp("old_addons"))
 
 
 @pytest.fixture(scope="session")
 def old_db_template(deps_db, old_addons):
     """A database with OLD_ADDONS installed by the code of OLD_COMMIT (a template)."""
-    name = scratch_name("ar_tpl_old")
-    create_db(name, template=deps_db)
-    # The dependencies' database listed the working tree's add-ons: those the old code does not
-    # have (a bridge auto-installed with the old ones) cannot be installed with it.
-    newer = sorted(path.parent.name for path in ROOT.glob("*/__manifest__.py") if path.parent.name not in OLD_ADDONS)
-    psql(name, "UPDATE ir_module_module SET state = 'uninstallable' WHERE state = 'uninstalled' AND name IN ({})"
-         .format(", ".join(f"'{module}'" for module in newer)))
-    run_odoo(name, "-i", ",".join(OLD_ADDONS), "--stop-after-init", addons_dir=old_addons)
-    yield name
-    drop_db(name)
+    yield from _template("old", lambda name: templates.build_old(name, deps_db, old_addons))
+
+
+@pytest.fixture(scope="session")
+def previous_addons(tmp_path_factory):
+    """The add-ons as of the commit before the Sales split of credit control, extracted from git."""
+    built = templates.env_name("previous_addons")
+    if built:
+        return templates.Path(built)
+    return templates.extract_addons(templates.PREVIOUS_COMMIT, templates.PREVIOUS_ADDONS,
+                                    tmp_path_factory.mktemp("previous_addons"))
+
+
+@pytest.fixture(scope="session")
+def sale_split_template(deps_db, previous_addons):
+    """Credit control of the commit before the Sales split, with an order held and a quotation
+    waiting for its release (a template)."""
+    yield from _template("sale_split", lambda name: templates.build_sale_split(name, deps_db, previous_addons))

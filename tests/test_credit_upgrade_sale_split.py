@@ -8,49 +8,18 @@ same upgrade and takes over the fields with their data; the release keeps its or
 is still held, and the database keeps blocking (new installs only warn).
 """
 
-import io
 import json
-import subprocess
-import tarfile
 
 import pytest
 
-from .odoo_process import ROOT, create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
+from .odoo_process import create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
 
-# The last commit before the split, and the add-ons it needs
-PREVIOUS_COMMIT = "74b9207"
-PREVIOUS_ADDONS = ("ar_collections", "ar_collections_credit", "ar_collections_credit_stock")
 BRIDGE = "ar_collections_credit_sale"
 MARKER = "AR-SALESPLIT:"
 
-# With the code of PREVIOUS_COMMIT: a customer with a limit of 1,000 and of 50 on its orders not
-# invoiced, a confirmed order of 80 (held: orders over their limit), and a quotation of 2,000 with
-# a credit release requested for it.
-SETUP = """
-from odoo import Command
-customer = env["res.partner"].create({"name": "Split Customer", "is_company": True})
-customer.credit_limit = 1000.0
-product = env["product.product"].create({"name": "Split widget", "list_price": 10.0, "invoice_policy": "order",
-                                         "taxes_id": [Command.clear()]})
-
-
-def order(amount):
-    return env["sale.order"].create({
-        "partner_id": customer.id,
-        "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1, "price_unit": amount,
-                                       "tax_id": [Command.clear()]})],
-    })
-
-
-order(80.0).action_confirm()
-customer.ar_credit_limit_orders = 50.0
-quotation = order(2000.0)
-env["ar.credit.release"].create({
-    "partner_id": customer.id, "sale_order_id": quotation.id, "amount": 2000.0, "state": "requested",
-    "reason": "Season order",
-})
-env.cr.commit()
-"""
+# The database before the upgrade: tests/templates.py (build_sale_split) installs credit control
+# with the code of the commit before the split, with a customer over its limit of 50 on orders
+# not invoiced (held) and a quotation of 2,000 waiting for its credit release.
 
 READ = f"""
 import json
@@ -63,7 +32,8 @@ out = {{
     "limit on orders": customer.ar_credit_limit_orders,
     "holds": sorted(env["ar.credit.hold"].search([("partner_id", "=", customer.id)]).mapped("reason")),
     "blocking": env.company._fields.get("ar_credit_block") and env.company.ar_credit_block,
-    "modules": dict(env["ir.module.module"].search([("name", "like", "ar_collections_credit%")])
+    "modules": dict(env["ir.module.module"].search([("name", "in", ["ar_collections_credit", {BRIDGE!r},
+                                                                      "ar_collections_credit_stock"])])
                     .mapped(lambda m: (m.name, m.state))),
     "pending on quotation": quotation._fields.get("ar_credit_release_id") and quotation.ar_credit_release_id.id,
 }}
@@ -83,22 +53,11 @@ def read_state(db, addons_dir=None):
 
 
 @pytest.fixture
-def previous_db(deps_db, tmp_path):
-    """A database with credit control installed by the code of PREVIOUS_COMMIT."""
-    archive = subprocess.run(["git", "archive", PREVIOUS_COMMIT, *PREVIOUS_ADDONS], cwd=ROOT, check=True,
-                             capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tmp_path, filter="data")
+def previous_db(sale_split_template, previous_addons):
+    """A copy of the database made by the code of the commit before the split."""
     name = scratch_name("ar_salesplit")
-    create_db(name, template=deps_db)
-    # that commit never heard of the add-ons the working tree has more (the bridge among them)
-    newer = sorted(path.parent.name for path in ROOT.glob("*/__manifest__.py")
-                   if path.parent.name not in PREVIOUS_ADDONS)
-    psql(name, "UPDATE ir_module_module SET state = 'uninstallable' WHERE state = 'uninstalled' AND name IN ({})"
-         .format(", ".join(f"'{module}'" for module in newer)))
-    run_odoo(name, "-i", "ar_collections_credit", "--stop-after-init", addons_dir=tmp_path, timeout=2400)
-    odoo_shell(name, SETUP, addons_dir=tmp_path)
-    yield name, tmp_path
+    create_db(name, template=sale_split_template)
+    yield name, previous_addons
     drop_db(name)
 
 

@@ -6,8 +6,8 @@ the add-ons' dependencies installed, then checks PostgreSQL directly for leftove
 
 import pytest
 
-from .conftest import OURS
 from .odoo_process import odoo_shell, psql, run_odoo
+from .templates import OURS
 
 OUR_COLUMNS = {
     "res_partner": ("ar_dunning_policy_id", "ar_collector_id", "ar_no_chase", "ar_credit_hold"),

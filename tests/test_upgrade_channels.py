@@ -8,8 +8,8 @@ and a dunning run on the same day queues the same reminders as before the upgrad
 
 import pytest
 
-from .conftest import OLD_ADDONS as ADDONS
 from .odoo_process import create_db, drop_db, odoo_shell, run_odoo, scratch_name, shell_json
+from .templates import OLD_ADDONS as ADDONS
 
 MARKER = "AR-CHANNELS:"
 

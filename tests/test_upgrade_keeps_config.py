@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import OLD_ADDONS
 from .odoo_process import ROOT, create_db, drop_db, odoo_shell, run_odoo, scratch_name, shell_json
+from .templates import OLD_ADDONS
 
 # The add-ons as OLD_COMMIT had them, and those split out of them since (their records moved there).
 ADDONS = OLD_ADDONS
