@@ -6,6 +6,7 @@
     "other than the requester",
     "author": "AR Collections",
     "license": "LGPL-3",
+    "maintainers": ["ar-collections"],
     "development_status": "Beta",
     "depends": ["ar_collections_slack", "ar_collections_credit"],
     "auto_install": True,

@@ -6,6 +6,7 @@
     "and a /ar command for a customer's balance and next step",
     "author": "AR Collections",
     "license": "LGPL-3",
+    "maintainers": ["ar-collections"],
     "development_status": "Beta",
     "images": [
         "static/description/slack_alerts.png",
