@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -25,11 +26,14 @@ PROGRAM_EXTENSIONS = frozenset({
     ".apk", ".app", ".bat", ".cmd", ".com", ".dll", ".exe", ".jar", ".js", ".msi", ".ps1", ".scr", ".sh", ".vbs",
 })
 PROGRAM_SIGNATURES = (b"MZ", b"\x7fELF")
+# Control characters no text file has: what tells an 8-bit text from binary data.
+BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def guess_evidence_type(content):
     """What ``content`` really is, by Odoo's guesser (magic bytes; text when its first
-    kilobyte decodes as UTF-8 without control characters), whatever its name or the client say."""
+    kilobyte decodes as UTF-8 without control characters, or as Windows-1252 without them),
+    whatever its name or the client say."""
     guessed = guess_mimetype(content)
     if guessed == "application/octet-stream" and len(content) > 1024:
         try:
@@ -38,6 +42,14 @@ def guess_evidence_type(content):
             # a character cut by the guesser's kilobyte window is no reason to call a text binary
             if error.reason == "unexpected end of data":
                 guessed = guess_mimetype(content[:error.start])
+    if guessed == "application/octet-stream" and not content.startswith(PROGRAM_SIGNATURES) \
+            and not BINARY_BYTES.search(content[:1024]):
+        # Spreadsheets save CSV in the local 8-bit code page (Excel: Windows-1252), not UTF-8
+        try:
+            content[:1024].decode("cp1252")
+            guessed = "text/plain"
+        except UnicodeDecodeError:
+            pass
     return guessed
 
 

@@ -15,6 +15,7 @@ GOOD_FILES = [
     ("emails.zip", ZIP, "application/zip"),
     ("notes.txt", "Réception le 3 mai, deux caisses abîmées.".encode(), "text/plain"),
     ("notes", b"no extension, plain text", "text/plain"),
+    ("excel-export.csv", "Nom;Montant\r\nCaisse abîmée;12,50 €\r\n".encode("cp1252"), "text/plain"),
 ]
 
 
