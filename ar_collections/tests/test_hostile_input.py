@@ -27,6 +27,7 @@ from odoo.addons.ar_collections.tests.hostile_catalogue import (
     INF,
     NAN,
     NOT_A_NUMBER,
+    PDF,
     SCRIPT,
     SCRIPT_ESCAPED,
     ArHostileCatalogue,
@@ -411,7 +412,7 @@ class TestHostileInput(ArHostileCatalogue, ArCollectionsCommon, HttpCase):
             "name": "Company B Only Ltd", "is_company": True, "company_id": cls.company_b.id})
         cls.inv_b = cls._ar_invoice(cls.customer, 480.0, days_overdue=40, company=cls.company_b)
         cls.attachment_b = cls.env["ir.attachment"].create({
-            "name": "b-contract.pdf", "raw": b"%PDF-1.4 company B", "res_model": "account.move",
+            "name": "b-contract.pdf", "raw": PDF, "res_model": "account.move",
             "res_id": cls.inv_b.id})
         # Templates of another model than the customers a level writes to
         cls.move_template = cls.env.ref("account.email_template_edi_invoice")
