@@ -1,3 +1,4 @@
+import contextlib
 import re
 from datetime import datetime, time, timedelta
 
@@ -45,11 +46,9 @@ def guess_evidence_type(content):
     if guessed == "application/octet-stream" and not content.startswith(PROGRAM_SIGNATURES) \
             and not BINARY_BYTES.search(content[:1024]):
         # Spreadsheets save CSV in the local 8-bit code page (Excel: Windows-1252), not UTF-8
-        try:
+        with contextlib.suppress(UnicodeDecodeError):
             content[:1024].decode("cp1252")
             guessed = "text/plain"
-        except UnicodeDecodeError:
-            pass
     return guessed
 
 
