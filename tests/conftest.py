@@ -9,12 +9,6 @@ import pytest
 from . import templates
 from .odoo_process import create_db, drop_db, scratch_name
 
-# kept for the tests that name them
-DEPENDENCIES = templates.DEPENDENCIES
-OURS = templates.OURS
-OLD_COMMIT = templates.OLD_COMMIT
-OLD_ADDONS = templates.OLD_ADDONS
-
 
 def _template(key, build):
     """The template ``key``: setup/test.sh's, or one built by ``build(name)`` and dropped after."""
@@ -63,13 +57,18 @@ def ar_db(ar_db_template):
     drop_db(name)
 
 
+def _addons_as_of(key, commit, addons, tmp_path_factory):
+    """The add-ons ``addons`` as of ``commit``: setup/test.sh's extraction, or one made here."""
+    built = templates.env_name(key)
+    if built:
+        return templates.Path(built)
+    return templates.extract_addons(commit, addons, tmp_path_factory.mktemp(key))
+
+
 @pytest.fixture(scope="session")
 def old_addons(tmp_path_factory):
     """The add-ons as of OLD_COMMIT, extracted from git."""
-    built = templates.env_name("old_addons")
-    if built:
-        return templates.Path(built)
-    return templates.extract_addons(OLD_COMMIT, OLD_ADDONS, tmp_path_factory.mktemp("old_addons"))
+    return _addons_as_of("old_addons", templates.OLD_COMMIT, templates.OLD_ADDONS, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -81,11 +80,7 @@ def old_db_template(deps_db, old_addons):
 @pytest.fixture(scope="session")
 def previous_addons(tmp_path_factory):
     """The add-ons as of the commit before the Sales split of credit control, extracted from git."""
-    built = templates.env_name("previous_addons")
-    if built:
-        return templates.Path(built)
-    return templates.extract_addons(templates.PREVIOUS_COMMIT, templates.PREVIOUS_ADDONS,
-                                    tmp_path_factory.mktemp("previous_addons"))
+    return _addons_as_of("previous_addons", templates.PREVIOUS_COMMIT, templates.PREVIOUS_ADDONS, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
