@@ -30,6 +30,23 @@ def ar_shared_test_company(load_registry):  # pylint: disable=redefined-outer-na
         ensure_shared_company(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {}))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def ar_no_filestore_gc_across_workers(request):
+    """pytest-odoo gives each xdist worker a copy of the test database but one shared filestore.
+    Odoo's TransactionCase collects the filestore after each class: every file listed for
+    collection that its own database does not reference is deleted, those the other worker has
+    just written included (a letter then reads empty). Odoo's runner, one process per database,
+    keeps the collection."""
+    if not _is_xdist_worker(request.config):
+        yield
+        return
+    from odoo.tests.common import TransactionCase  # pylint: disable=import-outside-toplevel
+    original = TransactionCase.__dict__["_gc_filestore"]
+    TransactionCase._gc_filestore = classmethod(lambda cls: None)
+    yield
+    TransactionCase._gc_filestore = original
+
+
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", default=False,
                      help="also run the slow reliability tests (setup/test.sh --slow)")
