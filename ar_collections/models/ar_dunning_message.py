@@ -365,6 +365,9 @@ class ArDunningMessage(models.Model):
             self._ar_letter_set_body(invoices)
             report = self.env.ref("ar_collections.action_report_dunning_letter")
             content, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
+        if not content:
+            # wkhtmltopdf exited without writing the file: a failed letter, not an empty one to print.
+            raise UserError(self.env._("The letter's PDF came out empty: check the report engine (wkhtmltopdf)."))
         if self.letter_attachment_id:
             # Dispatched again (its invoices changed): one letter per reminder, the latest.
             self.letter_attachment_id.raw = content

@@ -90,6 +90,14 @@ class ArCollectionsCommon(AccountTestInvoicingCommon, MockEmail):
         cls.inv_other = cls._ar_invoice(cls.other_customer, 700.0, days_overdue=12)
 
     @classmethod
+    def _ar_pdf_text_without_assets(cls):
+        """For tests that read a real PDF's text: wkhtmltopdf gets a closed port as the address of
+        the report's style sheets. With them, its web fonts turn the text into outlines; and
+        under Odoo's own runner, which holds the registry lock while tests run, a request back
+        to this server is never answered (Odoo's rendering tests are HttpCase for that)."""
+        cls.env["ir.config_parameter"].sudo().set_param("report.url", "http://127.0.0.1:9")
+
+    @classmethod
     def _ar_wrong_kind_documents(cls):
         """Documents of ``cls.customer`` that collections must not act on, or only with care
         (for the hostile-input catalogues): a posted vendor bill and credit note, a draft, a

@@ -17,6 +17,7 @@ class TestLetterBatches(ArCollectionsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._ar_pdf_text_without_assets()
         cls.level = cls.policy.level_ids.sorted("offset_days")[-1]
         # Names that are not part of one another: "Batchco 01 Ltd" is not in "Batchco 10 Ltd".
         cls.batch_customers = cls.env["res.partner"].create([{
@@ -132,3 +133,14 @@ class TestLetterBatches(ArCollectionsCommon):
         self._dispatch_counting_calls(batch_size=50)
         self.assertEqual(message.letter_attachment_id, letter)
         self._assert_own_letter(message)
+
+    def test_empty_pdf_fails_the_letter(self):
+        """wkhtmltopdf exiting without its file (as Debian's does on some inputs) fails the
+        letter with a reason; no empty PDF is filed to print."""
+        message = self._letters(self.batch_customers[:1])
+        Report = self.env.registry["ir.actions.report"]
+        with patch.object(Report, "_run_wkhtmltopdf", lambda report, *args, **kwargs: b""):
+            self.env["ar.dunning.message"].with_context(force_report_rendering=True)._cron_dispatch(batch_size=100)
+        self.assertEqual(message.state, "failed")
+        self.assertFalse(message.letter_attachment_id)
+        self.assertFalse(self.env["ir.attachment"].search([("res_model", "=", message._name), ("res_id", "=", message.id)]))

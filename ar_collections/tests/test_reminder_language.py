@@ -17,6 +17,7 @@ class TestReminderLanguage(ArCollectionsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._ar_pdf_text_without_assets()
         cls.env["res.lang"]._activate_lang("de_DE")
         cls.env["ir.module.module"]._load_module_terms(["ar_collections"], ["de_DE"], overwrite=True)
         eur = cls.env.ref("base.EUR")

@@ -21,6 +21,7 @@ class TestReminderStatement(ArCollectionsCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._ar_pdf_text_without_assets()
         cls.eur = cls.setup_other_currency("EUR", rates=[("1900-01-01", 0.9)])
         cls.buyer = cls.env["res.partner"].create({
             "name": "Statement Buyer", "is_company": True, "email": "ap@statement-buyer.example.com",

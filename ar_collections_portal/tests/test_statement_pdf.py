@@ -56,6 +56,7 @@ class TestStatementReport(ArPortalCommon):
         self.assertEqual(set(report_rows(html)), {self.inv_overdue.id, self.inv_partial.id, self.inv_not_due.id})
 
     def test_report_is_a_real_pdf(self):
+        self._ar_pdf_text_without_assets()
         content, report_type = self.env["ir.actions.report"].with_context(
             force_report_rendering=True)._render_qweb_pdf(REPORT, self.customer.ids)
         self.assertEqual(report_type, "pdf")
