@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .ar_dunning_level import FEE_TYPES
@@ -40,6 +41,35 @@ class ArDunningFee(models.Model):
         """)
 
     @api.model
+    def _ar_expected(self, pairs, date):
+        """The fees the levels would charge on ``date``, not yet charged, for ``pairs`` of
+        (invoice, level): what a reminder at that level states and invoices.
+
+        Fee invoices bear no fee; a level charges an invoice once; interest runs from the last
+        interest charged on the invoice.
+
+        :return: ``{(invoice id, level id): ar.dunning.fee values}``
+        """
+        pairs = [(invoice, level) for invoice, level in pairs if level.fee_type != "none"]
+        if not pairs:
+            return {}
+        invoices = self.env["account.move"].union(*(invoice for invoice, _level in pairs))
+        fee_moves = set(self.sudo().search([("fee_move_id", "in", invoices.ids)]).fee_move_id.ids)
+        charged, since = set(), {}
+        for fee in self.sudo().search([("invoice_id", "in", invoices.ids)]):
+            charged.add((fee.invoice_id.id, fee.level_id.id))
+            if fee.fee_type == "interest":
+                since[fee.invoice_id.id] = max(fee.date, since.get(fee.invoice_id.id, fee.date))
+        expected = {}
+        for invoice, level in pairs:
+            key = (invoice.id, level.id)
+            if invoice.id in fee_moves or key in charged or key in expected:
+                continue
+            if vals := level._ar_fee_values(invoice, date, since.get(invoice.id)):
+                expected[key] = vals
+        return expected
+
+    @api.model
     def _ar_charge(self, message, invoices):
         """Charge the fees of ``message``'s level on ``invoices`` (those not charged yet) and,
         when the level says so, invoice them to the customer.
@@ -50,31 +80,52 @@ class ArDunningFee(models.Model):
         if level.fee_type == "none" or not invoices:
             return self.browse()
         today = fields.Date.context_today(self)
-        # Fee invoices bear no fee; interest runs from the last interest charged on an invoice.
-        fee_moves = self.sudo().search([("fee_move_id", "in", invoices.ids)]).fee_move_id
-        since = {}
-        for fee in self.sudo().search([("invoice_id", "in", invoices.ids), ("fee_type", "=", "interest")]):
-            since[fee.invoice_id.id] = max(fee.date, since.get(fee.invoice_id.id, fee.date))
-        values = [vals for invoice in invoices - fee_moves
-                  if (vals := level._ar_fee_values(invoice, today, since.get(invoice.id)))]
-        if not values:
-            return self.browse()
-        self.env.flush_all()
-        now, uid = fields.Datetime.now(), self.env.uid
-        partner, company = message.partner_id.commercial_partner_id, message.company_id
-        rows = [SQL("(%s)", SQL(", ").join([
-            vals["name"], vals["invoice_id"], vals["level_id"], partner.id, company.id, message.id, vals["date"],
-            vals["fee_type"], vals["days"], vals["rate"], vals["amount"], vals["currency_id"], uid, now, uid, now,
-        ])) for vals in values]
-        self.env.cr.execute(SQL(
-            """INSERT INTO ar_dunning_fee (name, invoice_id, level_id, partner_id, company_id, message_id, date,
-                   fee_type, days, rate, amount, currency_id, create_uid, create_date, write_uid, write_date)
-               VALUES %s ON CONFLICT (invoice_id, level_id) DO NOTHING RETURNING id""",
-            SQL(", ").join(rows)))
-        fees = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
-        if fees and level.fee_charge == "invoice":
-            fees._ar_create_fee_invoices(level.fee_product_id)
+        values = list(self._ar_expected([(invoice, level) for invoice in invoices], today).values())
+        fees = self.sudo().browse()
+        if values:
+            self.env.flush_all()
+            now, uid = fields.Datetime.now(), self.env.uid
+            partner, company = message.partner_id.commercial_partner_id, message.company_id
+            rows = [SQL("(%s)", SQL(", ").join([
+                vals["name"], vals["invoice_id"], vals["level_id"], partner.id, company.id, message.id, vals["date"],
+                vals["fee_type"], vals["days"], vals["rate"], vals["amount"], vals["currency_id"], uid, now, uid, now,
+            ])) for vals in values]
+            self.env.cr.execute(SQL(
+                """INSERT INTO ar_dunning_fee (name, invoice_id, level_id, partner_id, company_id, message_id, date,
+                       fee_type, days, rate, amount, currency_id, create_uid, create_date, write_uid, write_date)
+                   VALUES %s ON CONFLICT (invoice_id, level_id) DO NOTHING RETURNING id""",
+                SQL(", ").join(rows)))
+            fees = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        if level.fee_charge == "invoice":
+            # With those of an earlier dispatch of this reminder whose fee invoice was cancelled
+            # (an invoice of it paid before it was sent, see _ar_cancel_unsent).
+            uninvoiced = self.sudo().search([("message_id", "=", message.id), ("invoice_id", "in", invoices.ids),
+                                             ("fee_move_id", "=", False)])
+            if fees | uninvoiced:
+                (fees | uninvoiced)._ar_create_fee_invoices(level.fee_product_id)
         return fees
+
+    def _ar_cancel_unsent(self):
+        """Withdraw these fees: their reminder was not sent for their invoice (paid or paused
+        between the charge and the send), so the customer is never told of them.
+
+        Their fee invoices are cancelled (reversed by a credit note when they can no longer be
+        reset to draft); the other fees of those invoices are invoiced again when their reminder
+        is dispatched again. The fees themselves are deleted: a later reminder that is sent
+        may charge them.
+        """
+        # A fee invoice the customer paid already is theirs: kept, with its fees.
+        kept = self.fee_move_id.filtered(lambda move: move.state == "posted" and move.payment_state != "not_paid")
+        moves = self.fee_move_id.filtered(lambda move: move.state == "posted") - kept
+        for move in moves:
+            try:
+                with self.env.cr.savepoint():
+                    move.button_cancel()
+            except UserError:  # a locked (hashed) entry: undone by a credit note instead
+                move._reverse_moves([{"ref": self.env._("Late-payment fee withdrawn: reminder not sent")}],
+                                    cancel=True)
+        self.sudo().search([("fee_move_id", "in", moves.ids), ("id", "not in", self.ids)]).fee_move_id = False
+        self.filtered(lambda fee: fee.fee_move_id.id not in kept.ids).sudo().unlink()
 
     def _ar_create_fee_invoices(self, product):
         """One posted customer invoice per customer and currency, one line of ``product`` per fee."""

@@ -139,6 +139,10 @@ class ArDunningMessage(models.Model):
             changed |= message
             for log in dropped:
                 log._ar_set_state("cancelled", reasons[log.invoice_id.id])
+            # Fees charged by this reminder on those invoices: the customer will not be told of them.
+            self.env["ar.dunning.fee"].sudo().search([
+                ("message_id", "=", message.id), ("invoice_id", "in", dropped.invoice_id.ids),
+            ])._ar_cancel_unsent()
             if not message.log_ids.filtered(lambda log: log.state == "queued"):
                 message.write({"state": "cancelled", "state_reason": self.env._("Nothing left to chase")})
         return changed

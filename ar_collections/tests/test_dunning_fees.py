@@ -110,3 +110,38 @@ class TestDunningFees(ArCollectionsCommon):
         message = self._ar_messages(self.customer, "email")
         self.assertIn("Late-payment charges", message.body_html, "a note on the reminder")
         self.assertFalse(self._fees().fee_move_id, "charged as a note: no fee invoice")
+
+    def test_fee_invoice_cancelled_when_paid_before_sending(self):
+        """An invoice paid between the charge (dispatch) and the send (the mail queue): its fee
+        is withdrawn, the fee invoice cancelled, and the reminder sent again charges only the rest."""
+        self._set_fees(fee_type="fixed", fee_amount=15.0, fee_charge="invoice", fee_product_id=self.fee_product.id)
+        message = self._run_and_dispatch()
+        fee_move = self._fees().fee_move_id
+        self.assertEqual((fee_move.state, fee_move.amount_total), ("posted", 30.0))
+        self._ar_pay(self.inv_overdue, self.inv_overdue.amount_residual)
+        self._ar_send_mail_queue()
+
+        self.assertEqual(fee_move.state, "cancel", "the customer is never sent this fee invoice")
+        self.assertNotIn(fee_move.name, "".join(mail["body"] or "" for mail in self._mails))
+        self._ar_dispatch()  # the reminder again, with what is left to chase
+        fees = self._fees()
+        self.assertEqual(fees.invoice_id, self.inv_partial, "no fee on the invoice paid before the send")
+        new_move = fees.fee_move_id
+        self.assertEqual((new_move.state, new_move.amount_total), ("posted", 15.0))
+        self.assertNotEqual(new_move, fee_move)
+        self.assertEqual(message.state, "queued")
+        self.assertIn(new_move.name, message.body_html)
+        self.assertNotIn(fee_move.name, message.body_html)
+
+    def test_fee_invoice_cancelled_when_all_paid_before_sending(self):
+        self._set_fees(fee_type="fixed", fee_amount=15.0, fee_charge="invoice", fee_product_id=self.fee_product.id)
+        message = self._run_and_dispatch()
+        fee_move = self._fees().fee_move_id
+        self._ar_pay(self.inv_overdue, self.inv_overdue.amount_residual)
+        self._ar_pay(self.inv_partial, self.inv_partial.amount_residual)
+        self._ar_send_mail_queue()
+        self.assertEqual(message.state, "cancelled")
+        self.assertEqual(fee_move.state, "cancel")
+        self.assertFalse(self._fees())
+        self.assertFalse([mail for mail in self._mails if "overdue-industries" in str(mail["email_to"])],
+                         "nothing sent to the customer")
