@@ -121,8 +121,8 @@ class ResPartner(models.Model):
             date) or ``due`` (invoices not yet due); totals always cover every open document
         :return: dict with ``partner``, ``today``, ``groups`` (one per company and currency:
             ``company``, ``currency``, ``lines``, ``open``, ``overdue``, ``overdue_invoices`` and
-            ``overdue_payable`` (the overdue invoices not in dispute and their open amount),
-            ``has_invoice_lines``)
+            ``overdue_payable`` (the overdue invoices neither in dispute nor in an active payment
+            plan, and their open amount), ``has_invoice_lines``)
             and ``payments`` (customer payments of the last 12 months, newest first)
         """
         self.ensure_one()
@@ -134,6 +134,9 @@ class ResPartner(models.Model):
         # The portal user cannot read disputes and promises: only which invoices have one is read.
         disputed = set(self.env["ar.dispute"].sudo().search(
             [("is_open", "=", True), ("invoice_ids", "in", invoices.ids)]).invoice_ids.ids)
+        # Invoices of an approved plan in force are paid by instalments, not chased as overdue.
+        planned = set(self.env["ar.payment.plan"].sudo().search(
+            [("state", "=", "active"), ("invoice_ids", "in", invoices.ids)]).invoice_ids.ids)
         promised = {}
         for promise in self.env["ar.promise"].sudo().search(
                 [("state", "=", "open"), ("invoice_ids", "in", invoices.ids)], order="promised_date desc"):
@@ -148,13 +151,13 @@ class ResPartner(models.Model):
                     "open": 0.0, "overdue": 0.0, "overdue_invoices": self.env["account.move"], "overdue_payable": 0.0,
                     "has_invoice_lines": False,
                 }
-            line = partner._ar_statement_line(move, today, disputed, promised)
+            line = partner._ar_statement_line(move, today, disputed, promised, planned)
             group["open"] += line["residual"]
             if line["overdue"]:
                 group["overdue"] += line["residual"]
-                # "Pay all overdue" leaves out what the customer disputes; each can still be
-                # paid on its own.
-                if move.id not in disputed:
+                # "Pay all overdue" leaves out what the customer disputes or pays by instalments;
+                # each can still be paid on its own.
+                if line["status"] not in ("dispute", "plan"):
                     group["overdue_invoices"] |= move
                     group["overdue_payable"] += line["residual"]
             if filterby == "all" or (filterby == "overdue" and line["overdue"]) or \
@@ -193,8 +196,11 @@ class ResPartner(models.Model):
         return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
     @api.model
-    def _ar_statement_line(self, move, today, disputed, promised):
-        """One statement line; credit notes count negative."""
+    def _ar_statement_line(self, move, today, disputed, promised, planned=()):
+        """One statement line; credit notes count negative.
+
+        :param planned: ids of the invoices in an active payment plan
+        """
         is_invoice = move.move_type == "out_invoice"
         residual = move.amount_residual if is_invoice else -move.amount_residual
         days = (today - move.invoice_date_due).days if move.invoice_date_due else 0
@@ -203,6 +209,8 @@ class ResPartner(models.Model):
             status = "credit"
         elif move.id in disputed:
             status = "dispute"
+        elif move.id in planned:
+            status = "plan"
         elif move.id in promised:
             status = "promised"
         elif overdue:

@@ -217,3 +217,31 @@ class TestPortalPlan(ArPortalHttpCommon):
         statement = lxml_html.fromstring(self.url_open("/my/statement").text)
         shown = statement.xpath(f"//div[@data-plan-id='{plan.id}']")[0]
         self.assertEqual(len(shown.xpath(".//span[contains(@class, 'o_ar_plan_paid')]")), 1)
+
+    def test_planned_invoices_left_out_of_pay_all_overdue(self):
+        plan = self.Plan._ar_portal_propose(self.customer_contact, self.inv_overdue, self.today, count=2)
+        plan.with_user(self.user_ar_manager).action_approve()
+        self._ar_login()
+        statement = lxml_html.fromstring(self.url_open("/my/statement").text)
+        group = statement.xpath(f"//section[@data-currency='{self.company.currency_id.name}']")[0]
+        row = group.xpath(f".//tr[@data-move-id='{self.inv_overdue.id}']")[0]
+        self.assertEqual(row.get("data-status"), "plan")
+        self.assertEqual(" ".join(row.xpath(".//span[contains(@class, 'badge')]//text()")).strip(), "In payment plan")
+        self.assertNotIn("table-danger", row.get("class"), "paid by instalments, not shown as plain overdue")
+        # a plan waiting for approval changes nothing: its invoice is chased (and paid) as before
+        self.assertEqual(group.xpath(f".//tr[@data-move-id='{self.inv_busy.id}']/@data-status"), ["overdue"])
+        pay_all = group.xpath(".//a[contains(@class, 'o_ar_pay_overdue')]")[0]
+        self.assertIn("470.00", pay_all.text_content(), "120.00 + 350.00, not the plan's 1,000.00")
+        pay_page = lxml_html.fromstring(self.url_open(pay_all.get("href")).text)
+        self.assertEqual({int(move_id) for move_id in pay_page.xpath("//tr[contains(@class, 'o_ar_pay_invoice')]/@data-move-id")},
+                         set((self.inv_busy | self.inv_partial).ids))
+        form = pay_page.xpath("//form[@id='o_payment_form']")[0]
+        self.assertEqual(float(form.get("data-amount")), 470.0)
+        # the plan's invoice is paid by its instalments
+        pay_url = statement.xpath(f"//div[@data-plan-id='{plan.id}']//a[contains(@class, 'o_ar_plan_pay')]/@href")[0]
+        form = lxml_html.fromstring(self.url_open(pay_url).text).xpath("//form[@id='o_payment_form']")[0]
+        self.assertEqual(float(form.get("data-amount")), 500.0)
+        # the PDF statement says the same
+        report = lxml_html.fromstring(self.env["ir.actions.report"]._render_qweb_html(
+            "ar_collections_portal.action_report_ar_statement", self.customer.ids)[0])
+        self.assertEqual(report.xpath(f"//tr[@data-move-id='{self.inv_overdue.id}']/@data-status"), ["plan"])
