@@ -67,13 +67,19 @@ class ArCollectionsDashboard(models.TransientModel):
         return kpis
 
     @api.model
-    def retrieve_dashboard(self, as_of=None):
+    def retrieve_dashboard(self, as_of=None, refresh=False):
         """Everything the Collections dashboard (client action ``ar_collections.dashboard``)
-        shows, for the current company, in one call: KPIs as of ``as_of`` (default today),
-        aging, twelve-month trend of overdue, DSO and CEI, top risks, cash-in forecast and the
-        cards the add-ons contribute (:meth:`_ar_dashboard_cards`)."""
-        company = self.env.company
+        shows, for the current company, in one call (:meth:`_ar_compute_dashboard`), from the
+        figures last computed for that date (``computed_at``), computed now when there are
+        none or ``refresh`` is set."""
         as_of = fields.Date.to_date(as_of) or fields.Date.context_today(self)
+        return self.env["ar.collections.dashboard.snapshot"]._ar_get(self.env.company, as_of, refresh=refresh)
+
+    @api.model
+    def _ar_compute_dashboard(self, company, as_of):
+        """The dashboard's figures of ``company``: KPIs as of ``as_of``, aging, twelve-month
+        trend of overdue, DSO and CEI, top risks, cash-in forecast and the cards the add-ons
+        contribute (:meth:`_ar_dashboard_cards`)."""
         dates = self.env["ar.overdue.trend"]._ar_trend_dates(as_of)
         figures = self._ar_figures(dates, company)
         today = figures[as_of]

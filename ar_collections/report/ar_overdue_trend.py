@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL, date_utils
 
-from .ar_aging_report import OPEN_LINES_DEPENDS, open_receivable_lines_sql
+from .ar_aging_report import OPEN_LINES_DEPENDS, open_balances_sql
 
 TREND_MONTHS = 12
 
@@ -37,8 +37,8 @@ class ArOverdueTrend(models.Model):
 
     @property
     def _table_query(self):
-        # One query for all twelve dates; a zero row per month and company keeps months
-        # without any receivable on the graph.
+        # One query for all twelve dates (running totals, see open_balances_sql); a zero row per
+        # month and company keeps months without any receivable on the graph.
         dates = self._ar_trend_dates()
         company_ids = self.env.companies.ids
         return SQL(
@@ -47,13 +47,9 @@ class ArOverdueTrend(models.Model):
                    trend.date, trend.company_id, company.currency_id, trend.partner_id,
                    trend.open_amount, trend.overdue_amount
               FROM (
-                    SELECT line.as_of_date AS date, line.company_id, line.partner_id,
-                           SUM(line.amount_residual) AS open_amount,
-                           SUM(CASE WHEN line.date_maturity < line.as_of_date THEN line.amount_residual ELSE 0 END)
-                               AS overdue_amount
-                      FROM (%(lines)s) line
-                     WHERE line.amount_residual <> 0
-                  GROUP BY line.as_of_date, line.company_id, line.partner_id
+                    SELECT balance.date, balance.company_id, balance.partner_id,
+                           balance.open_amount, balance.overdue_amount
+                      FROM (%(balances)s) balance
                  UNION ALL
                     SELECT as_of.date, company.id, NULL, 0, 0
                       FROM unnest(%(dates)s::date[]) AS as_of(date)
@@ -61,7 +57,7 @@ class ArOverdueTrend(models.Model):
                    ) trend
               JOIN res_company company ON company.id = trend.company_id
             """,
-            lines=open_receivable_lines_sql(dates, company_ids),
+            balances=open_balances_sql(dates, company_ids),
             dates=dates,
             company_ids=tuple(company_ids),
         )

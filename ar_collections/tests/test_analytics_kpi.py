@@ -1,5 +1,6 @@
-from datetime import date
+from datetime import date, timedelta
 
+from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.ar_collections.models.ar_customer_kpi import (
@@ -213,3 +214,51 @@ class TestAnalyticsKpi(ArAnalyticsMixin, ArCollectionsCommon):
             {row.partner_id: round(row.dso, 2) for row in kpi_rows}, {self.kilo: 53.25, self.lima: 61.0})
         opened = self.env["ar.collections.dashboard"].with_user(self.user_collector).action_open_dashboard()
         self.assertEqual(self.env["ar.collections.dashboard"].browse(opened["res_id"]).date, self.today)
+
+    def test_customer_kpis_kept_until_refreshed(self):
+        """The KPI rows are computed once per company and date and kept (opening them is
+        instant on a large book): a payment shows after "Refresh" or the hourly cron."""
+        Kpi = self.env["ar.customer.kpi"].with_user(self.user_collector)
+
+        def lima_open(action):
+            rows = Kpi.search(action["domain"])
+            return rows.filtered(lambda row: row.partner_id == self.lima).open_amount
+
+        opened = Kpi.action_open_customer_kpi(AS_OF)
+        computed_at = Kpi.search(opened["domain"]).mapped("computed_at")
+        self.assertEqual(len(set(computed_at)), 1)
+        self.assertIn("computed", opened["name"])
+        self.assertAlmostEqual(lima_open(opened), 1000.0)
+        self._ar_pay(self.l1, 400.0, date=date(2025, 6, 20))
+        again = Kpi.action_open_customer_kpi(AS_OF)
+        self.assertAlmostEqual(lima_open(again), 1000.0)
+        self.assertEqual(set(Kpi.search(again["domain"]).mapped("computed_at")), set(computed_at))
+        refreshed = Kpi.with_context(ar_kpi_date=fields.Date.to_string(AS_OF)).action_refresh()
+        self.assertAlmostEqual(lima_open(refreshed), 600.0)
+        self.assertEqual(len(Kpi.search(refreshed["domain"]).filtered(lambda row: row.partner_id == self.lima)), 1)
+        # the cron: today's rows of the companies opened again, older computations forgotten
+        today = Kpi.action_open_customer_kpi()
+        self.assertAlmostEqual(lima_open(today), 600.0)
+        Kpi.search(refreshed["domain"]).computed_at = fields.Datetime.now() - timedelta(days=8)
+        self._ar_pay(self.l1, 100.0)
+        self.env["ar.customer.kpi"]._cron_refresh()
+        self.assertAlmostEqual(lima_open(today), 500.0)
+        self.assertFalse(Kpi.search(refreshed["domain"]))
+
+    def test_dashboard_kept_until_refreshed(self):
+        """The dashboard opens on the figures last computed for the company and date, with
+        their time; "Refresh" (refresh=True) and the hourly cron compute them again."""
+        Dashboard = self.env["ar.collections.dashboard"].with_user(self.user_collector)
+        first = Dashboard.retrieve_dashboard("2025-06-30")
+        self.assertAlmostEqual(first["kpis"]["open_amount"], 4000.0)
+        self.assertTrue(first["computed_at"])
+        self._ar_pay(self.l1, 400.0, date=date(2025, 6, 20))
+        self.assertEqual(Dashboard.retrieve_dashboard("2025-06-30"), first)
+        refreshed = Dashboard.retrieve_dashboard("2025-06-30", refresh=True)
+        self.assertAlmostEqual(refreshed["kpis"]["open_amount"], 3600.0)
+        self.assertAlmostEqual(refreshed["kpis"]["overdue_amount"], 2100.0)
+        # the cron refreshes the figures opened of today
+        today = Dashboard.retrieve_dashboard()["kpis"]["open_amount"]
+        self._ar_pay(self.l1, 100.0)
+        self.env["ar.collections.dashboard.snapshot"]._cron_refresh()
+        self.assertAlmostEqual(Dashboard.retrieve_dashboard()["kpis"]["open_amount"], today - 100.0)

@@ -6,11 +6,13 @@ import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { Layout } from "@web/search/layout";
 import { formatFloat, formatMonetary } from "@web/views/fields/formatters";
+import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 
 /**
  * The accountant's morning page: the company's receivable KPIs, aging, twelve-month trend
  * of overdue, DSO and CEI, top risks and cash-in forecast, from one call to
  * ``ar.collections.dashboard.retrieve_dashboard``; charts with Odoo's own Chart.js bundle.
+ * The figures are those last computed (hourly cron), with their time and a "Refresh" button.
  */
 export class ArCollectionsDashboard extends Component {
     static template = "ar_collections.Dashboard";
@@ -20,7 +22,7 @@ export class ArCollectionsDashboard extends Component {
     setup() {
         this.orm = useService("orm");
         this.actionService = useService("action");
-        this.state = useState({ data: null });
+        this.state = useState({ data: null, refreshing: false });
         this.canvases = {
             trend: useRef("trend"),
             aging: useRef("aging"),
@@ -69,6 +71,25 @@ export class ArCollectionsDashboard extends Component {
             days: rows.some((row) => row.oldest_days_overdue !== undefined),
             band: rows.some((row) => row.risk_label),
         };
+    }
+
+    get computedAt() {
+        return formatDateTime(deserializeDateTime(this.state.data.computed_at));
+    }
+
+    async refresh() {
+        this.state.refreshing = true;
+        try {
+            this.state.data = await this.orm.call("ar.collections.dashboard", "retrieve_dashboard", [], {
+                as_of: this.state.data.as_of,
+                refresh: true,
+            });
+        } finally {
+            this.state.refreshing = false;
+        }
+        this.charts.forEach((chart) => chart.destroy());
+        this.charts = [];
+        this.renderCharts();
     }
 
     async openAsOf() {
