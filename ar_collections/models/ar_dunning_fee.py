@@ -70,6 +70,28 @@ class ArDunningFee(models.Model):
         return expected
 
     @api.model
+    def _ar_expected_for_plan(self, plan, date):
+        """The fees the reminders of ``plan`` (lines of ``ar.dunning.engine._plan_reminders``) charge
+        on ``date``: a reminder (one per customer and channel, see ``ar.dunning.run._ar_queue``)
+        charges its invoices at its level, the highest of its lines.
+
+        :return: ``{invoice id: [ar.dunning.fee values]}``
+        """
+        groups = defaultdict(list)
+        for line in plan:
+            if not line["skip_reason"]:
+                for channel in line["channels"]:
+                    groups[line["partner"].id, channel].append(line)
+        pairs = []
+        for lines in groups.values():
+            level = max((line["level"] for line in lines), key=lambda lvl: lvl.offset_days)
+            pairs += [(line["invoice"], level) for line in lines]
+        by_invoice = defaultdict(list)
+        for vals in self._ar_expected(pairs, date).values():
+            by_invoice[vals["invoice_id"]].append(vals)
+        return by_invoice
+
+    @api.model
     def _ar_charge(self, message, invoices):
         """Charge the fees of ``message``'s level on ``invoices`` (those not charged yet) and,
         when the level says so, invoice them to the customer.

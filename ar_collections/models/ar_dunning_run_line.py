@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -51,6 +53,9 @@ class ArDunningRunLine(models.Model):
     note = fields.Text(string="Internal note",
                        help="Kept on the run and posted on the customer's chatter when the reminder is queued; "
                             "never sent to the customer.")
+    fee_amount = fields.Monetary(string="Late-payment fee", currency_field="currency_id", compute="_compute_fee_amount",
+                                 help="What the reminder charges on this invoice at this level (the level's "
+                                      "late-payment fee): as of the run's date until it is sent, then what it charged.")
     state = fields.Selection(LINE_STATES, default="draft", required=True, readonly=True, index=True)
     state_reason = fields.Char(string="Outcome", readonly=True)
 
@@ -64,6 +69,33 @@ class ArDunningRunLine(models.Model):
         labels = dict(self.env["ar.dunning.engine"]._get_channel_selection())
         for line in self:
             line.channels = ", ".join(labels[channel] for channel in line.level_id._get_channels())
+
+    @api.depends("level_id", "invoice_id", "excluded", "state")
+    def _compute_fee_amount(self):
+        Fee = self.env["ar.dunning.fee"].sudo()
+        # Sent: what this run's reminders charged; to send: what they would charge on the run's
+        # date, each customer's reminder at the highest level of its lines kept.
+        charged = defaultdict(float)
+        for fee in Fee.search([("invoice_id", "in", self.invoice_id.ids)]):
+            charged[fee.message_id.run_id.id, fee.invoice_id.id] += fee.amount
+        expected = {}
+        pending = self.filtered(lambda line: line._ar_fee_pending())
+        for run in pending.run_id:
+            lines = pending.filtered(lambda line, r=run: line.run_id == r)
+            lines |= run._origin.line_ids.filtered(
+                lambda line, ids=lines._origin.ids: line.id not in ids and line._ar_fee_pending())
+            expected.update(Fee._ar_expected_for_plan([{
+                "invoice": line.invoice_id, "partner": line.partner_id, "level": line.level_id,
+                "channels": line.level_id._get_channels(), "skip_reason": False,
+            } for line in lines], run.date))
+        for line in self:
+            if line in pending:
+                line.fee_amount = sum(vals["amount"] for vals in expected.get(line.invoice_id.id, ()))
+            else:
+                line.fee_amount = charged[line.run_id._origin.id, line.invoice_id.id]
+
+    def _ar_fee_pending(self):
+        return self.state == "draft" and not self.skip_reason and not self.excluded
 
     @api.constrains("level_id", "policy_id")
     def _check_level_policy(self):

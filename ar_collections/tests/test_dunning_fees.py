@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from lxml import html as lxml_html
 
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -145,3 +146,42 @@ class TestDunningFees(ArCollectionsCommon):
         self.assertFalse(self._fees())
         self.assertFalse([mail for mail in self._mails if "overdue-industries" in str(mail["email_to"])],
                          "nothing sent to the customer")
+
+    def test_preview_and_review_show_fees(self):
+        """The run preview and a run to review state the fee each reminder will charge; nothing
+        is charged until the reminder is sent."""
+        self._set_fees(fee_type="fixed", fee_amount=15.0)
+        preview = self.env["ar.dunning.preview"].create({"company_id": self.company.id})
+        fees = {line.invoice_id: line.fee_amount for line in preview.line_ids}
+        self.assertEqual((fees[self.inv_overdue], fees[self.inv_partial], fees[self.inv_other]), (15.0, 15.0, 15.0))
+        self.assertFalse(fees.get(self.inv_not_due), "not yet due: no fee")
+        self.assertIn("45.00", preview.fee_summary)
+        self.assertFalse(self._fees(), "a preview charges nothing")
+
+        run = self.env["ar.dunning.run"].with_user(self.user_collector)._ar_start_review(self.company)
+        lines = {line.invoice_id: line for line in run.line_ids}
+        self.assertEqual((lines[self.inv_overdue].fee_amount, lines[self.inv_other].fee_amount), (15.0, 15.0))
+        run.with_user(self.user_collector).write({"line_ids": [Command.update(lines[self.inv_other].id,
+                                                                              {"excluded": True})]})
+        self.assertEqual(lines[self.inv_other].fee_amount, 0.0, "excluded: not charged")
+        self.assertFalse(self._fees())
+        run.with_user(self.user_collector).action_send()
+        self._ar_dispatch()
+        self.assertEqual(self._fees().invoice_id, self.inv_overdue | self.inv_partial)
+        self.assertEqual((lines[self.inv_overdue].fee_amount, lines[self.inv_other].fee_amount), (15.0, 0.0),
+                         "sent: what the run's reminder charged")
+
+    def test_preview_fee_at_the_reminder_level(self):
+        """A customer's reminder charges its invoices at its level, the highest of its lines: so
+        does the preview."""
+        for level in self.levels:  # a fee of its own per level
+            level.write({"fee_charge": "note", "fee_type": "fixed", "fee_amount": 10.0 + level.offset_days})
+        self.policy.jump_to_reached = True
+        preview = self.env["ar.dunning.preview"].create({"company_id": self.company.id})
+        lines = {line.invoice_id: line for line in preview.line_ids}
+        level = max(lines[self.inv_overdue].level_id, lines[self.inv_partial].level_id, key=lambda lvl: lvl.offset_days)
+        self.assertNotEqual(lines[self.inv_partial].level_id, level, "the invoice itself has a lower level")
+        self.assertEqual(lines[self.inv_partial].fee_amount, level.fee_amount)
+        self._ar_run()
+        self._ar_dispatch()
+        self.assertEqual(self._fees().filtered(lambda fee: fee.invoice_id == self.inv_partial).amount, level.fee_amount)

@@ -24,6 +24,8 @@ class ArDunningPreview(models.TransientModel):
     skipped_count = fields.Integer(readonly=True)
     message_count = fields.Integer(string="Reminders to send", readonly=True)
     truncated = fields.Boolean(readonly=True)
+    fee_summary = fields.Char(string="Late-payment fees", readonly=True,
+                              help="The fees the reminders to send charge, per currency (see the levels' fees).")
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -63,12 +65,18 @@ class ArDunningPreview(models.TransientModel):
         plan = engine._plan_reminders(invoices, self.date)
         labels = dict(engine._get_channel_selection())
         to_send = [line for line in plan if not line["skip_reason"]]
+        fees = self.env["ar.dunning.fee"]._ar_expected_for_plan(to_send, self.date)
+        fee_totals = {}
+        for vals in (vals for invoice_fees in fees.values() for vals in invoice_fees):
+            fee_totals[vals["currency_id"]] = fee_totals.get(vals["currency_id"], 0.0) + vals["amount"]
         self.update({
             "customer_count": len({line["partner"].id for line in to_send}),
             "invoice_count": len(to_send),
             "skipped_count": len(plan) - len(to_send),
             "message_count": len({(line["partner"].id, channel) for line in to_send for channel in line["channels"]}),
             "truncated": len(plan) > PREVIEW_LIMIT,
+            "fee_summary": ", ".join(self.env["res.currency"].browse(currency_id).format(amount)
+                                     for currency_id, amount in sorted(fee_totals.items())) or False,
             "line_ids": [fields.Command.clear()] + [fields.Command.create({
                 "partner_id": line["partner"].id,
                 "invoice_id": line["invoice"].id,
@@ -78,6 +86,7 @@ class ArDunningPreview(models.TransientModel):
                 "amount_residual": line["amount_residual"],
                 "currency_id": line["invoice"].currency_id.id,
                 "skip_reason": line["skip_reason"] or False,
+                "fee_amount": sum(vals["amount"] for vals in fees.get(line["invoice"].id, ())),
             }) for line in plan[:PREVIEW_LIMIT]],
         })
 
@@ -133,3 +142,4 @@ class ArDunningPreviewLine(models.TransientModel):
     amount_residual = fields.Monetary(string="Open amount", currency_field="currency_id")
     currency_id = fields.Many2one("res.currency")
     skip_reason = fields.Char(string="Not sent because")
+    fee_amount = fields.Monetary(string="Late-payment fee", currency_field="currency_id")
