@@ -36,3 +36,26 @@ class ArClaimMixin(models.AbstractModel):
             # Rows changed by a worker that committed after our snapshot: next call.
             return self.sudo().browse()
         return self.sudo().browse(ids)
+
+    @api.model
+    def _ar_claim_leased(self, limit, now, retry, fnames):
+        """Claim up to ``limit`` rows due at ``now`` and lease them: count the attempt and push
+        the next one back by ``retry``'s delay, so that no other worker acts on them meanwhile.
+        A row that already used all its attempts (its worker died after acting) is marked
+        failed instead of being returned.
+
+        :param retry: the queue's ``Backoff``
+        :param dict fnames: the row's fields for ``state`` ('pending', then 'failed'),
+            ``attempts`` and ``next_attempt``
+        """
+        state, attempts, next_attempt = (SQL.identifier(fnames[key]) for key in ("state", "attempts", "next_attempt"))
+        rows = self._ar_claim_rows(
+            SQL("%s = 'pending' AND (%s IS NULL OR %s <= %s)", state, next_attempt, next_attempt, now),
+            SQL("%s NULLS FIRST, id", next_attempt), limit, [fnames["state"], fnames["next_attempt"]],
+        )
+        exhausted = rows.filtered(lambda row: retry.exhausted(row[fnames["attempts"]]))
+        exhausted.write({fnames["state"]: "failed", fnames["next_attempt"]: False})
+        for row in rows - exhausted:
+            tries = row[fnames["attempts"]] + 1
+            row.write({fnames["attempts"]: tries, fnames["next_attempt"]: now + retry.delay(tries)})
+        return rows - exhausted

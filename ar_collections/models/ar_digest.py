@@ -7,7 +7,6 @@ import requests
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from ..const import OPEN_INVOICE_DOMAIN
@@ -365,26 +364,9 @@ class ArDigest(models.Model):
 
     @api.model
     def _ar_claim_slack(self, limit, now=None):
-        """Lock up to ``limit`` pending digests due at ``now`` that no other worker holds,
-        and lease them: count the attempt and push the next one back.
-
-        A digest that already used all its attempts (its worker died after posting) is
-        marked failed instead of being returned.
-        """
-        now = now or fields.Datetime.now()
-        digests = self._ar_claim_rows(
-            SQL("slack_state = 'pending' AND (slack_next_attempt IS NULL OR slack_next_attempt <= %s)", now),
-            SQL("slack_next_attempt NULLS FIRST, id"), limit, ["slack_state", "slack_next_attempt"],
-        )
-        exhausted = digests.filtered(lambda digest: SLACK_RETRY.exhausted(digest.slack_attempts))
-        exhausted.write({"slack_state": "failed", "slack_next_attempt": False})
-        for digest in digests - exhausted:
-            attempts = digest.slack_attempts + 1
-            digest.write({
-                "slack_attempts": attempts,
-                "slack_next_attempt": now + SLACK_RETRY.delay(attempts),
-            })
-        return digests - exhausted
+        """Claim and lease up to ``limit`` pending digests due at ``now`` (``_ar_claim_leased``)."""
+        return self._ar_claim_leased(limit, now or fields.Datetime.now(), SLACK_RETRY, {
+            "state": "slack_state", "attempts": "slack_attempts", "next_attempt": "slack_next_attempt"})
 
     def _ar_slack_payload(self):
         self.ensure_one()

@@ -314,16 +314,8 @@ class ArSlackMessage(models.Model):
     def _ar_claim(self, limit, now=None):
         """Lock up to ``limit`` due alerts no other worker holds and lease them (attempt
         counted, next attempt pushed back), so that a post is never made twice at once."""
-        now = now or fields.Datetime.now()
-        alerts = self._ar_claim_rows(
-            SQL("state = 'pending' AND (next_attempt IS NULL OR next_attempt <= %s)", now),
-            SQL("next_attempt NULLS FIRST, id"), limit, ["state", "next_attempt"],
-        )
-        exhausted = alerts.filtered(lambda alert: SLACK_RETRY.exhausted(alert.attempts))
-        exhausted.write({"state": "failed", "next_attempt": False})
-        for alert in alerts - exhausted:
-            alert.write({"attempts": alert.attempts + 1, "next_attempt": now + SLACK_RETRY.delay(alert.attempts + 1)})
-        return alerts - exhausted
+        return self._ar_claim_leased(limit, now or fields.Datetime.now(), SLACK_RETRY, {
+            "state": "state", "attempts": "attempts", "next_attempt": "next_attempt"})
 
     def _ar_post(self):
         """Post these claimed alerts with ``chat.postMessage`` and record the outcome."""
