@@ -85,20 +85,22 @@ def pytest_configure_node(node):
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Two workers (``-n 2``): each add-on test class goes whole to one worker (its set-up is
-    paid once), and so does each process-test file of ``tests/``; those files, the longest units,
-    are handed out first so that the short classes fill the end of both workers' runs. Their
-    template databases are built once before (tests/templates.py) and shared."""
+    paid once), and so does each process-test file of ``tests/``. setup/test.sh builds the process
+    tests' template databases while the first tests run (tests/templates.py): until they are all
+    built, the workers get add-on classes; then the process-test files, the longest units, so that
+    the short classes left fill the end of both workers' runs."""
     from xdist.scheduler import LoadScopeScheduling  # pylint: disable=import-outside-toplevel
 
+    from tests.templates import all_built  # pylint: disable=import-outside-toplevel
+
     class ArScheduling(LoadScopeScheduling):
-        _ordered = False
 
         def _assign_work_unit(self, node):
-            if not self._ordered:
-                self._ordered = True
-                scopes = sorted(self.workqueue, key=lambda scope: not scope.startswith("tests/"))
-                for scope in scopes:
-                    self.workqueue.move_to_end(scope)
+            process_first = all_built()
+            for scope in self.workqueue:
+                if scope.startswith("tests/") == process_first:
+                    self.workqueue.move_to_end(scope, last=False)
+                    break
             super()._assign_work_unit(node)
 
     return ArScheduling(config, log)

@@ -35,7 +35,7 @@ done
 prepare_machine
 cd "$ROOT"
 
-# Lint runs on one core while the test database is built on the other; its report comes after.
+# Lint runs in the background from the start; its report comes after the tests.
 log "lint (Python 3.11 syntax, ruff, pylint-odoo, generated readmes) in the background"
 LINT_LOG="$(mktemp)"
 (
@@ -48,6 +48,7 @@ LINT_LOG="$(mktemp)"
     "$VENV/bin/pylint" --rcfile="$ROOT/.pylintrc" "${ADDONS[@]}" "${TEST_ADDONS[@]}"
     echo "lint: README.rst and static/description/index.html generated from readme/"
     "$VENV/bin/python" "$ROOT/setup/gen_readme.py" --check
+    echo "lint: done at +${SECONDS}s"
 ) > "$LINT_LOG" 2>&1 &
 LINT_PID=$!
 trap 'kill "$LINT_PID" 2>/dev/null || true' EXIT
@@ -61,8 +62,8 @@ TEMPLATES_ENV="$STATE_DIR/templates.env"
 TEMPLATES_LOG="$(mktemp)"
 rm -rf "$STATE_DIR/templates"
 mkdir -p "$STATE_DIR/templates"
-AR_ODOO_CONF="$CONF" "$VENV/bin/python" -m tests.templates "${TEST_DB}_tpl" "$STATE_DIR/templates" \
-    > "$TEMPLATES_ENV" 2> "$TEMPLATES_LOG" &
+(AR_ODOO_CONF="$CONF" "$VENV/bin/python" -m tests.templates "${TEST_DB}_tpl" "$STATE_DIR/templates" \
+    > "$TEMPLATES_ENV" 2> "$TEMPLATES_LOG" && echo "templates: done at +${SECONDS}s" >> "$TEMPLATES_LOG") &
 TEMPLATES_PID=$!
 trap 'kill "$LINT_PID" "$TEMPLATES_PID" 2>/dev/null || true' EXIT
 drop_db "$TEST_DB"
@@ -70,35 +71,43 @@ odoo_bin -c "$CONF" -d "$TEST_DB" \
     -i "$(IFS=,; echo "${ADDONS[*]} ${TEST_ADDONS[*]} ${ODOO_TEST_MODULES[*]} $OCA_PEERS_MODULES" | tr ' ' ,)" \
     --without-demo=all --stop-after-init --log-level=warn
 
-log "i18n: the .pot files know every term of the code"
-AR_EXTRA_ADDONS="$OCA_PEERS_ADDONS" "$ROOT/setup/i18n.sh" check "$TEST_DB"
+drop_templates() {
+    local name
+    for name in $(sed -n 's/^AR_TEMPLATE_[A-Z_]*=\([a-z0-9_]*\)$/\1/p' "$TEMPLATES_ENV"); do drop_db "$name"; done
+}
 
-lint_status=0
-wait "$LINT_PID" || lint_status=$?
-cat "$LINT_LOG" >&2
-rm -f "$LINT_LOG"
-[ "$lint_status" = 0 ] || die "lint failed (above)"
+log "+${SECONDS}s tests (pytest-odoo, $WORKERS workers)"
+export ODOO_RC="$CONF" AR_ODOO_CONF="$CONF"
+# pytest-odoo gives each xdist worker its own copy of the test database (createdb/dropdb)
+export PGHOST="$PG_HOST" PGPORT="$PG_PORT" PGUSER="$PG_USER" PGPASSWORD="$PG_PASSWORD"
+status=0
+# The templates are still being built: the process tests wait for theirs (tests/templates.py), and
+# the workers take add-on classes until all are there. The .pot check is one of the tests.
+export AR_TEMPLATES_ENV="$TEMPLATES_ENV" AR_TEMPLATES_PID="$TEMPLATES_PID"
+"$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-http -n "$WORKERS" --durations=25 \
+    "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} || status=$?
+log "+${SECONDS}s tests finished"
 
 templates_status=0
 wait "$TEMPLATES_PID" || templates_status=$?
 if [ "$templates_status" != 0 ]; then
     cat "$TEMPLATES_LOG" >&2
-    die "the process tests' template databases could not be built (above)"
+    log "ERROR: the process tests' template databases could not be built (above)"
+    status=1
+else
+    tail -n1 "$TEMPLATES_LOG" >&2
 fi
 rm -f "$TEMPLATES_LOG"
-set -a
-source "$TEMPLATES_ENV"
-set +a
-drop_templates() { local name; for name in $(sed -n 's/^AR_TEMPLATE_[A-Z_]*=\([a-z0-9_]*\)$/\1/p' "$TEMPLATES_ENV"); do drop_db "$name"; done; }
-
-log "tests (pytest-odoo, $WORKERS workers)"
-export ODOO_RC="$CONF" AR_ODOO_CONF="$CONF"
-# pytest-odoo gives each xdist worker its own copy of the test database (createdb/dropdb)
-export PGHOST="$PG_HOST" PGPORT="$PG_PORT" PGUSER="$PG_USER" PGPASSWORD="$PG_PASSWORD"
-status=0
-"$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-http -n "$WORKERS" --durations=25 \
-    "${ADDONS[@]}" "${TEST_ADDONS[@]}" tests ${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"} || status=$?
 drop_templates
+
+lint_status=0
+wait "$LINT_PID" || lint_status=$?
+cat "$LINT_LOG" >&2
+rm -f "$LINT_LOG"
+if [ "$lint_status" != 0 ]; then
+    log "ERROR: lint failed (above)"
+    status=1
+fi
 if [ "$ODOO_RUNNER" = 1 ]; then
     log "Odoo's own test runner on the add-ons' tests"
     "$ROOT/setup/odoo_runner.sh" || status=1

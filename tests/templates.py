@@ -1,9 +1,10 @@
 """Template databases of the process tests: built here once and copied by the tests.
 
-``setup/test.sh`` builds them all before the tests (``python -m tests.templates PREFIX``, in the
-background while the linters and the test database take the other core) and passes their names to
-the pytest workers through ``AR_TEMPLATE_<KEY>`` variables, so that both workers share one copy of
-each; a test run without them (a single test file) builds the ones it needs on first use.
+``setup/test.sh`` builds them in the background (``python -m tests.templates PREFIX``) while the
+linters, the test database and the first add-on tests take the cores. Each template's name is
+written to the file ``AR_TEMPLATES_ENV`` as soon as it is built; a test waits there for the one
+it needs, so that both pytest workers share one copy of each. A test run without that file (a
+single test file) builds the templates it needs on first use.
 """
 
 import io
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from pathlib import Path
 
 from .odoo_process import ROOT, create_db, drop_db, odoo_shell, psql, run_odoo
@@ -110,28 +112,87 @@ def build_sale_split(name, deps, previous_addons):
     odoo_shell(name, SALE_SPLIT_SETUP, addons_dir=previous_addons)
 
 
+# The builder prints this line last, or AR_TEMPLATES_FAILED=<reason>
+DONE = "AR_TEMPLATES_DONE"
+FAILED = "AR_TEMPLATES_FAILED"
+# Longest wait for a template (the five are built in about 4 minutes on 2 cores)
+WAIT_SECONDS = 1800
+
+
+def _built():
+    """``{variable: value}`` of the templates built so far, from the file setup/test.sh passes."""
+    path = os.environ.get("AR_TEMPLATES_ENV")
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as lines:
+        return dict(line.rstrip("\n").split("=", 1) for line in lines if "=" in line)
+
+
+def _builder_alive():
+    pid = os.environ.get("AR_TEMPLATES_PID")
+    if not pid:
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def all_built():
+    """Whether setup/test.sh's builder is done (or there is none): the scheduler then hands out
+    the process tests."""
+    if not os.environ.get("AR_TEMPLATES_ENV"):
+        return True
+    built = _built()
+    return DONE in built or FAILED in built or not _builder_alive()
+
+
 def env_name(key):
-    """The template built by setup/test.sh for ``key``, if any."""
-    return os.environ.get(f"AR_TEMPLATE_{key.upper()}")
+    """The template (or extracted code) built by setup/test.sh for ``key``, waited for while it
+    is being built; None when the tests run without setup/test.sh's builder."""
+    variable = f"AR_TEMPLATE_{key.upper()}"
+    if os.environ.get(variable) or not os.environ.get("AR_TEMPLATES_ENV"):
+        return os.environ.get(variable)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        built = _built()
+        if variable in built:
+            return built[variable]
+        if FAILED in built or DONE in built or not _builder_alive():
+            raise RuntimeError(f"the template {key} was not built: {built.get(FAILED, 'builder stopped')}"
+                               " (setup/test.sh prints the builder's log)")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the template {key} was not built in {WAIT_SECONDS} s")
+        time.sleep(2)
 
 
 def main(prefix, out_dir):
-    """Build every template as ``<prefix>_<key>`` and print ``AR_TEMPLATE_<KEY>=<name>`` lines;
-    the old add-ons' code goes to ``out_dir`` (AR_TEMPLATE_OLD_ADDONS, ..._PREVIOUS_ADDONS)."""
-    old_addons = extract_addons(OLD_COMMIT, OLD_ADDONS, Path(out_dir, "old_addons"))
-    previous_addons = extract_addons(PREVIOUS_COMMIT, PREVIOUS_ADDONS, Path(out_dir, "previous_addons"))
-    names = {key: f"{prefix}_{key}" for key in ("deps", "ours", "old", "lean", "sale_split")}
-    for name in names.values():
-        drop_db(name)
-    build_deps(names["deps"])
-    build_ours(names["ours"], names["deps"])
-    build_old(names["old"], names["deps"], old_addons)
-    build_sale_split(names["sale_split"], names["deps"], previous_addons)
-    build_lean(names["lean"])
-    for key, name in names.items():
-        print(f"AR_TEMPLATE_{key.upper()}={name}")
-    print(f"AR_TEMPLATE_OLD_ADDONS={old_addons}")
-    print(f"AR_TEMPLATE_PREVIOUS_ADDONS={previous_addons}")
+    """Build every template as ``<prefix>_<key>``, printing ``AR_TEMPLATE_<KEY>=<name>`` as each is
+    ready (the old add-ons' code, extracted to ``out_dir``, first), then ``AR_TEMPLATES_DONE=1``."""
+    def ready(key, value):
+        print(f"AR_TEMPLATE_{key.upper()}={value}", flush=True)
+
+    try:
+        ready("old_addons", extract_addons(OLD_COMMIT, OLD_ADDONS, Path(out_dir, "old_addons")))
+        ready("previous_addons", extract_addons(PREVIOUS_COMMIT, PREVIOUS_ADDONS, Path(out_dir, "previous_addons")))
+        names = {key: f"{prefix}_{key}" for key in ("deps", "ours", "old", "sale_split", "lean")}
+        for name in names.values():
+            drop_db(name)
+        builds = {
+            "deps": build_deps,
+            "ours": lambda name: build_ours(name, names["deps"]),
+            "old": lambda name: build_old(name, names["deps"], Path(out_dir, "old_addons")),
+            "sale_split": lambda name: build_sale_split(name, names["deps"], Path(out_dir, "previous_addons")),
+            "lean": build_lean,
+        }
+        for key, name in names.items():
+            builds[key](name)
+            ready(key, name)
+    except Exception as error:
+        print(f"{FAILED}={type(error).__name__}: {str(error)[:300]!r}", flush=True)
+        raise
+    print(f"{DONE}=1", flush=True)
 
 
 if __name__ == "__main__":
