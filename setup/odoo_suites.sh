@@ -132,7 +132,8 @@ import re, sys
 for line in sys.stdin:
     dotted, name = line.strip().rsplit(".", 1)
     module_path, cls = dotted.rsplit(".", 1)
-    path = module_path.replace("odoo.addons.", sys.argv[1] + "/", 1).replace(".", "/") + ".py"
+    # the dots of the module path only: the addons path has its own ("/opt/odoo/18.0")
+    path = sys.argv[1] + "/" + module_path.removeprefix("odoo.addons.").replace(".", "/") + ".py"
     print(f"{path}::{cls}::{name}")' "$ODOO_ADDONS")
     run_suites "$OURS_DB" again "${ids[@]}"
     while IFS=$'\t' read -r state _module test; do
