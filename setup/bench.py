@@ -271,7 +271,8 @@ def step_e2e_ours(args):
         _count_calls(type(env["ir.actions.report"]), "_run_wkhtmltopdf", wkhtmltopdf)
         Message = type(env["ar.dunning.message"])
         _count_calls(Message, "_ar_render_letters", letters)
-        # a letter rendered alone (its batch failed) is part of the letters' time too
+        # a letter rendered alone (its batch failed) and attaching each PDF are part of the letters' time too
+        _count_calls(Message, "_ar_render_letter_alone", letters)
         _count_calls(Message, "_ar_dispatch_letter", letters)
         cr.execute("SELECT COALESCE(MAX(id), 0) FROM mail_mail")
         first_mail = cr.fetchone()[0]

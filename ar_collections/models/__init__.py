@@ -28,3 +28,4 @@ from . import ar_dunning_engine
 from . import ar_pause_customer_reply
 from . import mail_mail
 from . import sms_sms
+from . import ir_qweb

@@ -16,6 +16,7 @@ from odoo.tools.pdf import PdfFileWriter, PdfReader
 
 from ..tools.backoff import Backoff
 from .ar_dunning_log import LOG_STATES
+from .res_partner import AR_BATCH_CREDITS
 
 _logger = logging.getLogger(__name__)
 
@@ -161,19 +162,46 @@ class ArDunningMessage(models.Model):
         # level; each is then attached or posted by its hook.
         letters = queued.filtered(lambda msg: msg.channel == "letter")._ar_render_letters()
         emails = queued.filtered(lambda msg: msg.channel == "email")._ar_render_emails()
-        for message in queued:
-            invoices = message._ar_queued_invoices()
+        # The letters left out of their batch, one by one: each fails alone, and is not rendered twice.
+        for message in queued.filtered(lambda msg: msg.channel == "letter" and msg.id not in letters):
             try:
                 with self.env.cr.savepoint():
-                    message.with_context(
-                        ar_letter_pdf=letters.get(message.id), ar_email_values=emails.get(message.id),
-                    )._ar_get_dispatch_hook()(invoices)
+                    letters[message.id] = message._ar_render_letter_alone(message._ar_queued_invoices())
             except psycopg2.Error:
-                raise  # concurrency or database trouble: the whole batch is retried
+                raise
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.warning("Reminder %s could not be dispatched: %s", message.id, error)
+                message._ar_set_state("failed", str(error)[:500])
+                message.dispatch_date = fields.Datetime.now()
+                queued -= message
+        # All the batch's hooks in one savepoint (one per reminder cost as much as a quarter of an
+        # email's dispatch); if one fails, the batch is undone and dispatched again one by one.
+        try:
+            with self.env.cr.savepoint():
+                for message in queued:
+                    message._ar_dispatch_one(letters, emails)
+            queued.dispatch_date = fields.Datetime.now()
+            return
+        except psycopg2.Error:
+            raise  # concurrency or database trouble: the whole batch is retried
+        except Exception:  # pylint: disable=broad-except
+            _logger.info("Reminders %s dispatched one by one: one of them failed", queued.ids)
+        for message in queued:
+            try:
+                with self.env.cr.savepoint():
+                    message._ar_dispatch_one(letters, emails)
+            except psycopg2.Error:
+                raise
             except Exception as error:  # any rendering error fails this reminder only
                 _logger.warning("Reminder %s could not be dispatched: %s", message.id, error)
                 message._ar_set_state("failed", str(error)[:500])
             message.dispatch_date = fields.Datetime.now()
+
+    def _ar_dispatch_one(self, letters, emails):
+        """Hand this reminder to its channel's hook, with its letter or email rendered with its batch."""
+        self.with_context(
+            ar_letter_pdf=letters.get(self.id), ar_email_values=emails.get(self.id),
+        )._ar_get_dispatch_hook()(self._ar_queued_invoices())
 
     def _ar_charge_fees(self):
         """Claim the late-payment fees of these reminders' levels, before anything is rendered:
@@ -241,10 +269,11 @@ class ArDunningMessage(models.Model):
     def _ar_template_context(self, invoices, printed=False):
         """What the templates of this reminder read from their context: its invoices, whether
         its level announces a credit hold, its level (for the fees it charged), and ``ar_print``
-        for a letter (see ``res.partner._ar_dunning_table``)."""
+        for a letter (see ``res.partner._ar_dunning_table``); ``ar_reuse_compiled``: the template's
+        body is compiled once for all the customers of a render (see ``ir.qweb._compile``)."""
         self.ensure_one()
         return {"ar_invoice_ids": invoices.ids, "ar_announces_hold": self.level_id.announces_hold,
-                "ar_level_id": self.level_id.id, "ar_print": printed}
+                "ar_level_id": self.level_id.id, "ar_print": printed, "ar_reuse_compiled": True}
 
     def _ar_check_sender(self, template, email_from):
         """Refuse to send from no address or from OdooBot's: when the company has no email, the
@@ -273,7 +302,8 @@ class ArDunningMessage(models.Model):
         attachments = self.env["ir.attachment"]
         if self.level_id.attach_invoices:
             attachments = invoices._ar_invoice_pdf_attachments()
-        posted = self.partner_id.with_context(mail_post_autofollow=False).message_post(
+        # nosubscribe: the sender (the company, when the scheduler sends) does not follow each customer
+        posted = self.partner_id.with_context(mail_post_autofollow=False, mail_create_nosubscribe=True).message_post(
             body=values["body_html"],
             subject=values["subject"],
             email_from=values.get("email_from") or self.company_id.email_formatted,
@@ -331,6 +361,10 @@ class ArDunningMessage(models.Model):
                 _logger.warning("Emails of level %s not rendered together (%s): rendering them one by one",
                                 level.id, error)
                 continue
+            finally:
+                # the customers' credits read at once for this render (res.partner._ar_unapplied_credits)
+                for key in [key for key in self.env.cr.cache if isinstance(key, tuple) and key[:1] == (AR_BATCH_CREDITS,)]:
+                    del self.env.cr.cache[key]
             rendered.update({message.id: values[pid] for pid, message in batch.items()})
         return rendered
 
@@ -364,14 +398,7 @@ class ArDunningMessage(models.Model):
 
     def _ar_dispatch_letter(self, invoices):
         # Rendered with its batch by _ar_render_letters; alone if that batch failed.
-        content = self.env.context.get("ar_letter_pdf")
-        if not content:
-            self._ar_letter_set_body(invoices)
-            report = self.env.ref("ar_collections.action_report_dunning_letter")
-            content, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
-        if not content:
-            # wkhtmltopdf exited without writing the file: a failed letter, not an empty one to print.
-            raise UserError(self.env._("The letter's PDF came out empty: check the report engine (wkhtmltopdf)."))
+        content = self.env.context.get("ar_letter_pdf") or self._ar_render_letter_alone(invoices)
         if self.letter_attachment_id:
             # Dispatched again (its invoices changed): one letter per reminder, the latest.
             self.letter_attachment_id.raw = content
@@ -384,6 +411,16 @@ class ArDunningMessage(models.Model):
                 "mimetype": "application/pdf",
             })
         self._ar_set_state("sent", self.env._("Letter ready to print"))
+
+    def _ar_render_letter_alone(self, invoices):
+        """The PDF of this letter, rendered on its own (its text, then one wkhtmltopdf call)."""
+        self._ar_letter_set_body(invoices)
+        report = self.env.ref("ar_collections.action_report_dunning_letter")
+        content, _type = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
+        if not content:
+            # wkhtmltopdf exited without writing the file: a failed letter, not an empty one to print.
+            raise UserError(self.env._("The letter's PDF came out empty: check the report engine (wkhtmltopdf)."))
+        return content
 
     def _ar_letter_set_body(self, invoices):
         """The text of the letter: the level's email text for these invoices (``ar_letter_body``

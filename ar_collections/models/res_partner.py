@@ -1,9 +1,13 @@
 from collections import defaultdict
+from datetime import date
 
 from odoo import api, fields, models
 from odoo.tools.misc import formatLang
 
-from ..const import OPEN_INVOICE_DOMAIN
+from ..const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES
+
+# Key of the credits read for a batch of reminders in the cursor's cache (see _ar_unapplied_credits).
+AR_BATCH_CREDITS = "ar_batch_credits"
 
 
 class ResPartner(models.Model):
@@ -197,6 +201,15 @@ class ResPartner(models.Model):
             whatever is passed, so a template can never show another customer's invoices.
         """
         self.ensure_one()
+        by_partner = self.env.context.get("ar_invoice_ids_by_partner")
+        if invoice_ids and by_partner:
+            # Rendered for many customers at once: their invoices are read together, not one search each.
+            batch = self.env["account.move"].browse(invoice_ids).with_prefetch(
+                [invoice_id for ids in by_partner.values() for invoice_id in ids])
+            return batch.filtered(lambda move: (
+                move.commercial_partner_id == self.commercial_partner_id and move.move_type == "out_invoice"
+                and move.state == "posted" and move.payment_state in OPEN_PAYMENT_STATES
+            )).sorted(lambda move: (not move.invoice_date_due, move.invoice_date_due or date.min, move.id))
         domain = [
             ("commercial_partner_id", "=", self.commercial_partner_id.id),
             *OPEN_INVOICE_DOMAIN,
@@ -290,14 +303,30 @@ class ResPartner(models.Model):
             ``currency``
         """
         self.ensure_one()
-        credit_lines = self.env["account.move.line"].sudo().search([
+        domain = [
             ("company_id", "=", company.id),
-            ("partner_id", "=", self.commercial_partner_id.id),
             ("account_type", "=", "asset_receivable"),
             ("parent_state", "=", "posted"),
             ("reconciled", "=", False),
             ("amount_residual", "<", 0),
-        ], order="date, id")
+        ]
+        Line = self.env["account.move.line"].sudo()
+        by_partner = self.env.context.get("ar_invoice_ids_by_partner")
+        if by_partner:
+            # Rendered for many customers at once: the credits of all of them in one search, kept
+            # for this render only (see ar.dunning.message._ar_render_emails, which drops them).
+            key = (AR_BATCH_CREDITS, company.id, tuple(sorted(by_partner)))
+            if key not in self.env.cr.cache:
+                partners = self.browse(list(by_partner)).commercial_partner_id
+                grouped = defaultdict(list)
+                for line in Line.search(domain + [("partner_id", "in", partners.ids)], order="date, id"):
+                    grouped[line.partner_id.id].append(line.id)
+                self.env.cr.cache[key] = grouped
+            grouped = self.env.cr.cache[key]
+            credit_lines = Line.browse(grouped.get(self.commercial_partner_id.id, [])).with_prefetch(
+                [line_id for ids in grouped.values() for line_id in ids])
+        else:
+            credit_lines = Line.search(domain + [("partner_id", "=", self.commercial_partner_id.id)], order="date, id")
         credits = []
         for line in credit_lines:
             move = line.move_id
