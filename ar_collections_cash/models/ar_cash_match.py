@@ -1,12 +1,19 @@
 import logging
 from collections import defaultdict
 
+from markupsafe import escape
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools.mail import generate_tracking_message_id
+from odoo.tools.translate import get_translation
 
 from ..tools import cash_matching
 
 _logger = logging.getLogger(__name__)
+# Odoo's own terms of the journal items' log (translated by the accounting app's catalogue)
+ITEM_CREATED = "Journal Item %s created"
+ITEM_DELETED = "Journal Item %s deleted"
 
 # How a match was found, strongest first.
 RULES = [
@@ -216,9 +223,11 @@ class ArCashMatch(models.Model):
         """
         if not self:
             return self
+        # the log Odoo writes per journal item created or deleted in a posted entry (a message
+        # each) is written below for the whole batch in one go, the same messages
         Line = self.env["account.move.line"].sudo().with_context(
             check_move_validity=False, skip_account_move_synchronization=True,
-            skip_readonly_check=True, force_delete=True)
+            skip_readonly_check=True, force_delete=True, tracking_disable=True)
         all_vals, suspense, pairs, failed = [], Line, [], self.browse()
         # the journal items the counterparts are computed from, read for the whole batch at once
         # (each match below reads its own with an isolated prefetch: found in the cache)
@@ -241,7 +250,9 @@ class ArCashMatch(models.Model):
             suspense |= match_suspense
             pairs.extend(match_pairs)
         created = Line.create([vals for _match, vals in all_vals])
+        log = self._ar_journal_item_log(created, ITEM_CREATED) + self._ar_journal_item_log(suspense, ITEM_DELETED)
         suspense.unlink()
+        self._ar_write_journal_item_log(log)
         moves = self.statement_line_id.move_id.sudo()
         with moves._check_balanced({"records": moves}):
             pass
@@ -251,7 +262,9 @@ class ArCashMatch(models.Model):
             by_match[match.id].append(line.id)
         for match in self.sudo():
             match.counterpart_line_ids = [fields.Command.set(by_match[match.id])]
-        Line._reconcile_plan([line_of[id(vals)] + open_lines for vals, open_lines in pairs])
+        # the reconciliation with tracking (the invoices' payment status in their chatter)
+        Line.with_context(tracking_disable=self.env.context.get("tracking_disable", False))._reconcile_plan(
+            [line_of[id(vals)] + open_lines for vals, open_lines in pairs])
         applied = self - failed
         applied.sudo().write({
             "state": "applied", "applied_auto": auto, "applied_by_id": self.env.uid,
@@ -269,6 +282,51 @@ class ArCashMatch(models.Model):
             if remittance.state == "open":
                 remittance.write({"state": "matched", "statement_line_id": match.statement_line_id.id})
         return applied
+
+    @api.model
+    def _ar_journal_item_log(self, lines, term):
+        """What ``account.move.line`` logs on a posted entry for each of ``lines`` created or, before
+        it is, deleted (``term``): [(entry, body, tracking values)]; nothing under ``tracking_disable``
+        (Odoo logs nothing then)."""
+        Line = self.env["account.move.line"]
+        if self.env.context.get("tracking_disable"):
+            return []
+        tracked = [name for name, field in Line._fields.items()
+                   if getattr(field, "tracking", None) and not getattr(field, "related", None)]
+        ref_fields = Line.fields_get(tracked)
+        empty_values, empty_line = dict.fromkeys(tracked), Line.browse([False])
+        log = []
+        for move, move_lines in lines.grouped("move_id").items():
+            if not move.posted_before:
+                continue
+            for line in move_lines:
+                tracking = (line._mail_track(ref_fields, empty_values) if term is ITEM_CREATED
+                            else empty_line._mail_track(ref_fields, line))[1]
+                if tracking:
+                    log.append((move, get_translation("account", self.env.lang or "en_US", term,
+                                                      (line._get_html_link(title=f"#{line.id}"),)), tracking))
+        return log
+
+    @api.model
+    def _ar_write_journal_item_log(self, log):
+        """The messages of :meth:`_ar_journal_item_log`, as ``mail.thread._message_log`` writes
+        each, in one create."""
+        if not log:
+            return
+        Move = self.env["account.move"]
+        author_id, email_from = Move._message_compute_author(None, None, raise_on_email=False)
+        base = {
+            "author_id": author_id, "email_from": email_from, "model": Move._name,
+            "record_alias_domain_id": False, "record_company_id": False, "record_name": False,
+            "attachment_ids": False, "message_type": "notification", "is_internal": True, "subject": False,
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "email_add_signature": False, "partner_ids": False,
+            "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
+        }
+        Move.sudo()._message_create([dict(
+            base, res_id=move.id, body=escape(body), tracking_value_ids=tracking,
+            message_id=generate_tracking_message_id("message-notify"),
+        ) for move, body, tracking in log])
 
     def _ar_apply_isolated(self):
         """Apply these matches for the scheduled matcher: all at once, and if the ledger refuses

@@ -240,6 +240,33 @@ class TestCashMatchingAmounts(ArCashCommon):
         self.assertEqual(self._ar_applied(st_line).difference_kind, "short_open")
         self.assertEqual(invoice.amount_residual, 400.0)
 
+    def test_partial_payment_of_the_invoice_named_by_the_payers_name_is_applied(self):
+        """The name of the customer whose invoice is named confirms the reference: a partial payment."""
+        invoice = self._ar_invoice(self.payer, 1000.0, days_overdue=5)
+        st_line = self._ar_bank_line(600.0, f"Payment {invoice.name}", partner_name="NORTHWIND TRADERS LTD")
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual(match.difference_kind, "short_open")
+        self.assertIn("name Northwind Traders", match.signals)
+        self.assertEqual(invoice.amount_residual, 400.0)
+
+    def test_a_little_less_than_the_only_invoice_it_could_be_of_a_known_payer_is_applied(self):
+        """No reference, a payer known by its account, 1.5 % less than one open invoice (the banks'
+        charges) and nothing else fits: that invoice, the rest left open."""
+        invoice = self._ar_invoice(self.payer, 1000.0, days_overdue=5)
+        self._ar_invoice(self.payer, 2400.0, days_overdue=2)
+        st_line = self._ar_bank_line(985.0, "Zahlung", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        match = self._ar_applied(st_line)
+        self.assertEqual((match.invoice_ids, match.difference_kind), (invoice, "short_open"))
+        self.assertEqual(invoice.amount_residual, 15.0)
+
+    def test_a_little_less_than_an_invoice_of_a_payer_known_by_name_only_waits(self):
+        self._ar_invoice(self.payer, 1000.0, days_overdue=5)
+        st_line = self._ar_bank_line(985.0, "Zahlung", partner_name="NORTHWIND TRADERS")
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled, "a name and an amount that does not fit: a person decides")
+
     def test_combination_ignores_invoices_in_another_currency(self):
         eur = self.env.ref("base.EUR")
         eur.active = True

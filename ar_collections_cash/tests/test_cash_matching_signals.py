@@ -134,6 +134,51 @@ class TestCashMatchingSignals(ArCashCommon):
         self.assertEqual(second.amount_residual, 300.0, "the advice says 400 of the 700: the rest stays open")
         self.assertRecordValues(remittance, [{"state": "matched", "statement_line_id": st_line.id}])
 
+    def test_remittance_reference_with_the_number_of_a_paid_invoice_is_not_a_second_payment(self):
+        """The advice's reference "REM-2026-<n>" carries digits that are also the sequence number
+        of a paid invoice: the advice lists open invoices adding up to the amount, it is applied."""
+        paid = self._ar_invoice(self.payer, 510.0, days_overdue=12)
+        self._ar_pay(paid, 510.0)
+        invoice = self._ar_invoice(self.payer, 510.0, days_overdue=3)
+        number = int(paid.name.rsplit("/", 1)[-1])
+        self.env["ar.remittance"].create({
+            "name": f"REM-2026-{number:05d}", "partner_id": self.payer.id,
+            "line_ids": [(0, 0, {"invoice_ref": invoice.name, "move_id": invoice.id, "amount": 510.0})],
+        })
+        st_line = self._ar_bank_line(510.0, f"REMIT REM-2026-{number:05d}", partner_name="NORTHWIND TRADERS")
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).invoice_ids, invoice)
+        self.assertEqual(paid.amount_residual, 0.0)
+
+    def test_remittance_advice_of_a_paid_invoice_is_not_applied(self):
+        paid = self._ar_invoice(self.payer, 530.0, days_overdue=12)
+        self._ar_pay(paid, 530.0)
+        self.env["ar.remittance"].create({
+            "name": "RA-2026-0077", "partner_id": self.payer.id,
+            "line_ids": [(0, 0, {"invoice_ref": paid.name, "move_id": paid.id, "amount": 530.0})],
+        })
+        st_line = self._ar_bank_line(530.0, "PAYMENT RA 2026 0077", account_number=self.payer_bank.acc_number)
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled, "the advice lists an invoice already paid")
+
+    def test_sequence_number_and_exact_amount_from_a_payer_known_by_name(self):
+        """ACH addenda "RMR*IV*<number>*<amount>": the invoice's sequence number only, the payer
+        by name only; with the invoice's exact amount it is applied."""
+        invoice = self._ar_invoice(self.payer, 491.61, days_overdue=4)
+        self._ar_invoice(self.payer, 800.0, days_overdue=2)
+        number = int(invoice.name.rsplit("/", 1)[-1])
+        label = f"ORIG CO NAME:NORTHWIND TRADERS ADDENDA: RMR*IV*{number}*491.61~N1*PR*NORTHWIND TRADERS~"
+        st_line = self._ar_bank_line(491.61, label)
+        self._ar_match(st_line)
+        self.assertEqual(self._ar_applied(st_line).invoice_ids, invoice)
+
+    def test_sequence_number_of_another_amount_from_a_payer_known_by_name_waits(self):
+        invoice = self._ar_invoice(self.payer, 640.0, days_overdue=4)
+        number = int(invoice.name.rsplit("/", 1)[-1])
+        st_line = self._ar_bank_line(600.0, f"Invoice no {number}", partner_name="NORTHWIND TRADERS")
+        self._ar_match(st_line)
+        self.assertFalse(st_line.is_reconciled)
+
     def test_outgoing_lines_are_left_alone(self):
         invoice = self._ar_invoice(self.payer, 50.0, days_overdue=2)
         st_line = self._ar_bank_line(-50.0, invoice.name)

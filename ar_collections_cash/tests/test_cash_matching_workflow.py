@@ -112,6 +112,66 @@ class TestCashMatchingWorkflow(ArCashCommon):
         with self.assertRaises(UserError):
             self.env["ar.cash.match"]._ar_create_manual(st_line, [(second, 10.0)])
 
+    def test_journal_items_log_is_the_one_odoo_writes(self):
+        """The matcher writes the log of the journal items it creates and deletes on the bank entry
+        in one go: the same messages as Odoo writes item by item (body, type, subtype, author,
+        tracked values)."""
+        invoice = self._ar_invoice(self.payer, 420.0, days_overdue=3)
+        st_line = self._ar_bank_line(420.0, invoice.name, account_number=self.payer_bank.acc_number)
+        suspense = st_line._seek_for_lines()[1]
+        # the test classes disable tracking, the log with it: both logs written here as in production
+        st_line.with_context(tracking_disable=False)._ar_cash_match()
+        item = self._ar_applied(st_line).counterpart_line_ids
+        self.assertEqual(len(item), 1)
+        ours = {kind: st_line.move_id.message_ids.filtered(lambda m, i=line_id: f">#{i}<" in m.body)
+                for kind, line_id in (("created", item.id), ("deleted", suspense.id))}
+        # Odoo's own log: the same item created and the suspense item deleted on another bank entry
+        other = self._ar_bank_line(420.0, invoice.name, account_number=self.payer_bank.acc_number)
+        other_suspense = other._seek_for_lines()[1]
+        Line = self.env["account.move.line"].with_context(
+            check_move_validity=False, skip_account_move_synchronization=True, force_delete=True,
+            tracking_disable=False)
+        odoo_item = Line.create({
+            "move_id": other.move_id.id, "name": item.name, "account_id": item.account_id.id,
+            "partner_id": item.partner_id.id, "currency_id": item.currency_id.id,
+            "amount_currency": item.amount_currency, "balance": item.balance})
+        other_suspense_id = other_suspense.id
+        other_suspense.with_context(force_delete=True, check_move_validity=False, tracking_disable=False).unlink()
+        odoo = {kind: other.move_id.message_ids.filtered(lambda m, i=line_id: f">#{i}<" in m.body)
+                for kind, line_id in (("created", odoo_item.id), ("deleted", other_suspense_id))}
+
+        def shape(message, line_id):
+            return (str(message.body).replace(str(line_id), "ID"), message.message_type, message.subtype_id,
+                    message.author_id, message.is_internal,
+                    sorted((t.field_id.name, t.old_value_char or "", t.new_value_char or "", t.old_value_float,
+                            t.new_value_float, t.old_value_integer, t.new_value_integer)
+                           for t in message.tracking_value_ids))
+
+        for kind, ids in (("created", (item.id, odoo_item.id)), ("deleted", (suspense.id, other_suspense_id))):
+            self.assertEqual(len(ours[kind]), 1, kind)
+            self.assertTrue(ours[kind].tracking_value_ids, kind)
+            self.assertEqual(shape(ours[kind], ids[0]), shape(odoo[kind], ids[1]), kind)
+
+    def test_journal_items_log_of_a_batch_is_written_at_once(self):
+        """Item by item, Odoo writes a message per journal item created or deleted (about 40 ms
+        each): the batch's are written in one create."""
+        invoices = [self._ar_invoice(self.payer, 310.0 + n, days_overdue=3) for n in range(3)]
+        lines = self.env["account.bank.statement.line"].concat(*[
+            self._ar_bank_line(inv.amount_total, inv.name, account_number=self.payer_bank.acc_number)
+            for inv in invoices])
+        Move = self.env.registry["account.move"]
+        calls = []
+        original = Move._message_create
+
+        def message_create(records, values_list):
+            calls.append(len([v for v in values_list if "Journal Item" in str(v.get("body"))]))
+            return original(records, values_list)
+
+        with patch.object(Move, "_message_create", message_create):
+            lines.with_context(tracking_disable=False)._ar_cash_match()
+        self.assertTrue(all(lines.mapped("is_reconciled")))
+        self.assertEqual([n for n in calls if n], [6], "3 items created and 3 deleted, in one create")
+
     def test_manual_split_refuses_more_than_received(self):
         invoice = self._ar_invoice(self.payer, 300.0, days_overdue=8)
         st_line = self._ar_bank_line(100.0, "PART")

@@ -62,6 +62,7 @@ CONF_AMOUNT_AMBIGUOUS = 70
 CONF_COMBINATION_AMBIGUOUS = 68
 CONF_ALL_OPEN_OVERPAID = 88
 CONF_SHORT_ONE = 78
+CONF_SHORT_ONE_KNOWN_PAYER = 91
 CONF_CREDIT_ONLY = 40
 CONF_COMPANY_AMOUNT_UNIQUE = 62
 CONF_COMPANY_AMOUNT_MANY = 35
@@ -518,15 +519,22 @@ class CashMatcher:
             suggestions.extend(self._from_references(line, refs, payers, name_only, "reference"))
         elif payers:
             fuzzy = self.fuzzy_references(line, payers)
-            sequence = [] if fuzzy or name_only or closed else self.sequence_references(line, payers)
+            sequence = [] if fuzzy or closed else self.sequence_references(line, payers)
+            if name_only:
+                # a name may be another payer's: its invoice's number only with its exact amount
+                # (an ACH "RMR*IV*00123*450.00" segment, "Invoice no 123")
+                sequence = [(i, how) for i, how in sequence
+                            if self.same(self.open_in(i, line), line.amount, line, [i])][:1] \
+                    if len(sequence) == 1 else []
             if fuzzy and closed:
                 fuzzy = [(i, f"{how} (the number written is {', '.join(self.invoices[c].name for c, _s in closed)}, "
                           f"another customer's)") for i, how in fuzzy]
             if fuzzy:
                 suggestions.extend(self._from_references(line, fuzzy, payers, name_only, "reference_fuzzy"))
             elif sequence:
-                suggestions.extend(self._from_references(line, sequence, payers, name_only, "reference",
-                                                         base=CONF_REF_SEQUENCE))
+                suggestions.extend(self._from_references(
+                    line, sequence, payers, name_only, "reference",
+                    base=CONF_REF_SEQUENCE - (NAME_ONLY_PENALTY if name_only else 0)))
         named = {i for i, _how in refs}
         for partner_id, signal in payers.items():
             for sug in self._from_partner(line, partner_id, signal, name_only, refs):
@@ -567,6 +575,10 @@ class CashMatcher:
                 sug.signals.append("another answer is as likely")
         if against:
             for sug in ranked:
+                if sug.rule == "remittance" and sug.confidence == CONF_REMITTANCE:
+                    # the customer's advice lists open invoices adding up to the amount: the
+                    # numbers of the label are the advice's reference ("REM-2026-00059")
+                    continue
                 sug.confidence = min(sug.confidence, CONF_NAMES_ELSEWHERE)
                 sug.signals.extend(against)
         return ranked[:limit]
@@ -656,7 +668,10 @@ class CashMatcher:
     def _from_remittance(self, line):
         allocations = [(inv_id, amount, 0.0) for inv_id, amount in line.remittance if inv_id in self.invoices]
         total = sum(a[1] for a in allocations)
-        ok = len(allocations) == len(line.remittance) and self.same(total, line.amount, line)
+        # an advice listing invoices already paid is no reason to pay them again
+        ok = len(allocations) == len(line.remittance) and self.same(total, line.amount, line) and all(
+            self.open_in(i, line) is not None and amount <= self.open_in(i, line) + self.unit(line.currency_id)
+            for i, amount, _d in allocations)
         partner_ids = {self.invoices[a[0]].partner_id for a in allocations}
         return Suggestion(
             "remittance", CONF_REMITTANCE if ok and len(partner_ids) == 1 else CONF_REMITTANCE_MISMATCH,
@@ -772,8 +787,9 @@ class CashMatcher:
                                       [(i, self.open_in(i, line), 0.0)],
                                       signals=[sig, "exact amount", "the invoice named does not fit the amount"]))
             elif (first.difference_kind == "short_open" and len(inv_ids) == 1 and partner_id in payers
-                  and not name_only and first.confidence < CONF_REF_PARTIAL_CONFIRMED):
-                # the payer and the invoice agree: a partial payment of it
+                  and first.confidence < CONF_REF_PARTIAL_CONFIRMED):
+                # the payer (by account, VAT, the line's partner or its name) and the invoice
+                # agree: a partial payment of it
                 first.confidence = CONF_REF_PARTIAL_CONFIRMED
         if conflicting:
             for sug in out:
@@ -846,7 +862,10 @@ class CashMatcher:
         if not out:
             short = [i for i in inv_ids if self.tolerated_short(line.amount, opens[i])]
             if len(short) == 1:
-                out.append(Suggestion("amount", CONF_SHORT_ONE - penalty, partner_id, [(short[0], line.amount, 0.0)],
+                # from a payer known by account, VAT or the line's partner, a little less than the
+                # one invoice it could be is that invoice less the banks' charges
+                conf = CONF_SHORT_ONE - penalty if name_only else CONF_SHORT_ONE_KNOWN_PAYER
+                out.append(Suggestion("amount", conf, partner_id, [(short[0], line.amount, 0.0)],
                                       difference_kind=self.short_kind, difference=line.amount - opens[short[0]],
                                       signals=[signal, f"a little less than {self.invoices[short[0]].name}"]))
         if not out:
