@@ -30,6 +30,15 @@ SCREENS = (
     ("Collector performance", "ar_collections.action_ar_collector_report"),
     ("Dunning effectiveness", "ar_collections.action_ar_dunning_effectiveness"),
 )
+# The screens that open on stored figures, and their "Refresh" (computing them again), measured
+# too: (label, loader, loads); fewer loads, each takes seconds on the large book.
+REFRESH_SUFFIX = ": Refresh"  # a button, not a screen opening: no target
+REFRESHES = (
+    ("Dashboard: Refresh", lambda env: len(env["ar.collections.dashboard"].retrieve_dashboard(refresh=True)["trend"]),
+     5),
+    ("Customer KPIs: Refresh", lambda env: len(env["ar.customer.kpi"].search(
+        env["ar.customer.kpi"].action_refresh()["domain"], limit=LIMITS["list"])), 5),
+)
 LIMITS = {"list": 80, "kanban": 40}
 TARGET_SECONDS = 1.0
 
@@ -141,23 +150,26 @@ def load_screen(env, xmlid):
     return _open_window(env, action.read()[0])
 
 
-def measure_screens(env, repeats=20, screens=SCREENS):
-    """{label: {"median", "p95", "queries", "rows"}} of each screen, ``repeats`` loads each."""
+def measure_screens(env, repeats=20, screens=SCREENS, refreshes=REFRESHES):
+    """{label: {"median", "p95", "queries", "rows"}} of each screen, ``repeats`` loads each
+    (each refresh its own number of loads)."""
     results = {}
     cr = env.cr
-    for label, xmlid in screens:
-        if not env.ref(xmlid, raise_if_not_found=False):
-            continue
+    loads = [(label, lambda env, xmlid=xmlid: load_screen(env, xmlid), repeats)
+             for label, xmlid in screens if env.ref(xmlid, raise_if_not_found=False)]
+    loads += [refresh for refresh in refreshes
+              if any(refresh[0] == label + REFRESH_SUFFIX for label, _xmlid in screens)]
+    for label, load, count in loads:
         try:
             with cr.savepoint():
                 env.invalidate_all()
-                load_screen(env, xmlid)  # warm-up: views, assets of the registry
+                load(env)  # warm-up: views, assets of the registry, the figures a screen stores
                 samples = []
-                for _i in range(repeats):
+                for _i in range(count):
                     env.invalidate_all()
                     cr.sql_log_count = 0
                     started = time.perf_counter()
-                    rows = load_screen(env, xmlid)
+                    rows = load(env)
                     samples.append(time.perf_counter() - started)
                     queries = cr.sql_log_count
         except Exception as error:  # pylint: disable=broad-exception-caught
@@ -176,7 +188,8 @@ def screens_table(results):
     """The screens as a text table: screen, median, p95, queries, under the target."""
     head = ("screen (default view, as admin)", "median", "p95", "queries", f"p95 < {TARGET_SECONDS:.0f} s")
     rows = [(label, f"{r['median'] * 1000:.0f} ms", f"{r['p95'] * 1000:.0f} ms", str(r["queries"]),
-             "yes" if r["p95"] < TARGET_SECONDS else "NO") if "error" not in r
+             "yes" if r["p95"] < TARGET_SECONDS else "-" if label.endswith(REFRESH_SUFFIX) else "NO")
+            if "error" not in r
             else (label, "-", "-", "-", f"error: {r['error']}") for label, r in results.items()]
     widths = [max(len(str(row[i])) for row in (head, *rows)) for i in range(len(head))]
     lines = [" | ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(head)),

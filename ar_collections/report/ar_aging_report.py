@@ -141,7 +141,8 @@ def open_balances_sql(dates, company_ids):
         ),
         placed AS (
             -- rank of the first date on or after the amount's date, and after its due date
-            SELECT company_id, partner_id, amount,
+            -- partner 0 for the items without one: the joins below stay hash joins
+            SELECT company_id, COALESCE(partner_id, 0) AS partner_id, amount,
                    width_bucket(date - 1, %(dates)s::date[]) + 1 AS open_rank,
                    GREATEST(width_bucket(date - 1, %(dates)s::date[]), width_bucket(maturity, %(dates)s::date[])) + 1
                        AS overdue_rank
@@ -161,11 +162,11 @@ def open_balances_sql(dates, company_ids):
               FROM (SELECT DISTINCT company_id, partner_id FROM delta) customer
              CROSS JOIN generate_series(1, %(count)s) AS step(rank)
          LEFT JOIN delta ON delta.company_id = customer.company_id
-                        AND delta.partner_id IS NOT DISTINCT FROM customer.partner_id AND delta.rank = step.rank
+                        AND delta.partner_id = customer.partner_id AND delta.rank = step.rank
           GROUP BY 1, 2, 3
             WINDOW customer_ranks AS (PARTITION BY customer.company_id, customer.partner_id ORDER BY step.rank)
         )
-        SELECT running.company_id, running.partner_id, (%(dates)s::date[])[running.rank] AS date,
+        SELECT running.company_id, NULLIF(running.partner_id, 0) AS partner_id, (%(dates)s::date[])[running.rank] AS date,
                running.open_amount, running.overdue_amount
           FROM running
          WHERE running.open_amount <> 0 OR running.overdue_amount <> 0
