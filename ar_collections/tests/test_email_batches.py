@@ -1,8 +1,11 @@
 import re
 from unittest.mock import patch
 
+from lxml import etree
+
 from odoo.tests import tagged
 
+from odoo.addons.base.models.ir_qweb import IrQWeb
 from odoo.addons.mail.models.mail_render_mixin import MailRenderMixin
 
 from ..models.ar_dunning_message import EMAIL_RENDER_FIELDS
@@ -90,3 +93,59 @@ class TestEmailBatches(ArCollectionsCommon):
             self.assertEqual(_same_time({"body_html": bodies[message.id]["body_html"]}),
                              _same_time({"body_html": message.body_html}), "as the letter's text rendered alone")
             self.assertIn("Pay online:", message.body_html, "printed: pay addresses instead of links")
+
+    def test_body_compiled_once_and_no_follower_added(self):
+        """A batch compiles the template's body once for all its customers (Odoo compiles it per
+        customer), and posting the reminders makes nobody a follower of the customers."""
+        emails = self._queued_emails()
+        followers = {buyer: buyer.message_partner_ids for buyer in self.buyers}
+        compiled = []
+        original = IrQWeb._compile
+
+        def counting(qweb, template):
+            if isinstance(template, etree._Element):
+                compiled.append(template)
+            return original(qweb, template)
+
+        with patch.object(IrQWeb, "_compile", counting):
+            rendered = emails._ar_render_emails()
+        self.assertEqual(len(rendered), 3)
+        self.assertEqual(len(compiled), 1, "one compilation of the body for the three customers")
+        savepoints = []
+        cursor = type(self.env.cr)
+        original_savepoint = cursor.savepoint
+
+        def counting_savepoint(cr, *args, **kwargs):
+            savepoints.append(1)
+            return original_savepoint(cr, *args, **kwargs)
+
+        with patch.object(cursor, "savepoint", counting_savepoint):
+            emails._ar_dispatch()
+        self.assertLess(len(savepoints), len(emails), "the batch is handed over in one savepoint, not one each")
+        self.assertTrue(emails.mail_message_id)
+        for buyer in self.buyers:
+            self.assertEqual(buyer.message_partner_ids, followers[buyer],
+                             "the sender does not become a follower of each customer")
+
+    def test_failing_reminder_fails_alone_in_its_batch(self):
+        """The batch's reminders are handed over in one savepoint; one that fails is failed alone
+        and the others are sent as before."""
+        emails = self._queued_emails()
+        broken = emails.sorted("id")[1]
+        Message = self.env.registry["ar.dunning.message"]
+        original = Message._ar_dispatch_email
+
+        def failing_for_one(message, invoices):
+            if message == broken:
+                raise ValueError("mail server configuration broken")
+            return original(message, invoices)
+
+        with patch.object(Message, "_ar_dispatch_email", failing_for_one):
+            emails._ar_dispatch()
+        self.assertEqual(broken.state, "failed")
+        self.assertIn("mail server configuration broken", broken.state_reason)
+        self.assertFalse(broken.mail_message_id)
+        others = emails - broken
+        self.assertEqual(set(others.mapped("state")), {"queued"})
+        self.assertEqual(len(others.mail_message_id), 2, "one chatter message each, not two")
+        self.assertTrue(all(emails.mapped("dispatch_date")))
