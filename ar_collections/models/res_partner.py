@@ -67,8 +67,10 @@ class ResPartner(models.Model):
     )
     ar_at_risk = fields.Boolean(
         string="At risk", readonly=True, copy=False, index=True, groups="base.group_user",
-        help="The customer pays clearly later than its own usual pattern, or has an invoice "
-             "more overdue than any it paid in the last year.",
+        help="The probability that the customer's overdue invoices are still unpaid in 30 days "
+             "(the worklist's, weighted by their open amounts, in the company where it is highest) "
+             "is at least 85 %: the worklist's high band. Refreshed nightly; the reason adds a change "
+             "of payment pattern when there is one.",
     )
     ar_at_risk_reason = fields.Char(string="Why at risk", readonly=True, copy=False, groups="base.group_user")
     ar_prediction_date = fields.Date(

@@ -24,7 +24,9 @@ class ArCashForecast(models.Model):
     partial payments and credit notes), in exactly one bucket, so that the buckets add up to
     the open receivable of customer invoices:
 
-    * **Not expected**: in an open dispute, or due more than 180 days ago;
+    * **Not expected**: in an open dispute, due more than 180 days ago, or overdue with no
+      payment expected: fewer than half of the invoices that late were ever paid in the book's
+      history (``ar.pay.prediction._ar_predict_overdue``);
     * **Next 13 weeks**: expected in one of the 13 ISO weeks from the Monday of the current one;
     * **Later**: expected after those 13 weeks;
     * **Not predicted yet**: no prediction, or one older than this week (the nightly refresh
@@ -50,10 +52,12 @@ class ArCashForecast(models.Model):
                              help="Monday of the week of the expected payment, in the next 13 weeks.")
     bucket = fields.Selection(
         BUCKETS, readonly=True,
-        help="Not expected: in an open dispute, or due more than 180 days ago (an invoice that old is "
-             "not counted on as cash, whatever its prediction). Next 13 weeks and Later: by the expected "
-             "payment date. Not predicted yet: no prediction, or one older than this week. "
-             "Together they add up to the open amount of the customer invoices.",
+        help="Not expected: in an open dispute, due more than 180 days ago (an invoice that old is "
+             "not counted on as cash, whatever its prediction), or overdue and no payment expected "
+             "(fewer than half of the invoices that late were ever paid). Next 13 weeks and Later: by the "
+             "expected payment date, which for an overdue invoice is conditioned on how late it already "
+             "is. Not predicted yet: no prediction, or one older than this week. Together they add up to "
+             "the open amount of the customer invoices.",
     )
     bucket_sequence = fields.Integer(readonly=True, aggregator=False)
     period = fields.Char(
@@ -68,7 +72,7 @@ class ArCashForecast(models.Model):
             "move_type", "state", "payment_state", "company_id", "commercial_partner_id", "invoice_date_due",
             "ar_predicted_pay_date", "ar_predicted_days_late", "amount_residual_signed",
         ],
-        "res.partner": ["ar_at_risk"],
+        "res.partner": ["ar_at_risk", "ar_prediction_date"],
         "ar.dispute": ["is_open", "invoice_ids"],
     }
 
@@ -106,6 +110,10 @@ class ArCashForecast(models.Model):
                        move.ar_predicted_pay_date AS predicted_date,
                        move.ar_predicted_days_late AS predicted_days_late,
                        CASE WHEN disputed.id IS NOT NULL OR move.invoice_date_due < %(too_old)s THEN 'not_expected'
+                            -- refreshed when already overdue, and no payment expected
+                            WHEN move.ar_predicted_pay_date IS NULL
+                                 AND move.invoice_date_due < partner.ar_prediction_date
+                                 AND move.create_date::date <= partner.ar_prediction_date THEN 'not_expected'
                             WHEN move.ar_predicted_pay_date IS NULL OR move.ar_predicted_pay_date < %(first)s
                             THEN 'past'
                             WHEN move.ar_predicted_pay_date < %(end)s THEN 'week'

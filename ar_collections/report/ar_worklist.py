@@ -42,10 +42,11 @@ class ArWorklist(models.Model):
         string="Unpaid in 30 days", readonly=True, digits=(16, 4),
         help="Probability that the overdue invoices are still not paid in full 30 days from now, "
              "learnt from the customer's invoices due in the last 365 days: among those that were as "
-             "many days overdue as each of these, the share that stayed unpaid 30 more days (invoices "
-             "still open count once their outcome is known), pulled toward the company's share as if "
-             "the customer had 3 more invoices. The mean over the overdue invoices, weighted by their "
-             "open amounts.",
+             "many days overdue as each of these, the share that stayed unpaid 30 more days (counted "
+             "once those 30 days are over, recent ones weighing more), pulled toward the company's "
+             "share as if the customer had 3 more invoices, then calibrated on what happened to the "
+             "company's overdue invoices in the last three months. The mean over the overdue "
+             "invoices, weighted by their open amounts.",
     )
     amount_at_risk = fields.Monetary(
         string="Expected amount at risk", readonly=True,
@@ -55,8 +56,9 @@ class ArWorklist(models.Model):
     )
     risk_band = fields.Selection(
         RISK_BANDS, readonly=True,
-        help="Low below 50 % probability of being still unpaid in 30 days, high from 85 % (thresholds "
-             "checked on the backtest's calibration table, setup/backtest.py).",
+        help="Low below 50 % probability of being still unpaid in 30 days, high from 85 % (calibrated "
+             "probabilities: checked on the backtest's calibration table, setup/backtest.py). Customers "
+             "in the high band are flagged at risk.",
     )
     pay_link_clicked = fields.Datetime(
         string="Pay link clicked", readonly=True,

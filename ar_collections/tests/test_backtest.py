@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from odoo.addons.ar_collections.tools.backtest import _auc, run_backtest, run_risk_backtest
+from odoo.addons.ar_collections.tools.backtest import _auc, run_backtest, run_overdue_backtest, run_risk_backtest
 
 from .common import ArCollectionsCommon
 
@@ -124,6 +124,21 @@ class TestBacktest(ArCollectionsCommon):
                           for line in result["lines"]], [(self.inv_3.id, 30, 0.5, 0)])
         self.assertIsNone(result["auc_model"], "one outcome only: no ranking to measure")
         self.assertEqual(result["bands"], [("medium", 1, 0.5, 0.0)])
+
+    def test_overdue_backtest(self):
+        """On T-100, I2 (due T-120, paid on T-100 itself: not known yet) is 20 days overdue.
+        The book then knows one payment (I1, 10 days late) and I2 open at 20 days: nothing was
+        ever paid that late, so no payment is expected; it was paid that day (counted as
+        such). The rule before expected it a week later."""
+        result = run_overdue_backtest(self.env, company=self.company, as_of=self.today, cutoffs=1, first_days=100)
+        self.assertEqual(result["cutoffs"], [self._days(-100)])
+        self.assertEqual([(line["id"], line["days_overdue"], line["predicted"], line["paid"])
+                          for line in result["lines"]], [(self.inv_2.id, 20, None, self._days(-100))])
+        self.assertEqual((result["not_expected"], result["not_expected_paid"], result["evaluated"]), (1, 1, 0))
+        before = run_overdue_backtest(self.env, company=self.company, as_of=self.today, cutoffs=1, first_days=100,
+                                      conditional=False)
+        self.assertEqual(before["lines"][0]["predicted"], self._days(-93))
+        self.assertEqual((before["evaluated"], before["mae"], before["bias"]), (1, 7.0, 7.0))
 
     def test_auc(self):
         self.assertEqual(_auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]), 0.75)

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -29,16 +30,21 @@ class TestWorklist(ArCollectionsCommon):
     Punctual P.                                    700, 12 days
     ============== =============================== ==================================
 
-    Company rates (unpaid 30 days later / outcome known, smoothed (late + 1) / (known + 2)):
-    still unpaid at 0 and at 15 days: Alpha's two (paid by 45 days) and Beta's 70-day invoice
-    (open at 30 and 45 days, so unpaid): (1 + 1) / (3 + 2) = 0.4; at 60 days: Beta's invoice
-    is 70 days overdue, its outcome at 90 days unknown (censored): (0 + 1) / (0 + 2) = 0.5.
-    Invoices still open for less than the bucket + 30 days are not counted: unknown yet.
+    Company rates (unpaid 30 days later / outcome known, smoothed (late + 1) / (known + 2)).
+    Only invoices due more than the bucket + 30 days ago count (paid or not), each weighted
+    0.5 ^ ((days overdue - bucket - 30) / 45): the later its outcome, the more it weighs.
+    No calibration is learnt on so few invoices: the raw probabilities.
 
-    * Alpha, 20 days (bucket 15): own 0 late of 2 known: (0 + 3 x 0.4) / (2 + 3) = 0.24 -> 240, low;
-    * Beta, 70 days (bucket 60): nothing known: 0.5 -> 1500, medium (from 50 %; high from 85 %);
-    * Gamma, 10 days (bucket 0): 0.4 -> 600, low; Overdue Industries 0.4 x 1350 = 540;
-      Punctual Partners 0.4 x 700 = 280.
+    * bucket 0: Alpha's two (due 40 days ago, paid 30 days late: not late; 0.857 each) and Beta's
+      70-day invoice (unpaid; 0.540): (0.540 + 1) / (2.254 + 2) = 0.36198;
+    * bucket 15: Beta's invoice alone (0.680, unpaid): 1.680 / 2.680 = 0.62692 (Alpha's paid
+      invoices are due 40 days ago: their outcome 45 days after the due date is not known);
+    * bucket 60: nothing known (Beta's invoice 70 days overdue is not 90 yet): 0.5.
+
+    * Alpha, 20 days (bucket 15): nothing of its own known there: 0.62692 -> 626.92, medium;
+    * Beta, 70 days (bucket 60): 0.5 -> 1500, medium (from 50 %; high from 85 %);
+    * Gamma, 10 days (bucket 0): 0.36198 -> 542.96, low; Overdue Industries 1000 x 0.62692 +
+      350 x 0.36198 = 753.61; Punctual Partners 700 x 0.36198 = 253.38.
     """
 
     @classmethod
@@ -76,43 +82,78 @@ class TestWorklist(ArCollectionsCommon):
 
     def test_ranking_by_amount_at_risk(self):
         rows = self._rows([("partner_id", "in", (self.alpha | self.beta | self.gamma).ids)])
-        self.assertEqual(rows.mapped("partner_id.name"), ["Beta Punctual Big", "Gamma Newcomer", "Alpha Late Payers"])
+        self.assertEqual(rows.mapped("partner_id.name"), ["Beta Punctual Big", "Alpha Late Payers", "Gamma Newcomer"])
         expected = {
             # partner: (overdue, paid, late, probability, amount at risk, days overdue, band)
-            self.alpha: (1000.0, 2, 2, 0.24, 240.0, 20, "low"),
-            self.gamma: (1500.0, 0, 0, 0.4, 600.0, 10, "low"),
+            self.alpha: (1000.0, 2, 2, 0.62692, 626.92, 20, "medium"),
+            self.gamma: (1500.0, 0, 0, 0.36198, 542.96, 10, "low"),
             self.beta: (3000.0, 4, 0, 0.5, 1500.0, 70, "medium"),
         }
         for row in rows:
             overdue, paid, late, probability, at_risk, days, band = expected[row.partner_id]
             self.assertAlmostEqual(row.overdue_amount, overdue)
             self.assertEqual((row.paid_count, row.late_count), (paid, late))
-            self.assertAlmostEqual(row.risk_probability, probability)
-            self.assertAlmostEqual(row.amount_at_risk, at_risk)
+            self.assertAlmostEqual(row.risk_probability, probability, places=4)
+            self.assertAlmostEqual(row.amount_at_risk, at_risk, places=1)
             self.assertEqual(row.oldest_days_overdue, days)
             self.assertEqual(row.risk_band, band)
             self.assertEqual(row.currency_id, self.company.currency_id)
 
     def test_risk_query_invoices(self):
         """Per invoice, what the worklist weighs: Overdue Industries' two invoices in buckets 15
-        and 0, both at the company's 0.4; no invoice not yet due, none paid."""
+        and 0, at the company's 0.62692 and 0.36198; no invoice not yet due, none paid."""
         rows = {row[0]: row[1:] for row in self.env.execute_query(SQL(
             "SELECT id, days_overdue, probability FROM (%s) risk",
             self.env["ar.pay.prediction"]._ar_risk_query(self.today, SQL("invoice.company_id = %s", self.company.id))))}
         self.assertEqual(set(rows), {self.alpha_overdue.id, self.beta_overdue.id, self.gamma_overdue.id,
                                      self.inv_overdue.id, self.inv_partial.id, self.inv_other.id})
-        for invoice, days, probability in ((self.inv_overdue, 20, 0.4), (self.inv_partial, 5, 0.4),
-                                           (self.alpha_overdue, 20, 0.24), (self.beta_overdue, 70, 0.5)):
+        for invoice, days, probability in ((self.inv_overdue, 20, 0.62692), (self.inv_partial, 5, 0.36198),
+                                           (self.alpha_overdue, 20, 0.62692), (self.beta_overdue, 70, 0.5)):
             self.assertEqual(rows[invoice.id][0], days)
-            self.assertAlmostEqual(float(rows[invoice.id][1]), probability, msg=invoice.name)
+            self.assertAlmostEqual(float(rows[invoice.id][1]), probability, places=4, msg=invoice.name)
         # 50 days later, Beta's invoice is 120 days overdue: its outcome 30 days after the 60-day mark
-        # is known (unpaid), the company's only known case there; Gamma's, 60 days overdue, gets it:
-        # (1 + 1) / (1 + 2) = 2/3, and no history of its own
+        # is known (unpaid, weight 0.5 ^ (30 / 45) = 0.630), the company's only known case there;
+        # Gamma's, 60 days overdue, gets it: (0.630 + 1) / (0.630 + 2) = 0.61977, no history of its own
         later = {row[0]: float(row[1]) for row in self.env.execute_query(SQL(
             "SELECT id, probability FROM (%s) risk",
             self.env["ar.pay.prediction"]._ar_risk_query(self.today + timedelta(days=50),
                                                          SQL("invoice.id = %s", self.gamma_overdue.id))))}
-        self.assertAlmostEqual(later[self.gamma_overdue.id], 2 / 3)
+        self.assertAlmostEqual(later[self.gamma_overdue.id], 0.61977, places=4)
+
+    def test_isotonic_fit(self):
+        """Raw probabilities 0.00 to 0.99, ten bins of ten: observed rates made non-decreasing."""
+        fit = self.env["ar.pay.prediction"]._ar_isotonic_fit
+        raw = [index / 100 for index in range(100)]
+        self.assertIsNone(fit(raw[:99], [index % 2 for index in range(99)]), "fewer than 100 invoices")
+        self.assertIsNone(fit(raw, [1] * 100), "a single outcome")
+        # 20 % unpaid below 0.5, 90 % above: two blocks at their mean raw probabilities
+        outcomes = [int(index % 5 == 0) if index < 50 else int(index % 10 != 0) for index in range(100)]
+        xs, ys = fit(raw, outcomes)
+        self.assertEqual([round(x, 3) for x in xs], [0.245, 0.745])
+        self.assertEqual([round(y, 3) for y in ys], [0.2, 0.9])
+        # bin 3 all unpaid, bins 4 and 5 all paid: pooled into 10 of 30; none unpaid below: kept at 1 %
+        outcomes = [int(20 <= index < 30) if index < 50 else int(index % 10 != 0) for index in range(100)]
+        xs, ys = fit(raw, outcomes)
+        self.assertEqual([round(x, 3) for x in xs], [0.095, 0.345, 0.745])
+        self.assertEqual([round(y, 3) for y in ys], [0.01, 0.333, 0.9])
+
+    def test_calibrated_probability(self):
+        """The company's calibration maps the raw probability: linear between its knots, flat
+        beyond them; the worklist reads the one the nightly refresh keeps."""
+        calibration = {self.company.id: ([0.3, 0.6], [0.4, 0.9])}
+        rows = {row[0]: (float(row[1]), float(row[2])) for row in self.env.execute_query(SQL(
+            "SELECT id, raw_probability, probability FROM (%s) risk",
+            self.env["ar.pay.prediction"]._ar_risk_query(
+                self.today, SQL("invoice.company_id = %s", self.company.id), calibration=calibration)))}
+        for invoice, raw, calibrated in ((self.gamma_overdue, 0.36198, 0.4 + 0.06198 * 0.5 / 0.3),
+                                         (self.beta_overdue, 0.5, 0.4 + 0.2 * 0.5 / 0.3),
+                                         (self.alpha_overdue, 0.62692, 0.9)):
+            self.assertAlmostEqual(rows[invoice.id][0], raw, places=4)
+            self.assertAlmostEqual(rows[invoice.id][1], calibrated, places=4)
+        self.env["ir.config_parameter"].set_param("ar_collections.risk_calibration", json.dumps({
+            "date": str(self.today), "companies": {str(self.company.id): [[0.3, 0.6], [0.4, 0.9]]}}))
+        self.assertEqual((self._row(self.alpha).risk_band, self._row(self.gamma).risk_band), ("high", "medium"))
+        self.assertAlmostEqual(self._row(self.alpha).amount_at_risk, 900.0)
 
     def test_whole_company_ranking(self):
         """The shared customers rank among them; a customer with nothing overdue has no row."""
@@ -120,36 +161,37 @@ class TestWorklist(ArCollectionsCommon):
         self._ar_invoice(nothing_due, 5000.0, days_overdue=-5)
         rows = self._rows()
         self.assertEqual(rows.partner_id.ids,
-                         [self.beta.id, self.gamma.id, self.customer.id, self.other_customer.id, self.alpha.id])
+                         [self.beta.id, self.customer.id, self.alpha.id, self.gamma.id, self.other_customer.id])
         self.assertEqual([round(amount, 2) for amount in rows.mapped("amount_at_risk")],
-                         [1500.0, 600.0, 540.0, 280.0, 240.0])
+                         [1500.0, 753.61, 626.92, 542.96, 253.38])
         self.assertEqual(self._row(self.customer).oldest_days_overdue, 20)
 
     def test_bands_discriminate(self):
-        """Delta left 3 invoices unpaid 150 days: at 90 days and more, the company's rate is
-        (3 + 1) / (3 + 2) = 0.8 and Delta's (3 + 3 x 0.8) / (3 + 3) = 0.9: high. Its invoices
-        raise the company's rates to 0.625 below 30 days (4 of 6 unpaid), 5/6 at 30 and 0.8 at
-        60: Alpha (0 + 3 x 0.625) / 5 = 0.375 stays low, the others are medium."""
+        """Delta left 5 invoices unpaid 150 days: at 90 days, each weighs 0.5 ^ (30 / 45) = 0.630,
+        the company's rate is (3.150 + 1) / (3.150 + 2) = 0.80582 and Delta's (3.150 + 3 x 0.80582)
+        / (3.150 + 3) = 0.90527: high. Its invoices raise the company's rates to 0.46162 below
+        15 days, 0.72771 from 15 and 0.74901 from 60: Gamma and Punctual Partners stay low,
+        the others are medium (Overdue Industries: (1000 x 0.72771 + 350 x 0.46162) / 1350)."""
         delta = self.env["res.partner"].create({"name": "Delta Never Pays", "is_company": True})
-        for _i in range(3):
+        for _i in range(5):
             self._ar_invoice(delta, 100.0, days_overdue=150)
         bands = {row.partner_id: (round(row.risk_probability, 4), row.risk_band) for row in self._rows()}
         self.assertEqual(bands, {
-            delta: (0.9, "high"),
-            self.alpha: (0.375, "low"),
-            self.beta: (0.8, "medium"),
-            self.gamma: (0.625, "medium"),
-            self.customer: (0.625, "medium"),
-            self.other_customer: (0.625, "medium"),
+            delta: (0.9053, "high"),
+            self.alpha: (0.7277, "medium"),
+            self.beta: (0.749, "medium"),
+            self.gamma: (0.4616, "low"),
+            self.customer: (0.6587, "medium"),
+            self.other_customer: (0.4616, "low"),
         })
 
     def test_payment_leaves_worklist_and_reranks(self):
         self._ar_pay(self.alpha_overdue, 1000.0)
         self.assertFalse(self._row(self.alpha))
         self._ar_pay(self.beta_overdue, 2000.0)
-        # Beta 1000 overdue × 0.5 = 500 now ranks after Overdue Industries (540)
+        # Beta 1000 overdue × 0.5 = 500 now ranks after Overdue Industries (753.61) and Gamma (542.96)
         self.assertAlmostEqual(self._row(self.beta).amount_at_risk, 500.0)
-        self.assertEqual(self._rows().partner_id.ids, [self.gamma.id, self.customer.id, self.beta.id,
+        self.assertEqual(self._rows().partner_id.ids, [self.customer.id, self.gamma.id, self.beta.id,
                                                         self.other_customer.id])
 
     def test_clicked_not_paid(self):

@@ -5,9 +5,13 @@ the prediction would have been made on its invoice date, from the payments known
 before that day), and compared with its actual payment date: the latest reconciliation date
 of its receivable lines. The naive baseline predicts that every invoice is paid on its due date.
 
+Overdue invoices (:func:`run_overdue_backtest`): on cut-off dates, the invoices open and
+overdue that day are predicted given how late they already are, and compared with their
+payment dates (those paid since).
+
 Risk (:func:`run_risk_backtest`): on cut-off dates, the invoices open and overdue that day get
-the probability the worklist gives them, learnt from what was known that day; they are then
-followed for the horizon (30 days): paid in full by then, or not.
+the probability the worklist gives them, learnt and calibrated from what was known that day;
+they are then followed for the horizon (30 days): paid in full by then, or not.
 """
 import statistics
 from collections import defaultdict
@@ -17,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import fields
 from odoo.tools import SQL
 
+from ..const import OPEN_PAYMENT_STATES
 from ..models.ar_pay_prediction import RISK_BANDS, RISK_HORIZON_DAYS
 
 WITHIN_DAYS = 7
@@ -102,6 +107,91 @@ def run_backtest(env, company=None, months=12, as_of=None, censored=True):
     }
 
 
+def run_overdue_backtest(env, company=None, as_of=None, cutoffs=6, step_days=30, first_days=60,
+                         conditional=True):
+    """Evaluate the pay-date prediction of the invoices already overdue, as the nightly refresh
+    makes it: on cut-off dates (``as_of`` minus ``first_days``, then every ``step_days``
+    before), every invoice of ``company`` open and overdue that day is predicted from what
+    was known then, and compared with its payment date when it was paid before ``as_of``.
+
+    :param conditional: the prediction given that the invoice is that late (False: the one
+        before 18.0.2.3, due date + the customer's expected delay, or if that is past, a week
+        or half the days past it from the cut-off; for the comparison)
+    :return: dict with ``invoices`` (invoice-days), ``paid`` (paid before ``as_of``),
+        ``evaluated`` (paid and predicted), ``mae``, ``bias`` (mean error of the evaluated,
+        in days, + = paid earlier than predicted), ``not_expected`` (predicted: no payment),
+        ``not_expected_paid`` (of those, paid before ``as_of``), ``unpaid_early`` (still
+        unpaid on ``as_of`` but predicted paid before it), ``by_age``: rows ``(days overdue
+        from, evaluated, mae, bias, not expected)``, ``cutoffs`` and ``lines``
+    """
+    company = company or env.company
+    as_of = fields.Date.to_date(as_of) if as_of else fields.Date.context_today(env.user)
+    Prediction = env["ar.pay.prediction"]
+    paid_on = dict(env.execute_query(SQL(
+        "SELECT id, paid_on FROM (%s) invoice",
+        env["account.move"]._ar_paid_invoices_query(SQL("move.company_id = %s", company.id)))))
+    dates = sorted(as_of - relativedelta(days=first_days + step_days * index) for index in range(cutoffs))
+    lines = []
+    for cutoff in dates:
+        rows = env.execute_query(SQL(
+            """
+            SELECT move.id, move.commercial_partner_id, move.invoice_date_due
+              FROM account_move move
+             WHERE move.move_type = 'out_invoice' AND move.state = 'posted' AND move.company_id = %(company)s
+               AND move.invoice_date < %(cutoff)s AND move.invoice_date_due < %(cutoff)s
+               AND (move.payment_state IN %(open_states)s OR move.id = ANY(%(paid_later)s))
+          ORDER BY move.id
+            """,
+            company=company.id, cutoff=cutoff, open_states=OPEN_PAYMENT_STATES,
+            paid_later=[move_id for move_id, day in paid_on.items() if day >= cutoff],
+        ))
+        partner_ids = {row[1] for row in rows}
+        customers, priors = Prediction._ar_history_stats(partner_ids, cutoff)
+        curves = Prediction._ar_survival_curves(partner_ids, cutoff) if conditional else None
+        for move_id, partner_id, due in rows:
+            if conditional:
+                predicted = Prediction._ar_predict_overdue(
+                    due, cutoff, customers.get(partner_id), priors.get(company.id), curves[0].get(partner_id),
+                    curves[1].get(company.id))
+            else:
+                delay = Prediction._ar_expected_delay(customers.get(partner_id), priors.get(company.id))
+                predicted = Prediction._ar_predict_date(due, cutoff, delay)
+            paid = paid_on.get(move_id)
+            lines.append({
+                "id": move_id, "cutoff": cutoff, "days_overdue": (cutoff - due).days,
+                "predicted": predicted, "paid": paid if paid and paid < as_of else None,
+            })
+    return {
+        "company": company.name,
+        "cutoffs": dates,
+        "invoices": len(lines),
+        "paid": sum(1 for line in lines if line["paid"]),
+        **_overdue_summary(lines),
+        "not_expected": sum(1 for line in lines if not line["predicted"]),
+        "not_expected_paid": sum(1 for line in lines if not line["predicted"] and line["paid"]),
+        "unpaid_early": sum(1 for line in lines if not line["paid"] and line["predicted"]
+                            and line["predicted"] < as_of),
+        "by_age": [
+            (start, *_overdue_summary([line for line in lines if start <= line["days_overdue"] < end]).values(),
+             sum(1 for line in lines if start <= line["days_overdue"] < end and not line["predicted"]))
+            for start, end in zip(OVERDUE_AGES, [*OVERDUE_AGES[1:], 100000], strict=True)
+        ],
+        "lines": lines,
+    }
+
+
+OVERDUE_AGES = (1, 30, 90, 180)  # days overdue on the cut-off, the rows of the overdue backtest
+
+
+def _overdue_summary(lines):
+    errors = [(line["predicted"] - line["paid"]).days for line in lines if line["paid"] and line["predicted"]]
+    return {
+        "evaluated": len(errors),
+        "mae": sum(abs(error) for error in errors) / len(errors) if errors else 0.0,
+        "bias": sum(errors) / len(errors) if errors else 0.0,
+    }
+
+
 def _auc(scores, outcomes):
     """Area under the ROC curve: the chance that an invoice that stayed unpaid scores higher
     than one that was paid (ties count one half); None without both kinds."""
@@ -133,18 +223,20 @@ def _calibration(lines, key):
     ]
 
 
-def run_risk_backtest(env, company=None, as_of=None, cutoffs=6, step_days=30):
+def run_risk_backtest(env, company=None, as_of=None, cutoffs=6, step_days=30, calibrated=True):
     """Evaluate the risk probability of the worklist on ``company``'s invoices.
 
     Cut-off dates: ``as_of`` (default today) minus the horizon, then every ``step_days``
     before, ``cutoffs`` of them. On each, every invoice open and overdue gets its probability
     from :meth:`ar.pay.prediction._ar_risk_query` (what was known that day), and is unpaid
     (the event) when it was not paid in full within the horizon. The naive rule flags the
-    invoices more than 30 days overdue.
+    invoices more than 30 days overdue. With ``calibrated``, the probability is calibrated as
+    the nightly refresh would have done on that cut-off date (from earlier cut-offs only).
 
     :return: dict with ``invoices``, ``unpaid_rate``, ``auc_model``, ``auc_naive`` (the
         rule), ``auc_days`` (days overdue as a score), ``brier_model``, ``deciles`` and
-        ``bands`` (calibration rows: group, invoices, mean predicted, observed), ``cutoffs``
+        ``bands`` (calibration rows: group, invoices, mean predicted, observed), ``cutoffs``;
+        ``auc_raw``, ``brier_raw`` and ``bands_raw``: the same of the probability before calibration
     """
     company = company or env.company
     as_of = fields.Date.to_date(as_of) if as_of else fields.Date.context_today(env.user)
@@ -156,21 +248,25 @@ def run_risk_backtest(env, company=None, as_of=None, cutoffs=6, step_days=30):
     dates = [as_of - relativedelta(days=horizon + step_days * index) for index in range(cutoffs)]
     lines = []
     for cutoff in sorted(dates):
+        # the calibration as the nightly refresh would have learnt it that day
+        params = Prediction._ar_fit_risk_calibration(company, cutoff) if calibrated else None
         rows = env.execute_query(SQL(
-            "SELECT id, days_overdue, probability FROM (%s) risk",
-            Prediction._ar_risk_query(cutoff, SQL("invoice.company_id = %s", company.id))))
+            "SELECT id, days_overdue, probability, raw_probability FROM (%s) risk",
+            Prediction._ar_risk_query(cutoff, SQL("invoice.company_id = %s", company.id),
+                                      calibration={company.id: params} if params else {})))
         end = cutoff + relativedelta(days=horizon)
-        for move_id, days_overdue, probability in rows:
+        for move_id, days_overdue, probability, raw in rows:
             paid = paid_on.get(move_id)
             lines.append({
                 "id": move_id, "cutoff": cutoff, "days_overdue": days_overdue,
-                "probability": float(probability),
+                "probability": float(probability), "raw": float(raw),
                 "unpaid": int(not paid or paid > end),
             })
     outcomes = [line["unpaid"] for line in lines]
     ordered = sorted(lines, key=lambda line: line["probability"])
     for rank, line in enumerate(ordered):
         line["decile"] = rank * 10 // len(ordered) + 1
+    raw_lines = [{**line, "probability": line["raw"]} for line in lines]
     return {
         "company": company.name,
         "cutoffs": sorted(dates),
@@ -185,5 +281,9 @@ def run_risk_backtest(env, company=None, as_of=None, cutoffs=6, step_days=30):
         "deciles": _calibration(lines, lambda line: line["decile"]),
         "bands": [row for band, _label in RISK_BANDS for row in _calibration(
             lines, lambda line: Prediction._ar_risk_band(line["probability"])) if row[0] == band],
+        "auc_raw": _auc([line["raw"] for line in lines], outcomes),
+        "brier_raw": (sum((line["raw"] - line["unpaid"]) ** 2 for line in lines) / len(lines) if lines else 0.0),
+        "bands_raw": [row for band, _label in RISK_BANDS for row in _calibration(
+            raw_lines, lambda line: Prediction._ar_risk_band(line["probability"])) if row[0] == band],
         "lines": lines,
     }
