@@ -35,6 +35,20 @@ def ar_db_template(deps_db):
 
 
 @pytest.fixture(scope="session")
+def book_db_template(ar_db_template):
+    """Our add-ons with the dunning process tests' book of 400 invoices (a template)."""
+    yield from _template("book", lambda name: templates.build_book(name, ar_db_template))
+
+
+@pytest.fixture
+def book_db(book_db_template):
+    name = scratch_name("ar_book")
+    create_db(name, template=book_db_template)
+    yield name
+    drop_db(name)
+
+
+@pytest.fixture(scope="session")
 def lean_db():
     """Credit control and the portal installed together in a database with neither Sales nor Stripe
     (what an Invoicing-only company gets from Apps); shared by the tests that read it."""

@@ -112,10 +112,24 @@ def build_sale_split(name, deps, previous_addons):
     odoo_shell(name, SALE_SPLIT_SETUP, addons_dir=previous_addons)
 
 
+# The book of the dunning process tests (tests/test_dunning_processes.py): the demo generator, seeded
+DUNNING_BOOK = """
+from odoo.addons.ar_collections.tools.demo_book import generate_ar_book
+generate_ar_book(env, invoices=400, customers=40, seed=11, months=6)
+env.cr.commit()
+"""
+
+
+def build_book(name, ours):
+    """Our add-ons with a small but real book of open and overdue invoices."""
+    create_db(name, template=ours)
+    odoo_shell(name, DUNNING_BOOK)
+
+
 # The builder prints this line last, or AR_TEMPLATES_FAILED=<reason>
 DONE = "AR_TEMPLATES_DONE"
 FAILED = "AR_TEMPLATES_FAILED"
-# Longest wait for a template (the five are built in about 4 minutes on 2 cores)
+# Longest wait for a template (they are built in about 4 minutes on 2 cores)
 WAIT_SECONDS = 1800
 
 
@@ -176,12 +190,13 @@ def main(prefix, out_dir):
     try:
         ready("old_addons", extract_addons(OLD_COMMIT, OLD_ADDONS, Path(out_dir, "old_addons")))
         ready("previous_addons", extract_addons(PREVIOUS_COMMIT, PREVIOUS_ADDONS, Path(out_dir, "previous_addons")))
-        names = {key: f"{prefix}_{key}" for key in ("deps", "ours", "old", "sale_split", "lean")}
+        names = {key: f"{prefix}_{key}" for key in ("deps", "ours", "book", "old", "sale_split", "lean")}
         for name in names.values():
             drop_db(name)
         builds = {
             "deps": build_deps,
             "ours": lambda name: build_ours(name, names["deps"]),
+            "book": lambda name: build_book(name, names["ours"]),
             "old": lambda name: build_old(name, names["deps"], Path(out_dir, "old_addons")),
             "sale_split": lambda name: build_sale_split(name, names["deps"], Path(out_dir, "previous_addons")),
             "lean": build_lean,

@@ -11,13 +11,7 @@ import pytest
 from odoo.addons.ar_collections.tests.run_summary import record
 
 from .odoo_process import odoo_shell, odoo_shell_process, psql
-
-# A small but real book: the demo generator, seeded.
-POPULATE = """
-from odoo.addons.ar_collections.tools.demo_book import generate_ar_book
-generate_ar_book(env, invoices=400, customers=40, seed=11, months=6)
-env.cr.commit()
-"""
+from .templates import DUNNING_BOOK
 
 # One worker: call the scheduled methods as the scheduler does: commit after each
 # call; a call that raises is rolled back and counted, and the next call goes on.
@@ -99,47 +93,48 @@ def assert_complete(db):
     return int(logs), int(messages), duplicates
 
 
-def test_two_workers_at_once(ar_db):
-    odoo_shell(ar_db, POPULATE)
-    workers = [odoo_shell_process(ar_db, WORKER) for _i in range(2)]
+def test_two_workers_at_once(book_db):
+    workers = [odoo_shell_process(book_db, WORKER) for _i in range(2)]
     outputs = []
     for worker in workers:
         out, err = worker.communicate(timeout=600)
         assert worker.returncode == 0, err[-3000:]
         assert "WORKER-CALLS" in out, err[-3000:]
         outputs.append(out)
-    _logs, messages, duplicates = assert_complete(ar_db)
-    [[runs]] = psql(ar_db, "SELECT count(*) FROM ar_dunning_run")
+    _logs, messages, duplicates = assert_complete(book_db)
+    [[runs]] = psql(book_db, "SELECT count(*) FROM ar_dunning_run")
     assert runs == "1", "the two workers shared one run"
     record("dunning run, two workers at once", messages=messages, duplicates=duplicates)
 
 
-def test_killed_worker_resumes(ar_db):
-    kills = _kill_and_resume(ar_db, POPULATE, trials=3, seed=20261123, source="dunning run, killed worker")
+def test_killed_worker_resumes(book_db):
+    kills = _kill_and_resume(book_db, None, trials=3, seed=20261123, source="dunning run, killed worker")
     assert kills >= 1, "no worker was killed mid-run: the book is too small to test anything"
 
 
 @pytest.mark.slow
 def test_killed_worker_ten_trials_large_book(ar_db):
     """Issue 8's kill test: a few thousand invoices, ten SIGKILLs at seeded random moments."""
-    populate = POPULATE.replace("invoices=400, customers=40, seed=11", "invoices=3000, customers=300, seed=12")
+    populate = DUNNING_BOOK.replace("invoices=400, customers=40, seed=11", "invoices=3000, customers=300, seed=12")
     kills = _kill_and_resume(ar_db, populate, trials=10, seed=8, max_delay=3.0,
                              source="dunning run, 3,000 invoices, ten kills")
     assert kills >= 8, f"only {kills} of 10 workers were killed mid-run"
 
 
-def _kill_and_resume(ar_db, populate, trials, seed, source, max_delay=1.5):
-    """Populate ``db``, start a worker ``trials`` times and SIGKILL it at a random moment,
-    then let a last worker finish; assert nothing was sent twice or missed. Returns the kills."""
-    odoo_shell(ar_db, populate)
+def _kill_and_resume(db, populate, trials, seed, source, max_delay=1.5):
+    """Populate ``db`` (unless ``populate`` is None: a copy of the book), start a worker ``trials``
+    times and SIGKILL it at a random moment, then let a last worker finish; assert nothing was sent
+    twice or missed. Returns the kills."""
+    if populate:
+        odoo_shell(db, populate)
     rng = random.Random(seed)
     kills = 0
     for _trial in range(trials):
-        worker = odoo_shell_process(ar_db, WORKER)
+        worker = odoo_shell_process(db, WORKER)
         # let it get into the run, then kill it at a random moment
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and worker.poll() is None:
-            [[done]] = psql(ar_db, "SELECT coalesce(max(partner_done), 0) FROM ar_dunning_run")
+            [[done]] = psql(db, "SELECT coalesce(max(partner_done), 0) FROM ar_dunning_run")
             if int(done) > 0:
                 break
             time.sleep(0.2)
@@ -148,9 +143,9 @@ def _kill_and_resume(ar_db, populate, trials, seed, source, max_delay=1.5):
             os.killpg(worker.pid, signal.SIGKILL)
             kills += 1
         worker.communicate(timeout=60)
-    finisher = odoo_shell_process(ar_db, WORKER)
+    finisher = odoo_shell_process(db, WORKER)
     out, err = finisher.communicate(timeout=1800)
     assert finisher.returncode == 0, err[-3000:]
-    _logs, messages, duplicates = assert_complete(ar_db)
+    _logs, messages, duplicates = assert_complete(db)
     record(source, trials=trials, kills=kills, faults=kills, messages=messages, duplicates=duplicates)
     return kills

@@ -1,7 +1,8 @@
-"""The three add-ons install and uninstall cleanly, together and one by one.
+"""The add-ons install and uninstall cleanly, together and one by one.
 
-Each scenario runs real Odoo processes on a copy of a database that has only
-the add-ons' dependencies installed, then checks PostgreSQL directly for leftovers.
+Each scenario runs real Odoo processes on a copy of a database that has only the add-ons'
+dependencies installed (all together: of the template made by installing them all on such a
+copy, tests/templates.py), then checks PostgreSQL directly for leftovers.
 """
 
 import pytest
@@ -71,20 +72,21 @@ def assert_clean(db, removed):
         assert not rows, f"credit columns remain: {rows}"
 
 
-def test_all_together_then_one_by_one(scratch_db):
-    run_odoo(scratch_db, "-i", ",".join(OURS), "--stop-after-init")
-    assert_installed_and_working(scratch_db, OURS)
-    uninstall(scratch_db, "ar_collections_credit")
-    assert_clean(scratch_db, ["ar_collections_credit"])
-    assert module_states(scratch_db)["ar_collections_portal"] == "installed"
-    uninstall(scratch_db, "ar_collections_portal")
-    assert_clean(scratch_db, ["ar_collections_credit", "ar_collections_portal"])
-    assert module_states(scratch_db)["ar_collections"] == "installed"
-    uninstall(scratch_db, "ar_collections")
-    assert_clean(scratch_db, list(OURS))
+def test_all_together_then_one_by_one(ar_db):
+    """``ar_db`` is a copy of the template built by ``-i`` of all of them on the dependencies."""
+    assert_installed_and_working(ar_db, OURS)
+    uninstall(ar_db, "ar_collections_credit")
+    assert_clean(ar_db, ["ar_collections_credit", "ar_collections_credit_stock"])
+    assert module_states(ar_db)["ar_collections_portal"] == "installed"
+    uninstall(ar_db, "ar_collections_portal")
+    assert_clean(ar_db, ["ar_collections_credit", "ar_collections_portal"])
+    assert module_states(ar_db)["ar_collections"] == "installed"
+    uninstall(ar_db, "ar_collections")
+    assert_clean(ar_db, list(OURS))
 
 
-@pytest.mark.parametrize("module", OURS)
+# Credit control alone: test_credit_alone_with_its_delivery_bridge
+@pytest.mark.parametrize("module", [module for module in OURS if module != "ar_collections_credit"])
 def test_each_alone(scratch_db, module):
     run_odoo(scratch_db, "-i", module, "--stop-after-init")
     expected = {module, "ar_collections"}
@@ -97,10 +99,16 @@ def test_each_alone(scratch_db, module):
     assert_clean(scratch_db, sorted(expected))
 
 
-def test_delivery_bridge_follows_credit_and_inventory(scratch_db):
-    """With Inventory (sale_stock) present, the delivery bridge installs itself with credit control."""
+def test_credit_alone_with_its_delivery_bridge(scratch_db):
+    """Credit control alone; with Inventory (sale_stock) present, the delivery bridge installs
+    itself with it, and leaves with it."""
     run_odoo(scratch_db, "-i", "ar_collections_credit", "--stop-after-init")
-    assert module_states(scratch_db).get("ar_collections_credit_stock") == "installed"
+    assert_installed_and_working(scratch_db, {"ar_collections_credit", "ar_collections"})
+    states = module_states(scratch_db)
+    assert states.get("ar_collections_credit_stock") == "installed", states
+    assert all(states.get(other) != "installed" for other in set(OURS) - {"ar_collections_credit", "ar_collections"})
     uninstall(scratch_db, "ar_collections_credit")
     assert_clean(scratch_db, ["ar_collections_credit", "ar_collections_credit_stock"])
     assert module_states(scratch_db)["ar_collections"] == "installed"
+    uninstall(scratch_db, "ar_collections")
+    assert_clean(scratch_db, ["ar_collections", "ar_collections_credit", "ar_collections_credit_stock"])
