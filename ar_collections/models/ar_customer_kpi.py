@@ -368,7 +368,8 @@ class ArCustomerKpi(models.Model):
         companies = companies or self.env.companies
         domain = [("date", "=", as_of), ("company_id", "in", companies.ids)]
         if not refresh:
-            companies -= self.search(domain).company_id
+            # grouped: the stored rows are one per customer (10,000 on a large book)
+            companies -= self.env["res.company"].union(*(company for [company] in self._read_group(domain, ["company_id"])))
         if companies:
             self._ar_store_kpis(as_of, companies)
         oldest = self.search(domain, order="computed_at", limit=1).computed_at

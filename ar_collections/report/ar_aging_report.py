@@ -42,27 +42,51 @@ def open_receivable_lines_sql(dates, company_ids):
     """
     return SQL(
         """
-        WITH late AS (
-            -- the items reconciled after the first date: their open amount on an earlier date
-            -- adds those reconciliations back to today's residual
-            SELECT late.debit_move_id AS id FROM account_partial_reconcile late
-             WHERE late.max_date > %(first_date)s
-            UNION
-            SELECT late.credit_move_id FROM account_partial_reconcile late
-             WHERE late.max_date > %(first_date)s
+        WITH late_partial AS (
+            -- the reconciliations after the first date: an item's open amount on an earlier date
+            -- is today's residual plus those taken off it (debit) minus those added (credit)
+            SELECT partial.debit_move_id AS id, partial.max_date, partial.amount
+              FROM account_partial_reconcile partial
+             WHERE partial.max_date > %(first_date)s
+         UNION ALL
+            SELECT partial.credit_move_id, partial.max_date, -partial.amount
+              FROM account_partial_reconcile partial
+             WHERE partial.max_date > %(first_date)s
+        ),
+        late AS (
+            SELECT DISTINCT id FROM late_partial
         ),
         receivable AS (
+            -- the items open today (through Odoo's index of unreconciled items), then those
+            -- reconciled since the first date: an OR of the two read every journal item
             SELECT aml.id, aml.company_id, aml.partner_id, aml.move_id, aml.account_id, aml.date,
-                   aml.date_maturity, aml.amount_residual, late.id IS NOT NULL AS reconciled_late
+                   aml.date_maturity, aml.amount_residual
               FROM account_move_line aml
               JOIN account_account account ON account.id = aml.account_id
-         LEFT JOIN late ON late.id = aml.id
              WHERE aml.parent_state = 'posted'
+               AND aml.reconciled IS NOT TRUE
                AND account.account_type = 'asset_receivable'
                AND aml.company_id IN %(company_ids)s
                AND aml.date <= %(last_date)s
-               -- items settled before the first date are zero on every date: skip them early
-               AND (NOT aml.reconciled OR late.id IS NOT NULL)
+         UNION ALL
+            SELECT aml.id, aml.company_id, aml.partner_id, aml.move_id, aml.account_id, aml.date,
+                   aml.date_maturity, aml.amount_residual
+              FROM late
+              JOIN account_move_line aml ON aml.id = late.id
+              JOIN account_account account ON account.id = aml.account_id
+             WHERE aml.parent_state = 'posted'
+               AND aml.reconciled
+               AND account.account_type = 'asset_receivable'
+               AND aml.company_id IN %(company_ids)s
+               AND aml.date <= %(last_date)s
+        ),
+        undone AS (
+            -- per item and date, the reconciliations made after that date (hash-joined, no
+            -- lookup per item)
+            SELECT as_of.as_of_date, late_partial.id, SUM(late_partial.amount) AS amount
+              FROM unnest(%(dates)s::date[]) AS as_of(as_of_date)
+              JOIN late_partial ON late_partial.max_date > as_of.as_of_date
+          GROUP BY 1, 2
         )
         SELECT as_of.as_of_date,
                line.id AS line_id,
@@ -72,17 +96,11 @@ def open_receivable_lines_sql(dates, company_ids):
                line.account_id,
                line.date,
                COALESCE(line.date_maturity, line.date) AS date_maturity,
-               -- the residual is the balance minus every reconciliation (in company currency): only
-               -- the items reconciled after the first date look their reconciliations up (the others
-               -- are most items as of today: one index probe fewer per item and date)
-               line.amount_residual + CASE WHEN line.reconciled_late THEN COALESCE((
-                   SELECT SUM(partial.amount) FROM account_partial_reconcile partial
-                    WHERE partial.debit_move_id = line.id AND partial.max_date > as_of.as_of_date), 0) - COALESCE((
-                   SELECT SUM(partial.amount) FROM account_partial_reconcile partial
-                    WHERE partial.credit_move_id = line.id AND partial.max_date > as_of.as_of_date), 0)
-               ELSE 0 END AS amount_residual
+               -- the residual is the balance minus every reconciliation, in company currency
+               line.amount_residual + COALESCE(undone.amount, 0) AS amount_residual
           FROM unnest(%(dates)s::date[]) AS as_of(as_of_date)
           JOIN receivable line ON line.date <= as_of.as_of_date
+     LEFT JOIN undone ON undone.id = line.id AND undone.as_of_date = as_of.as_of_date
      LEFT JOIN res_partner partner ON partner.id = line.partner_id
         """,
         company_ids=tuple(company_ids),
