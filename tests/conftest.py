@@ -7,7 +7,7 @@ on first use when the tests run without it.
 import pytest
 
 from . import templates
-from .odoo_process import create_db, drop_db, scratch_name
+from .odoo_process import copy_of, drop_db, scratch_name
 
 
 def _template(key, build):
@@ -42,10 +42,8 @@ def book_db_template(ar_db_template):
 
 @pytest.fixture
 def book_db(book_db_template):
-    name = scratch_name("ar_book")
-    create_db(name, template=book_db_template)
-    yield name
-    drop_db(name)
+    with copy_of(book_db_template, "ar_book") as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
@@ -57,18 +55,14 @@ def lean_db():
 
 @pytest.fixture
 def scratch_db(deps_db):
-    name = scratch_name("ar_inst")
-    create_db(name, template=deps_db)
-    yield name
-    drop_db(name)
+    with copy_of(deps_db, "ar_inst") as name:
+        yield name
 
 
 @pytest.fixture
 def ar_db(ar_db_template):
-    name = scratch_name("ar_proc")
-    create_db(name, template=ar_db_template)
-    yield name
-    drop_db(name)
+    with copy_of(ar_db_template, "ar_proc") as name:
+        yield name
 
 
 def _addons_as_of(key, commit, addons, tmp_path_factory):

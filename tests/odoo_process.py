@@ -1,6 +1,7 @@
 """Helpers for tests that drive separate Odoo processes and scratch databases."""
 
 import configparser
+import contextlib
 import json
 import os
 import subprocess
@@ -56,6 +57,17 @@ def drop_db(name):
 
 def scratch_name(prefix):
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+@contextlib.contextmanager
+def copy_of(template, prefix):
+    """A scratch copy of the database ``template`` (its name), dropped on exit."""
+    name = scratch_name(prefix)
+    create_db(name, template=template)
+    try:
+        yield name
+    finally:
+        drop_db(name)
 
 
 def addons_path_with(addons_dir):

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from .odoo_process import create_db, drop_db, odoo_shell, psql, run_odoo, scratch_name
+from .odoo_process import copy_of, odoo_shell, psql, run_odoo
 
 BRIDGE = "ar_collections_credit_sale"
 MARKER = "AR-SALESPLIT:"
@@ -55,10 +55,8 @@ def read_state(db, addons_dir=None):
 @pytest.fixture
 def previous_db(sale_split_template, previous_addons):
     """A copy of the database made by the code of the commit before the split."""
-    name = scratch_name("ar_salesplit")
-    create_db(name, template=sale_split_template)
-    yield name, previous_addons
-    drop_db(name)
+    with copy_of(sale_split_template, "ar_salesplit") as name:
+        yield name, previous_addons
 
 
 def test_upgrade_hands_orders_to_the_sales_bridge(previous_db):

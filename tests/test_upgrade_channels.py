@@ -8,7 +8,7 @@ and a dunning run on the same day queues the same reminders as before the upgrad
 
 import pytest
 
-from .odoo_process import create_db, drop_db, odoo_shell, run_odoo, scratch_name, shell_json
+from .odoo_process import copy_of, odoo_shell, run_odoo, shell_json
 from .templates import OLD_ADDONS as ADDONS
 
 MARKER = "AR-CHANNELS:"
@@ -74,10 +74,8 @@ def read(db, addons_dir=None):
 @pytest.fixture
 def old_channels_db(old_db_template, old_addons):
     """A database of the add-ons as of OLD_COMMIT; returns (name, old add-ons dir)."""
-    name = scratch_name("ar_upg_chan")
-    create_db(name, template=old_db_template)
-    yield name, old_addons
-    drop_db(name)
+    with copy_of(old_db_template, "ar_upg_chan") as name:
+        yield name, old_addons
 
 
 def test_upgrade_keeps_level_channels_and_reminders(old_channels_db):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .odoo_process import ROOT, create_db, drop_db, odoo_shell, run_odoo, scratch_name, shell_json
+from .odoo_process import ROOT, copy_of, odoo_shell, run_odoo, shell_json
 from .templates import OLD_ADDONS
 
 # The add-ons as OLD_COMMIT had them, and those split out of them since (their records moved there).
@@ -118,10 +118,8 @@ def upgrade_and_compare(db, before):
 @pytest.fixture
 def old_db(old_db_template):
     """A database with the add-ons installed by the code of OLD_COMMIT."""
-    name = scratch_name("ar_upg")
-    create_db(name, template=old_db_template)
-    yield name
-    drop_db(name)
+    with copy_of(old_db_template, "ar_upg") as name:
+        yield name
 
 
 def test_upgrade_from_last_release_keeps_admin_config(old_db, old_addons):
