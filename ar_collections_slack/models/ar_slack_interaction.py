@@ -192,7 +192,18 @@ class ArSlackInteraction(models.AbstractModel):
     def _ar_do_partner_snooze(self, partner):
         customer = partner.commercial_partner_id
         company = self.env.user.company_id
-        until = fields.Date.context_today(self) + timedelta(days=company.ar_slack_snooze_days)
+        today = fields.Date.context_today(self)
+        until = today + timedelta(days=company.ar_slack_snooze_days)
+        # a snooze never cuts short, nor renames, a longer "do not chase" (legal, insolvency…)
+        if customer._ar_no_chase_active(today):
+            if not customer.ar_no_chase_until:
+                raise UserError(self.env._("%(customer)s is not chased already (%(reason)s): nothing was done.",
+                                           customer=customer.name, reason=customer.ar_no_chase_reason))
+            if customer.ar_no_chase_until >= until:
+                raise UserError(self.env._(
+                    "%(customer)s is not chased until %(date)s already (%(reason)s): nothing was done.",
+                    customer=customer.name, date=fields.Date.to_string(customer.ar_no_chase_until),
+                    reason=customer.ar_no_chase_reason))
         customer.write({
             "ar_no_chase": True,
             "ar_no_chase_until": until,

@@ -13,7 +13,7 @@ from psycopg2 import IntegrityError
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogue
@@ -21,6 +21,7 @@ from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogu
 from .common import U_BILLING, U_COLLECTOR, U_MANAGER, ArSlackCommon
 from .test_slack_alerts import SlackAlertCases
 
+U_MANAGER_B = "U0MANAGERB"
 ACTIONS = "/ar_collections/slack/interactivity"
 COMMAND = "/ar_collections/slack/command"
 HOSTILE_CASES = [
@@ -34,6 +35,14 @@ HOSTILE_CASES = [
     "Slack: record of another company",
     "Slack: plan no longer waiting for approval",
     "Slack: command of an unmapped user",
+    "Slack: request without a timestamp",
+    "Slack: plan of a company the user may not access",
+    "Slack: plan approved twice",
+    "Slack: plan approved after its decline",
+    "Slack: dispute assigned once closed",
+    "Slack: snooze cutting a longer do-not-chase short",
+    "Slack: command of a user without the group",
+    "Slack: command for a customer of another company",
 ]
 RESULTS = []
 
@@ -51,6 +60,12 @@ class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
         cls.company_b = cls.env["res.company"].create({"name": "Slack B"})
         cls.customer_b = cls.env["res.partner"].create({
             "name": "Company B Only Ltd", "is_company": True, "company_id": cls.company_b.id})
+        # a collections manager of company B only, linked to Slack
+        cls.manager_b = new_test_user(
+            cls.env, "ar_slack_manager_b", name="Bea Manager",
+            groups="base.group_user,ar_collections.group_ar_collections_manager",
+            company_id=cls.company_b.id, company_ids=[Command.set(cls.company_b.ids)])
+        cls.manager_b.ar_slack_user_id = U_MANAGER_B
 
     def _read_counts(self, env):
         plans = env["ar.payment.plan"].search([])
@@ -223,6 +238,83 @@ class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
             COMMAND, self.slack.command_form("customer Overdue Industries", U_BILLING + "X")),
             200, "not linked to one Odoo user")
         self._assert_no_failures()
+
+    def test_request_without_timestamp(self):
+        plan = self._plan()
+        body, headers = self.slack.signed(self.slack.click_form("ar_plan_approve", plan.id, U_MANAGER))
+        del headers["X-Slack-Request-Timestamp"]
+        self.env.flush_all()
+        self._http_attack("Slack: request without a timestamp", lambda: self.url_open(ACTIONS, data=body, headers=headers),
+                          401, "no valid Slack timestamp")
+        self._assert_no_failures()
+
+    def test_plan_of_a_company_the_user_may_not_access(self):
+        """A manager of company B only, linked to Slack, clicks the button of a plan of company A."""
+        plan = self._plan()
+        self._http_attack("Slack: plan of a company the user may not access",
+                          lambda: self._click("ar_plan_approve", plan, U_MANAGER_B),
+                          200, "Bea Manager cannot change this record")
+        self._assert_no_failures()
+        self.assertEqual(plan.state, "to_approve")
+
+    def test_plan_decided_once(self):
+        """A second click (another signed request, not a replay) finds the plan decided."""
+        plan = self._plan()
+        alert = self._posted_alert("plan_submitted")
+        self._click("ar_plan_approve", plan, U_MANAGER, alert)
+        self.assertEqual(plan.state, "active")
+        self._http_attack("Slack: plan approved twice", lambda: self._click("ar_plan_approve", plan, U_MANAGER, alert),
+                          200, "Only a plan waiting for approval can be approved")
+        declined = self._plan(invoice=self.inv_partial)
+        self._click("ar_plan_decline", declined, U_MANAGER)
+        self.assertEqual(declined.state, "refused")
+        self._http_attack("Slack: plan approved after its decline",
+                          lambda: self._click("ar_plan_approve", declined, U_MANAGER),
+                          200, "Only a plan waiting for approval can be approved")
+        self._assert_no_failures()
+        self.assertEqual(alert.outcome, "✅ Plan approved by Mia Manager", "the refused click left the outcome")
+
+    def test_closed_dispute_not_assigned(self):
+        dispute = self._dispute()
+        dispute.with_user(self.user_ar_manager).action_reject()
+        self._http_attack("Slack: dispute assigned once closed",
+                          lambda: self._click("ar_dispute_assign", dispute, U_MANAGER), 200, "This dispute is closed")
+        self._assert_no_failures()
+
+    def test_snooze_never_shortens_do_not_chase(self):
+        """A customer not chased for good (or longer than the snooze) stays so, with its reason."""
+        self.customer.write({"ar_no_chase": True, "ar_no_chase_reason": "Insolvency proceedings"})
+        self._http_attack("Slack: snooze cutting a longer do-not-chase short",
+                          lambda: self._click("ar_partner_snooze", self.customer, U_COLLECTOR),
+                          200, "Overdue Industries is not chased already (Insolvency proceedings)")
+        self._assert_no_failures()
+        self.customer.ar_no_chase_until = self.today + timedelta(days=30)
+        response = self._click("ar_partner_snooze", self.customer, U_COLLECTOR)
+        self.assertIn(f"not chased until {self.today + timedelta(days=30)} already", response.text)
+        self.assertEqual((self.customer.ar_no_chase_until, self.customer.ar_no_chase_reason),
+                         (self.today + timedelta(days=30), "Insolvency proceedings"))
+        # a snooze ending sooner is extended
+        self.customer.ar_no_chase_until = self.today + timedelta(days=2)
+        self._click("ar_partner_snooze", self.customer, U_COLLECTOR)
+        self.assertEqual((self.customer.ar_no_chase_until, self.customer.ar_no_chase_reason),
+                         (self.today + timedelta(days=7), "Snoozed from Slack by Colin Collector"))
+
+    def test_command_of_user_without_group(self):
+        self._http_attack("Slack: command of a user without the group", lambda: self._post(
+            COMMAND, self.slack.command_form("customer Overdue Industries", U_BILLING)),
+            200, "Bill Clerk does not have the rights for this in Odoo")
+        self._assert_no_failures()
+
+    def test_command_answers_for_the_users_company(self):
+        self._http_attack("Slack: command for a customer of another company", lambda: self._post(
+            COMMAND, self.slack.command_form("customer Company B Only Ltd", U_COLLECTOR)),
+            200, "No customer matches Company B Only Ltd.")
+        self._assert_no_failures()
+        # a customer of every company: company B's manager sees company B's figures, not company A's
+        answer = self._post(COMMAND, self.slack.command_form("customer Overdue Industries", U_MANAGER_B)).json()
+        self.assertEqual(answer["blocks"][0]["text"]["text"], "Overdue Industries")
+        self.assertNotIn("1,650.00", answer["text"])
+        self.assertNotIn("1,350.00", answer["text"])
 
     def test_zz_catalogue_is_complete(self):
         self._assert_catalogue_complete(HOSTILE_CASES)
