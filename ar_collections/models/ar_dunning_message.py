@@ -164,15 +164,9 @@ class ArDunningMessage(models.Model):
         emails = queued.filtered(lambda msg: msg.channel == "email")._ar_render_emails()
         # The letters left out of their batch, one by one: each fails alone, and is not rendered twice.
         for message in queued.filtered(lambda msg: msg.channel == "letter" and msg.id not in letters):
-            try:
-                with self.env.cr.savepoint():
-                    letters[message.id] = message._ar_render_letter_alone(message._ar_queued_invoices())
-            except psycopg2.Error:
-                raise
-            except Exception as error:  # pylint: disable=broad-except
-                _logger.warning("Reminder %s could not be dispatched: %s", message.id, error)
-                message._ar_set_state("failed", str(error)[:500])
-                message.dispatch_date = fields.Datetime.now()
+            if not message._ar_fail_alone_on_error(
+                    "its letter could not be rendered",
+                    lambda msg=message: letters.update({msg.id: msg._ar_render_letter_alone(msg._ar_queued_invoices())})):
                 queued -= message
         # All the batch's hooks in one savepoint (one per reminder cost as much as a quarter of an
         # email's dispatch); if one fails, the batch is undone and dispatched again one by one.
@@ -187,15 +181,27 @@ class ArDunningMessage(models.Model):
         except Exception:  # pylint: disable=broad-except
             _logger.info("Reminders %s dispatched one by one: one of them failed", queued.ids)
         for message in queued:
-            try:
-                with self.env.cr.savepoint():
-                    message._ar_dispatch_one(letters, emails)
-            except psycopg2.Error:
-                raise
-            except Exception as error:  # any rendering error fails this reminder only
-                _logger.warning("Reminder %s could not be dispatched: %s", message.id, error)
-                message._ar_set_state("failed", str(error)[:500])
-            message.dispatch_date = fields.Datetime.now()
+            message._ar_fail_alone_on_error(
+                "it could not be dispatched", lambda msg=message: msg._ar_dispatch_one(letters, emails))
+        queued.dispatch_date = fields.Datetime.now()
+
+    def _ar_fail_alone_on_error(self, what, action):
+        """Run ``action()`` for this reminder in a savepoint; if it raises, this reminder fails
+        alone with the error (a database error is raised: the whole batch is retried).
+
+        :return: whether ``action`` succeeded
+        """
+        try:
+            with self.env.cr.savepoint():
+                action()
+            return True
+        except psycopg2.Error:
+            raise
+        except Exception as error:  # pylint: disable=broad-except
+            _logger.warning("Reminder %s failed: %s: %s", self.id, what, error)
+            self._ar_set_state("failed", str(error)[:500])
+            self.dispatch_date = fields.Datetime.now()
+            return False
 
     def _ar_dispatch_one(self, letters, emails):
         """Hand this reminder to its channel's hook, with its letter or email rendered with its batch."""
@@ -210,17 +216,12 @@ class ArDunningMessage(models.Model):
 
         :return: the reminders to render
         """
+        fees = self.env["ar.dunning.fee"]
         failed = self.browse()
         for message in self.filtered(lambda msg: msg.level_id.fee_type != "none"):
-            try:
-                with self.env.cr.savepoint():
-                    self.env["ar.dunning.fee"]._ar_charge(message, message._ar_queued_invoices())
-            except psycopg2.Error:
-                raise
-            except Exception as error:  # pylint: disable=broad-except
-                _logger.warning("Fees of reminder %s could not be charged: %s", message.id, error)
-                message._ar_set_state("failed", str(error)[:500])
-                message.dispatch_date = fields.Datetime.now()
+            if not message._ar_fail_alone_on_error(
+                    "its fees could not be charged",
+                    lambda msg=message: fees._ar_charge(msg, msg._ar_queued_invoices())):
                 failed |= message
         return self - failed
 

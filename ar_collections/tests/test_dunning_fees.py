@@ -1,9 +1,10 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from lxml import html as lxml_html
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import ArCollectionsCommon
@@ -76,6 +77,30 @@ class TestDunningFees(ArCollectionsCommon):
         self.assertEqual(self._fees().filtered(lambda fee: fee.level_id in fees.level_id), fees)
         self.assertNotIn(fee_move, self._fees().invoice_id)
         self.assertFalse(self.env["ar.dunning.fee"]._ar_charge(message, fee_move))
+
+    def test_fee_that_cannot_be_charged_fails_its_reminder_alone(self):
+        self._set_fees(fee_type="fixed", fee_amount=15.0, fee_charge="invoice", fee_product_id=self.fee_product.id)
+        Fee = type(self.env["ar.dunning.fee"])
+        charge = Fee._ar_charge
+
+        def charge_or_fail(fees, message, invoices):
+            if message.partner_id == self.customer:
+                raise UserError("No income account for the fee product")
+            return charge(fees, message, invoices)
+
+        with patch.object(Fee, "_ar_charge", charge_or_fail):
+            self._ar_run()
+            self._ar_dispatch()
+        failed = self._ar_messages(self.customer, "email")
+        self.assertEqual(failed.state, "failed")
+        self.assertIn("No income account", failed.state_reason)
+        self.assertTrue(failed.dispatch_date, "not picked up again by the next dispatch")
+        self.assertFalse(failed.body_html, "never rendered: it would state fees not charged")
+        self.assertFalse(self._fees())
+        sent = self._ar_messages(self.other_customer, "email")
+        self.assertNotEqual(sent.state, "failed", "the other customer's reminder goes on")
+        self.assertTrue(sent.body_html)
+        self.assertEqual(self._fees(self.other_customer).invoice_id, self.inv_other)
 
     def test_interest_formula_and_currencies(self):
         level = self.levels[0]
