@@ -9,3 +9,5 @@ from . import ar_promise
 from . import ar_dispute
 from . import ar_payment_plan
 from . import account_payment
+from . import account_move_line
+from . import account_bank_statement_line

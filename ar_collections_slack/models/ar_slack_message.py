@@ -187,6 +187,7 @@ class ArSlackMessage(models.Model):
 
     @api.model
     def _ar_render_large_payment(self, payment):
+        """``payment``: an ``account.payment``, or a bank statement line matched to invoices."""
         customer = payment.partner_id.commercial_partner_id
         title = self.env._("Large payment received: %(customer)s", customer=customer.name)
         facts = [
@@ -196,7 +197,9 @@ class ArSlackMessage(models.Model):
             (self.env._("Payment"), payment.name),
         ]
         buttons = [self._ar_button(self.env._("Snooze customer"), "ar_partner_snooze", customer)]
-        return title, self._ar_blocks(title, facts, payment, buttons)
+        # a statement line has no form of its own: its journal entry is opened
+        document = payment.move_id if payment._name == "account.bank.statement.line" else payment
+        return title, self._ar_blocks(title, facts, document, buttons)
 
     @api.model
     def _ar_render_plan_submitted(self, plan):

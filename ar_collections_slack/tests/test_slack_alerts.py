@@ -66,6 +66,33 @@ class SlackAlertCases:
         self.company.ar_slack_channel = False
         self.assertFalse(self.env["ar.slack.message"]._ar_notify("large_payment", payment), "no channel, no alert")
 
+    def _bank_receipt(self, partner, amount, invoice=None):
+        """Money received on the bank, matched straight to ``invoice`` (as the cash matcher
+        does: the bank line's counterpart on the receivable, reconciled; no account.payment)."""
+        st_line = self.env["account.bank.statement.line"].create({
+            "journal_id": self.company_data["default_journal_bank"].id, "date": self.today,
+            "payment_ref": invoice.name if invoice else "transfer", "partner_id": partner.id, "amount": amount})
+        if invoice:
+            _liquidity, suspense, _other = st_line._seek_for_lines()
+            receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+            suspense.with_context(skip_readonly_check=True).write({"account_id": receivable.account_id.id})
+            (suspense | receivable).reconcile()
+        return st_line
+
+    def test_large_payment_matched_on_the_bank(self):
+        invoice = self._ar_invoice(self.other_customer, 6000.0)
+        self._bank_receipt(self.other_customer, 7000.0)  # not matched to invoices: not known as a payment yet
+        self._bank_receipt(self.other_customer, 400.0, self.inv_other)  # below the company's 5,000
+        self.assertFalse(self._alerts("large_payment"))
+        st_line = self._bank_receipt(self.other_customer, 6000.0, invoice)
+        self.assertEqual(invoice.payment_state, "paid")
+        alert = self._alerts("large_payment")
+        self.assertEqual((len(alert), alert.res_model, alert.res_id), (1, "account.bank.statement.line", st_line.id))
+        self.assertIn("Large payment received: Punctual Partners", alert.text)
+        self.assertIn("6,000.00", str(alert.blocks))
+        self.assertIn(f"/odoo/account.move/{st_line.move_id.id}", str(alert.blocks), "its journal entry is opened")
+        self.assertEqual(self._buttons(alert), ["ar_partner_snooze", "ar_open"])
+
     def test_plan_submitted(self):
         plan = self._plan(submit=False)
         self.assertFalse(self._alerts("plan_submitted"), "a draft is not announced")
