@@ -66,17 +66,21 @@ class SlackAlertCases:
         self.company.ar_slack_channel = False
         self.assertFalse(self.env["ar.slack.message"]._ar_notify("large_payment", payment), "no channel, no alert")
 
-    def _bank_receipt(self, partner, amount, invoice=None):
+    def _bank_receipt(self, partner, amount, invoice=None, payment=None):
         """Money received on the bank, matched straight to ``invoice`` (as the cash matcher
-        does: the bank line's counterpart on the receivable, reconciled; no account.payment)."""
+        does: the bank line's counterpart on the receivable, reconciled; no account.payment),
+        or to the outstanding receipt of a registered ``payment``."""
         st_line = self.env["account.bank.statement.line"].create({
             "journal_id": self.company_data["default_journal_bank"].id, "date": self.today,
-            "payment_ref": invoice.name if invoice else "transfer", "partner_id": partner.id, "amount": amount})
-        if invoice:
+            "payment_ref": "transfer", "partner_id": partner.id, "amount": amount})
+        entry = invoice or (payment and payment.move_id)
+        if entry:
             _liquidity, suspense, _other = st_line._seek_for_lines()
-            receivable = invoice.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
-            suspense.with_context(skip_readonly_check=True).write({"account_id": receivable.account_id.id})
-            (suspense | receivable).reconcile()
+            counterpart = entry.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable" if invoice else line.account_id.reconcile
+                and line.account_type != "asset_receivable")
+            suspense.with_context(skip_readonly_check=True).write({"account_id": counterpart.account_id.id})
+            (suspense | counterpart).reconcile()
         return st_line
 
     def test_large_payment_matched_on_the_bank(self):
@@ -92,6 +96,12 @@ class SlackAlertCases:
         self.assertIn("6,000.00", str(alert.blocks))
         self.assertIn(f"/odoo/account.move/{st_line.move_id.id}", str(alert.blocks), "its journal entry is opened")
         self.assertEqual(self._buttons(alert), ["ar_partner_snooze", "ar_open"])
+        # a registered payment is announced when posted, not again when the bank line meets it
+        payment = self._ar_pay(self._ar_invoice(self.other_customer, 8000.0), 8000.0)
+        st_line = self._bank_receipt(self.other_customer, 8000.0, payment=payment)
+        self.assertTrue(st_line.is_reconciled)
+        self.assertEqual(self._alerts("large_payment").mapped("res_model"),
+                         ["account.bank.statement.line", "account.payment"])
 
     def test_plan_submitted(self):
         plan = self._plan(submit=False)
