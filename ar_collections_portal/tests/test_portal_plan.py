@@ -6,6 +6,7 @@ logged-in customer and must be refused with its sentence (status 400) and write 
 totals go to the run summary (tried / accepted-bad) when the class ends.
 """
 
+import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -67,6 +68,19 @@ PLAN_CASES = [
 ]
 OTHER_CASES = ["without CSRF token", "not logged in", "GET on the submit route"]
 RESULTS = []
+# The web client's JSON-RPC, as the logged-in portal customer: (label, model, method, args, message)
+RPC_CASES = [
+    ("create a plan", "ar.payment.plan", "create",
+     lambda t: [{"partner_id": t.customer.id, "invoice_ids": [(6, 0, t.inv_overdue.ids)]}], "not allowed"),
+    ("propose through the model", "ar.payment.plan", "_ar_portal_propose",
+     lambda t: [t.customer_contact.id, t.inv_other.ids, fields.Date.to_string(t.today)], "cannot be called remotely"),
+    ("approve a plan", "ar.payment.plan", "action_approve", lambda t: [t.inv_busy_plan.ids],
+     "Only a collections manager"),
+    ("add an instalment", "ar.payment.plan.line", "create",
+     lambda t: [{"plan_id": t.inv_busy_plan.id, "date": fields.Date.to_string(t.today), "amount": 1.0}],
+     "not allowed"),
+]
+RPC_RESULTS = []
 
 
 @tagged("post_install", "-at_install")
@@ -81,12 +95,14 @@ class TestPortalPlan(ArPortalHttpCommon):
         cls.Plan = cls.env["ar.payment.plan"]
         # an overdue invoice already proposed for a plan
         cls.inv_busy = cls._ar_invoice(cls.customer, 120.0, days_overdue=8)
-        cls.Plan._ar_portal_propose(cls.customer_contact, cls.inv_busy, cls.today, count=1)
+        cls.inv_busy_plan = cls.Plan._ar_portal_propose(cls.customer_contact, cls.inv_busy, cls.today, count=1)
 
     @classmethod
     def tearDownClass(cls):
         bad = [label for label, accepted_bad in RESULTS if accepted_bad]
         record("portal hostile input: payment plans", inputs=len(RESULTS), accepted_bad=len(bad))
+        bad = [label for label, accepted_bad in RPC_RESULTS if accepted_bad]
+        record("portal hostile input: payment plans through JSON-RPC", inputs=len(RPC_RESULTS), accepted_bad=len(bad))
         super().tearDownClass()
 
     def _form(self, **changes):
@@ -168,6 +184,49 @@ class TestPortalPlan(ArPortalHttpCommon):
         self._ar_login()
         response = self._ar_post("/my/statement/plan/submit", self._form())
         self.assertEqual(response.status_code, 303)
+
+    @mute_logger("odoo.http")
+    def test_hostile_rpc(self):
+        """The portal customer reaches plans through the statement's routes only: the web
+        client's JSON-RPC on the models is refused and writes nothing."""
+        self._ar_login()
+        failures = []
+        for label, model, method, args, message in RPC_CASES:
+            before = self._written()
+            response = self.url_open(f"/web/dataset/call_kw/{model}/{method}", data=json.dumps({
+                "jsonrpc": "2.0", "method": "call", "id": 0,
+                "params": {"model": model, "method": method, "args": args(self), "kwargs": {}}}),
+                headers={"Content-Type": "application/json"})
+            error = (response.json().get("error") or {}).get("data", {}).get("message", "")
+            ok = message in error and self._written() == before
+            RPC_RESULTS.append((label, not ok))
+            if not ok:
+                failures.append(f"{label}: {error or response.text[:200]!r}")
+        self.assertFalse(failures, "JSON-RPC accepted:\n" + "\n".join(failures))
+        self.assertEqual(self.inv_busy_plan.state, "to_approve")
+
+    def test_instalment_paid_once(self):
+        """An instalment whose payment the provider is processing cannot be paid again until it
+        is booked; once all are paid, nothing is left to pay."""
+        plan = self.Plan._ar_portal_propose(self.customer_contact, self.inv_overdue, self.today, count=2)
+        plan.with_user(self.user_ar_manager).action_approve()
+        route = f"/my/statement/plan/{plan.id}/transaction"
+        self._ar_login()
+        Tx = self.env["payment.transaction"].sudo()
+        first = Tx.search([("reference", "=", self.make_jsonrpc_request(route, self._tx_params(500.0))["reference"])])
+        self.assertEqual(first.amount, 500.0)
+        first._set_pending()  # the customer paid, the provider has not confirmed yet
+        before = Tx.search_count([])
+        self.assertIn("being processed", jsonrpc_error(self, route, self._tx_params(500.0)))
+        self.assertEqual(Tx.search_count([]), before, "the same instalment is not paid twice at once")
+        self._ar_provider_confirms(first)
+        second = Tx.search([("reference", "=", self.make_jsonrpc_request(route, self._tx_params(500.0))["reference"])])
+        self._ar_provider_confirms(second)
+        plan.invalidate_recordset()
+        self.assertEqual((plan.amount_paid, plan.line_ids.mapped("is_paid")), (1000.0, [True, True]))
+        self.assertIn("no instalment to pay here", jsonrpc_error(self, route, self._tx_params(500.0)))
+        self.assertEqual(self.url_open(f"/my/statement/plan/{plan.id}/pay").status_code, 400)
+        self.assertIn(self.inv_overdue.payment_state, ("paid", "in_payment"))
 
     def _tx_params(self, amount, **values):
         return {"amount": amount, "provider_id": self.provider.id, "payment_method_id": self.payment_method.id,
