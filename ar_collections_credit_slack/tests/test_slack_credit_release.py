@@ -1,7 +1,8 @@
 """Credit releases in Slack: the request is announced with buttons, and a Credit Manager
 other than the requester approves or declines it there, as in the back office."""
 
-from odoo.tests import HttpCase, tagged
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.ar_collections.tests.hostile_catalogue import ArHostileCatalogue
 from odoo.addons.ar_collections_credit.tests.common import ArCreditCommon
@@ -11,10 +12,14 @@ ACTIONS = "/ar_collections/slack/interactivity"
 U_CREDIT = "U0CREDIT"
 U_CREDIT_2 = "U0CREDIT2"
 U_SALES = "U0SALES"
+U_CREDIT_B = "U0CREDITB"
 HOSTILE_CASES = [
     "Slack: requester approves own release",
     "Slack: salesperson approves a release",
     "Slack: release already approved declined",
+    "Slack: release approved twice",
+    "Slack: release approved after its decline",
+    "Slack: release of a company the manager may not access",
 ]
 RESULTS = []
 
@@ -30,6 +35,13 @@ class TestSlackCreditRelease(ArHostileCatalogue, ArCreditCommon, ArSlackCommon, 
         cls.credit_manager.ar_slack_user_id = U_CREDIT
         cls.credit_manager_2.ar_slack_user_id = U_CREDIT_2
         cls.salesman.ar_slack_user_id = U_SALES
+        # a Credit Manager of another company only
+        company_b = cls.env["res.company"].create({"name": "Credit Slack B"})
+        cls.credit_manager_b = new_test_user(
+            cls.env, "ar_credit_slack_b", name="Cora Credit",
+            groups="base.group_user,ar_collections_credit.group_ar_credit_manager",
+            company_id=company_b.id, company_ids=[Command.set(company_b.ids)])
+        cls.credit_manager_b.ar_slack_user_id = U_CREDIT_B
 
     def _read_counts(self, env):
         return {"releases": env["ar.credit.release"].search([]).read(["state", "approved_by_id"])}
@@ -102,6 +114,31 @@ class TestSlackCreditRelease(ArHostileCatalogue, ArCreditCommon, ArSlackCommon, 
                           lambda: self._click("ar_release_decline", release, U_CREDIT_2),
                           200, "no longer waiting for approval")
         self._assert_no_failures()
+
+    def test_release_decided_once(self):
+        """A second click (another signed request, not a replay) finds the release decided."""
+        release = self._requested()
+        self._click("ar_release_approve", release, U_CREDIT)
+        self.assertEqual(release.state, "approved")
+        self._http_attack("Slack: release approved twice",
+                          lambda: self._click("ar_release_approve", release, U_CREDIT_2),
+                          200, "is approved: it cannot be approved")
+        declined = self._requested()
+        self._click("ar_release_decline", declined, U_CREDIT)
+        self.assertEqual(declined.state, "refused")
+        self._http_attack("Slack: release approved after its decline",
+                          lambda: self._click("ar_release_approve", declined, U_CREDIT_2),
+                          200, "is refused: it cannot be approved")
+        self._assert_no_failures()
+        self.assertEqual(release.approved_by_id, self.credit_manager)
+
+    def test_release_of_another_company(self):
+        release = self._requested()
+        self._http_attack("Slack: release of a company the manager may not access",
+                          lambda: self._click("ar_release_approve", release, U_CREDIT_B),
+                          200, "Cora Credit cannot change this record")
+        self._assert_no_failures()
+        self.assertEqual(release.state, "requested")
 
     def test_zz_catalogue_is_complete(self):
         self._assert_catalogue_complete(HOSTILE_CASES)
