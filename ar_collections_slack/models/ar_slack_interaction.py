@@ -101,7 +101,9 @@ class ArSlackInteraction(models.AbstractModel):
 
         :return: the outcome or the refusal (for the HTTP answer)
         """
-        response_url = payload.get("response_url") if isinstance(payload, dict) else None
+        if not self._ar_is_click(payload):
+            raise SlackRefused(self.env._("Refused: not a Slack button click."), 400)
+        response_url = payload.get("response_url")
         try:
             return self._ar_run_action(payload)
         except SlackRefused as refusal:
@@ -112,12 +114,25 @@ class ArSlackInteraction(models.AbstractModel):
             raise
 
     @api.model
+    def _ar_is_click(self, payload):
+        """Whether ``payload`` has the shape of Slack's ``block_actions``, in the parts read here:
+        a signed request is Slack's, but its JSON is still input (no crash on a malformed one)."""
+        if not isinstance(payload, dict) or payload.get("type") != "block_actions":
+            return False
+        actions = payload.get("actions")
+        if not (isinstance(actions, list) and actions and isinstance(actions[0], dict)
+                and all(isinstance(payload.get(key) or {}, dict) for key in ("user", "container", "message"))):
+            return False
+        user, container, message = (payload.get(key) or {} for key in ("user", "container", "message"))
+        texts = [actions[0].get("action_id"), actions[0].get("value"), user.get("id"), container.get("message_ts"),
+                 message.get("ts"), payload.get("response_url")]
+        blocks = message.get("blocks") or []
+        return all(isinstance(text or "", str) for text in texts) and isinstance(blocks, list) \
+            and all(isinstance(block, dict) for block in blocks)
+
+    @api.model
     def _ar_run_action(self, payload):
-        actions = payload.get("actions") if isinstance(payload, dict) else None
-        if payload.get("type") != "block_actions" or not isinstance(actions, list) or not actions \
-                or not isinstance(actions[0], dict):
-            raise SlackRefused(self.env._("Refused: not a Slack button click."), 400)
-        action = actions[0]
+        action = payload["actions"][0]
         if action.get("action_id") == "ar_open":
             return ""  # a link button: Slack opens it, nothing to do here
         user = self._ar_user((payload.get("user") or {}).get("id"))
@@ -304,8 +319,6 @@ class ArSlackInteraction(models.AbstractModel):
                 payload = json.loads(form.get("payload") or "")
             except ValueError:
                 raise SlackRefused(self.env._("Refused: not a Slack button click."), 400) from None
-            if not isinstance(payload, dict):
-                raise SlackRefused(self.env._("Refused: not a Slack button click."), 400)
             return 200, {"text": self._ar_receive_action(payload)}
         except SlackRefused as refusal:
             _logger.info("Slack %s refused: %s", kind, refusal)

@@ -43,6 +43,7 @@ HOSTILE_CASES = [
     "Slack: snooze cutting a longer do-not-chase short",
     "Slack: command of a user without the group",
     "Slack: command for a customer of another company",
+    "Slack: payload of the wrong shape",
 ]
 RESULTS = []
 
@@ -315,6 +316,26 @@ class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
         self.assertEqual(answer["blocks"][0]["text"]["text"], "Overdue Industries")
         self.assertNotIn("1,650.00", answer["text"])
         self.assertNotIn("1,350.00", answer["text"])
+
+    def test_payload_of_the_wrong_shape(self):
+        """Signed, but not what Slack sends: refused with a clear answer, not a server error."""
+        plan = self._plan()
+        click = json.loads(self.slack.click_form("ar_plan_approve", plan.id, U_MANAGER)["payload"])
+        shapes = [
+            {**click, "user": U_MANAGER},
+            {**click, "user": {"id": [U_MANAGER]}},
+            {**click, "container": "message"},
+            {**click, "actions": [{**click["actions"][0], "value": [plan.id]}]},
+            {**click, "actions": {"0": click["actions"][0]}},
+            {**click, "message": {"ts": "1.2", "blocks": ["not a block"]}},
+            {**click, "response_url": ["https://hooks.slack.com/x"]},
+            [click],
+        ]
+        for shape in shapes:
+            self._http_attack("Slack: payload of the wrong shape", lambda s=shape: self._post(
+                ACTIONS, {"payload": json.dumps(s)}), 400, "not a Slack button click")
+        self._assert_no_failures()
+        self.assertEqual(plan.state, "to_approve")
 
     def test_zz_catalogue_is_complete(self):
         self._assert_catalogue_complete(HOSTILE_CASES)
