@@ -44,6 +44,8 @@ HOSTILE_CASES = [
     "Slack: command of a user without the group",
     "Slack: command for a customer of another company",
     "Slack: payload of the wrong shape",
+    "Slack: archived user",
+    "Slack: portal user linked",
 ]
 RESULTS = []
 
@@ -336,6 +338,17 @@ class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
                 ACTIONS, {"payload": json.dumps(s)}), 400, "not a Slack button click")
         self._assert_no_failures()
         self.assertEqual(plan.state, "to_approve")
+
+    def test_only_active_internal_users_act(self):
+        plan = self._plan()
+        self.user_ar_manager.active = False
+        self._http_attack("Slack: archived user", lambda: self._click("ar_plan_approve", plan, U_MANAGER),
+                          200, "not linked to one Odoo user")
+        self.portal_user.ar_slack_user_id = "U0PORTAL"
+        self._http_attack("Slack: portal user linked", lambda: self._post(
+            COMMAND, self.slack.command_form("customer Overdue Industries", "U0PORTAL")),
+            200, "not linked to one Odoo user")
+        self._assert_no_failures()
 
     def test_zz_catalogue_is_complete(self):
         self._assert_catalogue_complete(HOSTILE_CASES)
