@@ -124,6 +124,17 @@ class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
         self.assertEqual(alert.outcome_user_id, self.user_ar_manager)
         self.assertFalse(alert.outcome_pending, "shown by the click, not again by the send cron")
 
+    def test_portal_proposal_approved_from_slack(self):
+        """The plan a customer proposes from the portal is announced and approved in Slack."""
+        plan = self.env["ar.payment.plan"]._ar_portal_propose(
+            self.customer_contact, self.inv_overdue, self.today, count=2)
+        alert = self._posted_alert("plan_submitted")
+        self.assertEqual(alert.res_id, plan.id)
+        self.assertIn("Payment plan to approve: Overdue Industries", alert.text)
+        self._click("ar_plan_approve", plan, U_MANAGER, alert)
+        self.assertEqual((plan.state, plan.approved_by_id), ("active", self.user_ar_manager))
+        self.assertFalse(plan.activity_ids, "the back office's approval activity is done too")
+
     def test_plan_declined_from_slack(self):
         plan = self._plan()
         alert = self._posted_alert("plan_submitted")
