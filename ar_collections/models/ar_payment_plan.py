@@ -336,7 +336,15 @@ class ArPaymentPlan(models.Model):
                 raise UserError(env._("A payment plan has %(max)s instalments at most: this one has %(count)s.",
                                       max=company.ar_plan_max_instalments, count=count))
             share = currency.round(open_total / count)
-            amounts = [share] * (count - 1) + [currency.round(open_total - share * (count - 1))]
+            minimum = currency.round(open_total * company.ar_plan_min_first_percent / 100)
+            if count > 1 and currency.compare_amounts(share, minimum) < 0:
+                # more instalments than the minimum first payment leaves room for (12 of 10 % at
+                # least): the first is that minimum, the rest is split evenly
+                share = currency.round((open_total - minimum) / (count - 1))
+                amounts = [minimum] + [share] * (count - 2) + [
+                    currency.round(open_total - minimum - share * (count - 2))]
+            else:
+                amounts = [share] * (count - 1) + [currency.round(open_total - share * (count - 1))]
         if len(amounts) > company.ar_plan_max_instalments:
             raise UserError(env._("A payment plan has %(max)s instalments at most: this one has %(count)s.",
                                   max=company.ar_plan_max_instalments, count=len(amounts)))

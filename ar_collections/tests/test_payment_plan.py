@@ -137,6 +137,9 @@ class TestPaymentPlan(ArCollectionsCommon):
                          [(first, 450.0), (first + relativedelta(months=1), 450.0),
                           (first + relativedelta(months=2), 450.0)])
         self.assertTrue(plan.activity_ids, "the collections manager is asked to approve it")
+        # as many equal instalments as allowed: the first is the minimum first payment (10 %), the rest even
+        most = propose(self.customer_contact, self._ar_invoice(self.customer, 1000.0, days_overdue=4), first, count=12)
+        self.assertEqual(most.line_ids.mapped("amount"), [100.0] + [81.82] * 10 + [81.8])
         refusals = [
             (self.inv_overdue, {"count": 2}, "already in a payment plan"),
             (self.inv_other, {"count": 2}, "Only your own invoices"),
