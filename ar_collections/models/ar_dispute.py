@@ -211,6 +211,8 @@ class ArDispute(models.Model):
             if not vals.get("sla_deadline"):
                 opened = fields.Date.to_date(vals.get("date_opened")) or today
                 vals["sla_deadline"] = self._ar_sla_deadline(company, opened)
+            if vals.get("user_id") and not self.env.su:
+                self._ar_check_owner(self.env["res.users"].browse(vals["user_id"]), company)
             # Routed here, not in the callers: the portal, the call wizard and Slack create alike.
             partner = self.env["res.partner"].browse(vals.get("partner_id") or defaults.get("partner_id"))
             rule, owner = self._ar_route(partner, company, vals.get("reason") or defaults.get("reason"))
@@ -224,6 +226,13 @@ class ArDispute(models.Model):
             if partners:
                 dispute.message_subscribe(partner_ids=partners.ids)
         return disputes
+
+    def write(self, vals):
+        if vals.get("user_id") and not self.env.su:
+            user = self.env["res.users"].browse(vals["user_id"])
+            for company in self.company_id:
+                self._ar_check_owner(user, company)
+        return super().write(vals)
 
     @api.onchange("partner_id", "reason")
     def _onchange_route(self):
@@ -260,14 +269,20 @@ class ArDispute(models.Model):
             owner = self.env.user
         return rule, owner or company.sudo()._ar_escalation_user()
 
+    @api.model
+    def _ar_check_owner(self, user, company):
+        """Refuse ``user`` as the owner of disputes of ``company`` unless they may own them
+        (chosen by hand, assigned, or from Slack: as the routing rules choose)."""
+        if not self._ar_may_own(user, company):
+            raise UserError(self.env._(
+                "%(user)s cannot own disputes of %(company)s: choose an internal collections user of "
+                "that company.", user=user.sudo().name or "-", company=company.name))
+
     def action_assign(self, user):
         """Give these disputes to ``user``, who must be able to own them: they own and follow
         them, and their chatter says who gave them (Slack's 'Assign' button calls this too)."""
-        for dispute in self:
-            if not self._ar_may_own(user, dispute.company_id):
-                raise UserError(self.env._(
-                    "%(user)s cannot own disputes of %(company)s: choose an internal collections user of "
-                    "that company.", user=user.sudo().name or "-", company=dispute.company_id.name))
+        for company in self.company_id:
+            self._ar_check_owner(user, company)
         self.write({"user_id": user.id})
         self.message_subscribe(partner_ids=user.partner_id.ids)
         for dispute in self:

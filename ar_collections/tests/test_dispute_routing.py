@@ -130,6 +130,22 @@ class TestDisputeRouting(ArHostileCatalogue, ArCollectionsCommon):
         with self.assertRaises(AccessError):  # assigning is writing: the Collections rights it needs
             dispute.with_user(self.salesperson).action_assign(self.logistics_b)
 
+    def test_owner_chosen_by_hand_may_own_disputes(self):
+        """An owner typed in the form or sent through JSON-RPC is checked as an assignment is:
+        a portal user, a user without Collections rights or of another company is refused."""
+        self.evidence_dispute = self._evidence_dispute()
+        dispute = self.evidence_dispute.with_user(self.user_collector)
+        for label, user in [("portal user", self.portal_user), ("salesperson", self.salesperson),
+                            ("user of another company", self._foreign_user())]:
+            self._attack(f"dispute owner: {label}", lambda u=user: dispute.write({"user_id": u.id}),
+                         UserError, "cannot own disputes of")
+            self._attack(f"dispute owner at creation: {label}", lambda u=user: dispute.create({
+                "partner_id": self.customer.id, "invoice_ids": [Command.set(self.inv_partial.ids)],
+                "reason": "other", "user_id": u.id}), UserError, "cannot own disputes of")
+        self._assert_no_failures()
+        dispute.write({"user_id": self.logistics_a.id})
+        self.assertEqual(dispute.user_id, self.logistics_a)
+
     def test_routing_rules_need_internal_members(self):
         with self.assertRaisesRegex(ValidationError, "only internal users"):
             self.env["ar.dispute.routing.rule"].create({
@@ -158,7 +174,7 @@ class TestDisputeRouting(ArHostileCatalogue, ArCollectionsCommon):
 
     def _read_counts(self, env):
         dispute = env["ar.dispute"].browse(self.evidence_dispute.id)
-        return {"evidence": sorted(dispute.attachment_ids.ids), "stage": dispute.stage,
+        return {"evidence": sorted(dispute.attachment_ids.ids), "stage": dispute.stage, "owner": dispute.user_id.id,
                 "disputes": env["ar.dispute"].search_count([])}
 
     def _evidence_dispute(self):
