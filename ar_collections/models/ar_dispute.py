@@ -211,14 +211,15 @@ class ArDispute(models.Model):
             if not vals.get("sla_deadline"):
                 opened = fields.Date.to_date(vals.get("date_opened")) or today
                 vals["sla_deadline"] = self._ar_sla_deadline(company, opened)
-            if vals.get("user_id") and not self.env.su:
-                self._ar_check_owner(self.env["res.users"].browse(vals["user_id"]), company)
             # Routed here, not in the callers: the portal, the call wizard and Slack create alike.
             partner = self.env["res.partner"].browse(vals.get("partner_id") or defaults.get("partner_id"))
             rule, owner = self._ar_route(partner, company, vals.get("reason") or defaults.get("reason"))
             vals["routing_rule_id"] = rule.id
             if not vals.get("user_id"):
                 vals["user_id"] = owner.id
+            elif vals["user_id"] != owner.id and not self.env.su:
+                # chosen by hand (the form proposes the routed owner)
+                self._ar_check_owner(self.env["res.users"].browse(vals["user_id"]), company)
             followers.append(rule._ar_followers(company) if rule else self.env["res.users"])
         disputes = super().create(vals_list)
         for dispute, team in zip(disputes, followers, strict=True):
@@ -230,7 +231,7 @@ class ArDispute(models.Model):
     def write(self, vals):
         if vals.get("user_id") and not self.env.su:
             user = self.env["res.users"].browse(vals["user_id"])
-            for company in self.company_id:
+            for company in self.filtered(lambda dispute: dispute.user_id != user).company_id:
                 self._ar_check_owner(user, company)
         return super().write(vals)
 
