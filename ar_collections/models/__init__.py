@@ -18,6 +18,7 @@ from . import ar_payment_plan
 from . import ar_payment_plan_line
 from . import ar_customer_kpi
 from . import ar_pay_prediction
+from . import ar_risk_rate
 from . import ar_digest
 from . import res_company
 from . import res_config_settings

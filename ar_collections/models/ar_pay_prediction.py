@@ -335,6 +335,41 @@ class ArPayPrediction(models.AbstractModel):
         """
         if calibration is None:
             calibration = self._ar_risk_calibrations()
+        return SQL(
+            """
+            WITH %(history)s,
+            scored AS (
+                SELECT invoice.id, invoice.partner_id, invoice.company_id, invoice.age AS days_overdue,
+                       WIDTH_BUCKET(invoice.age, %(buckets)s::int[]) AS bucket
+                  FROM invoice
+                 WHERE invoice.delay IS NULL AND %(where)s
+            ),
+            raw AS (
+                SELECT scored.id, scored.partner_id, scored.company_id, scored.days_overdue,
+                       (COALESCE(history.late[scored.bucket], 0)
+                        + %(prior)s * (COALESCE(company.late[scored.bucket], 0) + 1.0)
+                                    / (COALESCE(company.known[scored.bucket], 0) + 2.0))
+                       / (COALESCE(history.known[scored.bucket], 0) + %(prior)s) AS raw_probability
+                  FROM scored
+             LEFT JOIN company_history company ON company.company_id = scored.company_id
+             LEFT JOIN history ON history.partner_id = scored.partner_id
+                              AND history.company_id = scored.company_id
+            )
+            SELECT raw.*, (%(calibrated)s)::float AS probability
+              FROM raw
+            """,
+            history=self._ar_risk_history_sql(as_of), buckets=list(RISK_AGE_BUCKETS),
+            prior=float(RISK_PRIOR_WEIGHT), where=where or SQL("TRUE"),
+            calibrated=self._ar_calibrated_sql(SQL("raw.raw_probability"), calibration),
+        )
+
+    @api.model
+    def _ar_risk_history_sql(self, as_of):
+        """The common table expressions of :meth:`_ar_risk_query` and :meth:`_ar_risk_rates`:
+        ``invoice`` (every customer invoice due before ``as_of``, its ``delay`` when paid
+        before it, its ``age``), ``history`` (per customer and company, ``known`` and ``late``:
+        arrays of weighted outcomes, one per bucket of ``RISK_AGE_BUCKETS``) and
+        ``company_history`` (the same per company)."""
         since = as_of - timedelta(days=HISTORY_DAYS)
         horizon = RISK_HORIZON_DAYS
         # Only invoices whose whole window is past on as_of count (due more than b + 30 days
@@ -351,7 +386,7 @@ class ArPayPrediction(models.AbstractModel):
         self.env["account.move"].flush_model(["amount_residual_signed"])
         return SQL(
             """
-            WITH invoice AS (
+            invoice AS (
                 -- every invoice due before as_of: paid before it (delay known) or open on that day
                 -- (censored: age days overdue and counting)
                 SELECT move.id, move.company_id, move.commercial_partner_id AS partner_id,
@@ -374,26 +409,7 @@ class ArPayPrediction(models.AbstractModel):
                 SELECT company_id, ARRAY[%(company_known)s] AS known, ARRAY[%(company_late)s] AS late
                   FROM history
               GROUP BY company_id
-            ),
-            scored AS (
-                SELECT invoice.id, invoice.partner_id, invoice.company_id, invoice.age AS days_overdue,
-                       WIDTH_BUCKET(invoice.age, %(buckets)s::int[]) AS bucket
-                  FROM invoice
-                 WHERE invoice.delay IS NULL AND %(where)s
-            ),
-            raw AS (
-                SELECT scored.id, scored.partner_id, scored.company_id, scored.days_overdue,
-                       (COALESCE(history.late[scored.bucket], 0)
-                        + %(prior)s * (COALESCE(company.late[scored.bucket], 0) + 1.0)
-                                    / (COALESCE(company.known[scored.bucket], 0) + 2.0))
-                       / (COALESCE(history.known[scored.bucket], 0) + %(prior)s) AS raw_probability
-                  FROM scored
-             LEFT JOIN company_history company ON company.company_id = scored.company_id
-             LEFT JOIN history ON history.partner_id = scored.partner_id
-                              AND history.company_id = scored.company_id
             )
-            SELECT raw.*, (%(calibrated)s)::float AS probability
-              FROM raw
             """,
             as_of=as_of, since=since, open_states=OPEN_PAYMENT_STATES,
             paid_invoices=self.env["account.move"]._ar_paid_invoices_query(SQL(
@@ -401,9 +417,51 @@ class ArPayPrediction(models.AbstractModel):
             known=SQL(", ").join(known), late=SQL(", ").join(late),
             company_known=SQL(", ").join(SQL("SUM(known[%s])", i) for i in index),
             company_late=SQL(", ").join(SQL("SUM(late[%s])", i) for i in index),
-            buckets=list(RISK_AGE_BUCKETS), prior=float(RISK_PRIOR_WEIGHT), where=where or SQL("TRUE"),
-            calibrated=self._ar_calibrated_sql(SQL("raw.raw_probability"), calibration),
         )
+
+    @api.model
+    def _ar_risk_rates(self, as_of, partner_ids, calibration=None):
+        """The probability of :meth:`_ar_risk_query` by days overdue, per customer and
+        company: what every overdue invoice of the customer scores on ``as_of``, whatever its
+        age (one value per bucket of ``RISK_AGE_BUCKETS``), so that it can be stored and read
+        back (``ar.risk.rate``) instead of learnt again at each reading.
+
+        :param partner_ids: commercial partner ids; their rates in each company where they
+            have invoices due in the last 365 days (without: the company's rates)
+        :return: ``{(partner id or False, company id): [calibrated probability per bucket]}``,
+            ``False``: the company's rates (a customer without history of its own)
+        """
+        if calibration is None:
+            calibration = self._ar_risk_calibrations()
+        index = range(1, len(RISK_AGE_BUCKETS) + 1)
+        # the same formula as _ar_risk_query's raw probability, for each bucket; a company's
+        # rates are a customer's without history (its own counts are zero)
+        raw = SQL(", ").join(SQL(
+            """(COALESCE(history.late[%(i)s], 0)
+                + %(prior)s * (company.late[%(i)s] + 1.0) / (company.known[%(i)s] + 2.0))
+               / (COALESCE(history.known[%(i)s], 0) + %(prior)s)""",
+            i=i, prior=float(RISK_PRIOR_WEIGHT)) for i in index)
+        calibrated = SQL(", ").join(
+            self._ar_calibrated_sql(SQL("rates.raw[%s]", i), calibration) for i in index)
+        rows = self.env.execute_query(SQL(
+            """
+            WITH %(history)s
+            SELECT rates.partner_id, rates.company_id, ARRAY[%(calibrated)s]::float[]
+              FROM (SELECT history.partner_id, company.company_id, ARRAY[%(raw)s] AS raw
+                      FROM history
+                      JOIN company_history company ON company.company_id = history.company_id
+                     WHERE history.partner_id = ANY(%(partners)s)
+                 UNION ALL
+                    SELECT NULL, company.company_id, ARRAY[%(company_raw)s]
+                      FROM company_history company) rates
+            """,
+            history=self._ar_risk_history_sql(as_of), calibrated=calibrated, raw=raw,
+            company_raw=SQL(", ").join(SQL("(company.late[%s] + 1.0) / (company.known[%s] + 2.0)", i, i)
+                                       for i in index),
+            partners=list(partner_ids),
+        ))
+        return {(partner_id or False, company_id): [float(value) for value in values]
+                for partner_id, company_id, values in rows}
 
     # Calibration of the risk, learnt per company on out-of-time folds
 
@@ -671,7 +729,8 @@ class ArPayPrediction(models.AbstractModel):
 
     @api.model
     def _ar_refresh(self, partners, today=None):
-        """Predict the open invoices of these customers and set their at-risk flag.
+        """Predict the open invoices of these customers, store their risk by days overdue
+        (``ar.risk.rate``, and the companies') and set their at-risk flag.
 
         ``partners`` are taken as their commercial partners; a fixed number of queries
         whatever their number.
@@ -708,6 +767,8 @@ class ArPayPrediction(models.AbstractModel):
             key = invoice.commercial_partner_id.id
             if days > 0 and days > most_overdue.get(key, ("", 0))[1]:
                 most_overdue[key] = (invoice.name, days)
+        # the worklist's risk: each customer's rates by days overdue, read at each opening
+        self.env["ar.risk.rate"]._ar_store(partners, today)
         risks = self._ar_partner_risk(partners, today)
         for partner in partners:
             probability, count = risks.get(partner.id, (0.0, 0))

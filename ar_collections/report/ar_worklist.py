@@ -1,10 +1,10 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, create_index
 
 from ..const import OPEN_PAYMENT_STATES
-from ..models.ar_pay_prediction import RISK_BANDS, RISK_HIGH_FROM, RISK_MEDIUM_FROM
+from ..models.ar_pay_prediction import RISK_AGE_BUCKETS, RISK_BANDS, RISK_HIGH_FROM, RISK_MEDIUM_FROM
 from ..models.res_partner_followup import FOLLOWUP_STATUSES
 
 HISTORY_DAYS = 365
@@ -19,7 +19,12 @@ class ArWorklist(models.Model):
     their open amounts).
 
     A read-only SQL query evaluated at each read (``_table_query``), so that "today"
-    is the user's date and every figure is up to date without a cron.
+    is the user's date and the amounts are up to date without a cron. The probability is
+    not learnt again at each reading (the whole book's history, seconds on a large book):
+    each invoice scores the rate its customer had for its days overdue at the nightly
+    refresh (``ar.risk.rate``); an invoice posted since scores it too, one of a customer
+    without a rate the company's. The invoices paid and the customers' counts of paid
+    invoices (a page's rows only) are read live.
     """
 
     _name = "ar.worklist"
@@ -36,8 +41,8 @@ class ArWorklist(models.Model):
                                      help="Open receivable past its due date, in the company's currency.")
     oldest_days_overdue = fields.Integer(string="Days overdue", readonly=True,
                                          help="Days since the due date of the oldest overdue invoice.")
-    paid_count = fields.Integer(string="Invoices paid (365 days)", readonly=True)
-    late_count = fields.Integer(string="Paid late (365 days)", readonly=True)
+    paid_count = fields.Integer(string="Invoices paid (365 days)", compute="_compute_paid_counts")
+    late_count = fields.Integer(string="Paid late (365 days)", compute="_compute_paid_counts")
     risk_probability = fields.Float(
         string="Unpaid in 30 days", readonly=True, digits=(16, 4),
         help="Probability that the overdue invoices are still not paid in full 30 days from now, "
@@ -46,7 +51,9 @@ class ArWorklist(models.Model):
              "once those 30 days are over, recent ones weighing more), pulled toward the company's "
              "share as if the customer had 3 more invoices, then calibrated on what happened to the "
              "company's overdue invoices in the last three months. The mean over the overdue "
-             "invoices, weighted by their open amounts.",
+             "invoices, weighted by their open amounts. Learnt each night per customer and days "
+             "overdue: an invoice posted since scores its customer's rate (the company's for a "
+             "customer without history); what payments teach counts from the next night.",
     )
     amount_at_risk = fields.Monetary(
         string="Expected amount at risk", readonly=True,
@@ -88,6 +95,7 @@ class ArWorklist(models.Model):
 
     # Flushed before the query reads the tables.
     _depends = {
+        "ar.risk.rate": ["company_id", "partner_id", "probabilities"],
         "account.move.line": ["account_id", "amount_residual", "company_id", "date_maturity", "move_id",
                               "parent_state", "partner_id", "reconciled"],
         "account.move": ["amount_residual_signed", "ar_pay_link_clicked", "commercial_partner_id", "company_id",
@@ -100,6 +108,22 @@ class ArWorklist(models.Model):
         "mail.message": ["date", "mail_activity_type_id", "model", "record_company_id", "res_id"],
         "res.partner": ["ar_collector_id", "commercial_partner_id"],
     }
+
+    def init(self):
+        # The open receivable items of the query, read from the index alone (a partial index
+        # of the items still open, its condition as the ORM writes the domain "posted, not
+        # reconciled", so that the customers' overdue amounts and "Customers to chase" use it
+        # too): a scan of every journal item otherwise (0.3 s at 100,000 invoices, and a list
+        # reads it twice: the page and the count).
+        create_index(self.env.cr, "ar_account_move_line_open_item_idx", "account_move_line",
+                     ["account_id", "date_maturity", "partner_id", "company_id", "amount_residual", "id"],
+                     where="(reconciled IS NULL OR NOT reconciled) AND parent_state = 'posted'")
+        # Likewise the open invoices' amounts by days overdue, from an index of the open invoices
+        # with the columns the query reads (0.1 s of reading the invoices themselves at 100,000).
+        create_index(self.env.cr, "ar_account_move_open_invoice_risk_idx", "account_move",
+                     ["company_id", "commercial_partner_id", "invoice_date_due", "invoice_date",
+                      "amount_residual_signed", "ar_pay_link_clicked"],
+                     where="move_type = 'out_invoice' AND state = 'posted' AND payment_state IN ('not_paid', 'partial')")
 
     @property
     def _table_query(self):
@@ -117,24 +141,12 @@ class ArWorklist(models.Model):
                   JOIN res_partner partner ON partner.id = line.partner_id
                  WHERE account.account_type = 'asset_receivable'
                    AND line.parent_state = 'posted'
-                   AND NOT line.reconciled
+                   -- as the ORM writes "not reconciled", the predicate of the index of open items
+                   AND (line.reconciled IS NULL OR NOT line.reconciled)
                    AND line.amount_residual != 0
                    AND line.date_maturity < %(today)s
                  GROUP BY 2, 3
                 HAVING SUM(line.amount_residual) > 0
-            ),
-            paid AS (
-                -- an invoice is paid on the latest date of its reconciliations
-                SELECT partner_id, company_id, invoice_date_due, paid_on AS paid_date
-                  FROM (%(paid_invoices)s) invoice
-            ),
-            history AS (
-                SELECT partner_id, company_id,
-                       COUNT(*) AS paid_count,
-                       COUNT(*) FILTER (WHERE paid_date > invoice_date_due) AS late_count
-                  FROM paid
-                 WHERE paid_date > %(history_start)s AND paid_date <= %(today)s
-                 GROUP BY 1, 2
             ),
             dunned AS (
                 SELECT partner_id, company_id, MAX(dispatch_date) AS last_date
@@ -176,25 +188,40 @@ class ArWorklist(models.Model):
                                     WHERE open_dispute.is_open)
                  GROUP BY 1, 2
             ),
-            risk AS (
-                SELECT risk.partner_id, risk.company_id,
-                       SUM(move.amount_residual_signed * risk.probability)
-                       / NULLIF(SUM(move.amount_residual_signed), 0) AS probability,
+            open_invoice AS (
+                -- the overdue invoices' open amounts by days overdue (a bucket of the rates)
+                SELECT move.commercial_partner_id AS partner_id, move.company_id,
+                       WIDTH_BUCKET(%(today)s - move.invoice_date_due, %(buckets)s::int[]) - 1 AS bucket,
+                       SUM(move.amount_residual_signed) AS amount,
                        MAX(move.ar_pay_link_clicked) AS pay_link_clicked
-                  FROM (%(risk)s) risk
-                  JOIN account_move move ON move.id = risk.id
-                 WHERE move.payment_state IN %(open_states)s
+                  FROM account_move move
+                 WHERE move.move_type = 'out_invoice' AND move.state = 'posted'
+                   AND move.payment_state IN %(open_states)s
+                   AND move.invoice_date < %(today)s AND move.invoice_date_due < %(today)s
+                   AND (move.commercial_partner_id, move.company_id) IN (SELECT partner_id, company_id FROM overdue)
+              GROUP BY 1, 2, 3
+            ),
+            risk AS (
+                -- each invoice at its customer's rate for its days overdue, else its company's
+                -- (ar.risk.rate, stored by the nightly refresh), else even odds
+                SELECT invoice.partner_id, invoice.company_id,
+                       SUM(invoice.amount * COALESCE(
+                           (COALESCE(rate.probabilities, company_rate.probabilities) ->> invoice.bucket)::float,
+                           %(unscored)s))
+                       / NULLIF(SUM(invoice.amount), 0) AS probability,
+                       MAX(invoice.pay_link_clicked) AS pay_link_clicked
+                  FROM open_invoice invoice
+             LEFT JOIN ar_risk_rate rate ON rate.company_id = invoice.company_id
+                                        AND COALESCE(rate.partner_id, 0) = invoice.partner_id
+             LEFT JOIN ar_risk_rate company_rate ON company_rate.company_id = invoice.company_id
+                                                AND COALESCE(company_rate.partner_id, 0) = 0
               GROUP BY 1, 2
             ),
             scored AS (
                 SELECT overdue.*,
-                       COALESCE(history.paid_count, 0) AS paid_count,
-                       COALESCE(history.late_count, 0) AS late_count,
                        COALESCE(risk.probability, %(unscored)s)::numeric AS risk_probability,
                        risk.pay_link_clicked
                   FROM overdue
-                  LEFT JOIN history ON history.partner_id = overdue.partner_id
-                                   AND history.company_id = overdue.company_id
                   LEFT JOIN risk ON risk.partner_id = overdue.partner_id AND risk.company_id = overdue.company_id
             ),
             -- computed in full before the list's order and limit apply: under a LIMIT the planner
@@ -207,8 +234,6 @@ class ArWorklist(models.Model):
                    collector.id AS collector_id,
                    scored.overdue_amount,
                    %(today)s - scored.oldest_due AS oldest_days_overdue,
-                   scored.paid_count,
-                   scored.late_count,
                    scored.risk_probability,
                    scored.overdue_amount * scored.risk_probability AS amount_at_risk,
                    CASE WHEN scored.risk_probability >= %(high)s THEN 'high'
@@ -251,17 +276,35 @@ class ArWorklist(models.Model):
             SELECT * FROM worklist
             """,
             today=today,
-            paid_invoices=self.env["account.move"]._ar_paid_invoices_query(SQL(
-                "(move.commercial_partner_id, move.company_id) IN (SELECT partner_id, company_id FROM overdue)")),
-            history_start=today - timedelta(days=HISTORY_DAYS),
-            risk=self.env["ar.pay.prediction"]._ar_risk_query(today, SQL(
-                "(invoice.partner_id, invoice.company_id) IN (SELECT partner_id, company_id FROM overdue)")),
+            buckets=list(RISK_AGE_BUCKETS),
             open_states=OPEN_PAYMENT_STATES,
             unscored=UNSCORED_PROBABILITY,
             high=RISK_HIGH_FROM,
             medium=RISK_MEDIUM_FROM,
             lang=self.env.lang or "en_US",
         )
+
+    @api.depends_context("date")
+    def _compute_paid_counts(self):
+        # the rows read (a page), not in the query: the whole book's payments at each reading
+        today = fields.Date.context_today(self)
+        counts = {}
+        if self.partner_id:
+            rows = self.env.execute_query(SQL(
+                """
+                SELECT partner_id, company_id, COUNT(*), COUNT(*) FILTER (WHERE paid_on > invoice_date_due)
+                  FROM (%s) invoice
+                 WHERE paid_on > %s AND paid_on <= %s
+              GROUP BY 1, 2
+                """,
+                self.env["account.move"]._ar_paid_invoices_query(SQL(
+                    "move.commercial_partner_id = ANY(%s) AND move.company_id = ANY(%s)",
+                    self.partner_id.ids, self.company_id.ids)),
+                today - timedelta(days=HISTORY_DAYS), today,
+            ))
+            counts = {(partner_id, company_id): (paid, late) for partner_id, company_id, paid, late in rows}
+        for row in self:
+            row.paid_count, row.late_count = counts.get((row.partner_id.id, row.company_id.id), (0, 0))
 
     @api.depends_context("date")
     def _compute_followup(self):
