@@ -101,14 +101,12 @@ class ArCollectorReport(models.Model):
                        0, 0, NULL, 0, 0
                   FROM account_partial_reconcile partial
                   JOIN account_move_line invoice_line ON invoice_line.id = partial.debit_move_id
-                  JOIN account_move invoice ON invoice.id = invoice_line.move_id
                   JOIN account_move_line payment_line ON payment_line.id = partial.credit_move_id
-                  JOIN account_move payment ON payment.id = payment_line.move_id
                   JOIN res_partner customer ON customer.id = invoice_line.partner_id
-                 WHERE invoice.move_type = 'out_invoice'
+                 WHERE invoice_line.move_id IN (SELECT id FROM account_move WHERE move_type = 'out_invoice')
                    AND invoice_line.parent_state = 'posted'
                    -- cash only: a credit note settling an invoice collects nothing
-                   AND payment.move_type = 'entry'
+                   AND payment_line.move_id IN (SELECT id FROM account_move WHERE move_type = 'entry')
                 UNION ALL
                 SELECT 'dispute', dispute.id * 8 + 3, dispute.date_opened, dispute.company_id, dispute.partner_id, NULL,
                        0, 0, NULL, 0.0, 0.0, 0.0,
