@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from psycopg2 import IntegrityError
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -54,6 +54,9 @@ RESULTS = []
 class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
     catalogue_source = "Slack requests: ar_collections_slack"
     catalogue_results = RESULTS
+    # Odoo's runner runs only the methods a class defines itself unless told: the alerts' tests
+    # (SlackAlertCases) are inherited
+    allow_inherited_tests_method = True
 
     @classmethod
     def setUpClass(cls):
@@ -174,6 +177,20 @@ class TestSlack(SlackAlertCases, ArHostileCatalogue, ArSlackCommon, HttpCase):
         self.assertEqual(answer["text"], "No customer matches Nobody Inc.")
         answer = self._post(COMMAND, self.slack.command_form("", U_COLLECTOR)).json()
         self.assertIn("Usage: /ar customer", answer["text"])
+
+    def test_command_last_contact_and_next_step(self):
+        """After a reminder, the card gives its day as the last contact, and the next step."""
+        self._ar_run()
+        self._ar_dispatch()
+        self._ar_send_mail_queue()
+        sent = self.env["ar.dunning.message"].sudo().search([
+            ("partner_id", "=", self.customer.id), ("state", "=", "sent")])
+        self.assertTrue(sent)
+        answer = self._post(COMMAND, self.slack.command_form("customer Overdue Industries", U_COLLECTOR)).json()
+        facts = dict(line.strip("*").split("*\n") for block in answer["blocks"] if block["type"] == "section"
+                     for line in (field["text"] for field in block["fields"]))
+        self.assertEqual(facts["Last contact"], fields.Date.to_string(max(sent.mapped("dispatch_date")).date()))
+        self.assertNotEqual(facts["Next step"], "-")
 
     def test_slack_user_linked_by_administrators_once_per_company(self):
         with self.assertRaises(AccessError):  # else a user could act as another Slack user
