@@ -1,8 +1,7 @@
 from datetime import timedelta
 
-import psycopg2
-
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..tools.slack import TIMESTAMP_TOLERANCE
 
@@ -24,13 +23,15 @@ class ArSlackRequest(models.Model):
 
     @api.model
     def _ar_register(self, signature):
-        """Record a request's signature; False if it was seen before (a replay)."""
-        try:
-            with self.env.cr.savepoint():
-                self.sudo().create({"signature": signature, "date": fields.Datetime.now()})
-        except psycopg2.errors.UniqueViolation:
-            return False
-        return True
+        """Record a request's signature; False if it was seen before (a replay).
+
+        ON CONFLICT rather than a failed insert: a replay is an expected refusal, not an
+        error in the server's log (a concurrent copy waits for the first one's transaction).
+        """
+        self.env.cr.execute(SQL(
+            "INSERT INTO ar_slack_request (signature, date) VALUES (%s, %s) "
+            "ON CONFLICT (signature) DO NOTHING RETURNING id", signature, fields.Datetime.now()))
+        return bool(self.env.cr.fetchone())
 
     @api.autovacuum
     def _gc_seen_requests(self):
