@@ -57,14 +57,15 @@ def open_receivable_lines_sql(dates, company_ids):
             SELECT DISTINCT id FROM late_partial
         ),
         receivable AS (
-            -- the items open today (through Odoo's index of unreconciled items), then those
-            -- reconciled since the first date: an OR of the two read every journal item
+            -- the items open today (read from the index of open items alone: its condition as
+            -- the ORM writes "not reconciled", see ar.worklist), then those reconciled since the
+            -- first date: an OR of the two read every journal item
             SELECT aml.id, aml.company_id, aml.partner_id, aml.move_id, aml.account_id, aml.date,
                    aml.date_maturity, aml.amount_residual
               FROM account_move_line aml
               JOIN account_account account ON account.id = aml.account_id
              WHERE aml.parent_state = 'posted'
-               AND aml.reconciled IS NOT TRUE
+               AND (aml.reconciled IS NULL OR NOT aml.reconciled)
                AND account.account_type = 'asset_receivable'
                AND aml.company_id IN %(company_ids)s
                AND aml.date <= %(last_date)s

@@ -112,11 +112,13 @@ class ArWorklist(models.Model):
     def init(self):
         # The open receivable items of the query, read from the index alone (a partial index
         # of the items still open, its condition as the ORM writes the domain "posted, not
-        # reconciled", so that the customers' overdue amounts and "Customers to chase" use it
-        # too): a scan of every journal item otherwise (0.3 s at 100,000 invoices, and a list
-        # reads it twice: the page and the count).
-        create_index(self.env.cr, "ar_account_move_line_open_item_idx", "account_move_line",
-                     ["account_id", "date_maturity", "partner_id", "company_id", "amount_residual", "id"],
+        # reconciled", so that the customers' overdue amounts, "Customers to chase" and the
+        # aging use it too): a scan of every journal item otherwise (0.2-0.3 s at 100,000
+        # invoices, and a list reads it twice: the page and the count).
+        self.env.cr.execute("DROP INDEX IF EXISTS ar_account_move_line_open_item_idx")  # its first version
+        create_index(self.env.cr, "ar_account_move_line_open_items_idx", "account_move_line",
+                     ["account_id", "date_maturity", "partner_id", "company_id", "amount_residual", "id", "move_id",
+                      "date"],
                      where="(reconciled IS NULL OR NOT reconciled) AND parent_state = 'posted'")
         # Likewise the open invoices' amounts by days overdue, from an index of the open invoices
         # with the columns the query reads (0.1 s of reading the invoices themselves at 100,000).
