@@ -98,6 +98,8 @@ class ArSlackMessage(models.Model):
                 continue
             record = record.with_company(company).with_context(lang=company.partner_id.lang)
             key = f"{kind}:{record._name}:{record.id}{key_suffix}"
+            if self.sudo().search_count([("key", "=", key)], limit=1):
+                continue  # reported already: one post per event (the constraint settles a race)
             try:
                 with self.env.cr.savepoint():
                     text, blocks = getattr(self, f"_ar_render_{kind}")(record)
@@ -108,7 +110,7 @@ class ArSlackMessage(models.Model):
                         "next_attempt": fields.Datetime.now(),
                     })
             except psycopg2.errors.UniqueViolation:
-                continue  # reported already: one post per event
+                continue  # reported at the same time by another transaction
             except Exception:  # an alert must never stop the payment, promise or approval it reports
                 _logger.exception("Slack alert %s not queued", key)
         if created:
