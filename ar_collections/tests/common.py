@@ -10,21 +10,25 @@ from odoo.addons.mail.tests.common import MockEmail
 # ``ensure_shared_company`` (the suite's conftest calls it): loading a chart of accounts is the
 # largest part of a class set-up. Without it (Odoo's own test runner), each class builds its own.
 SHARED_COMPANY_XMLID = "__ar_tests__.company_1_data"
+# The second company of the multi-company tests (``setup_other_company``), built the same way
+SHARED_OTHER_COMPANY_XMLID = "__ar_tests__.company_2"
 
 
 def ensure_shared_company(env):
-    """Create and commit, if missing, the company ``AccountTestInvoicingCommon`` would build for
-    each class (generic chart, fiscal country as Odoo's helper sets it)."""
-    if env.ref(SHARED_COMPANY_XMLID, raise_if_not_found=False):
-        return
-    company = env["res.company"].create({"name": "company_1_data"})
-    chart = env["account.chart.template"]
-    chart.try_loading(chart._guess_chart_template(company.country_id), company=company, install_demo=False)
-    if not company.account_fiscal_country_id:
-        company.account_fiscal_country_id = env.ref("base.us")
-    module, name = SHARED_COMPANY_XMLID.split(".")
-    env["ir.model.data"].create({"module": module, "name": name, "model": "res.company", "res_id": company.id,
-                                 "noupdate": True})
+    """Create and commit, if missing, the companies ``AccountTestInvoicingCommon`` would build for
+    each class (generic chart, fiscal country as Odoo's helper sets it): the main one and the
+    other one of the multi-company tests."""
+    for xmlid in (SHARED_COMPANY_XMLID, SHARED_OTHER_COMPANY_XMLID):
+        if env.ref(xmlid, raise_if_not_found=False):
+            continue
+        module, name = xmlid.split(".")
+        company = env["res.company"].create({"name": name})
+        chart = env["account.chart.template"]
+        chart.try_loading(chart._guess_chart_template(company.country_id), company=company, install_demo=False)
+        if not company.account_fiscal_country_id:
+            company.account_fiscal_country_id = env.ref("base.us")
+        env["ir.model.data"].create({"module": module, "name": name, "model": "res.company", "res_id": company.id,
+                                     "noupdate": True})
     env.cr.commit()
 
 
@@ -42,6 +46,17 @@ class ArCollectionsCommon(AccountTestInvoicingCommon, MockEmail):
             return super().setup_independent_company(**kwargs)
         cls.env.user.company_ids = [Command.link(company.id)]
         return company
+
+    @classmethod
+    def setup_other_company(cls, **kwargs):
+        """The suite's pre-built second company (see ``ensure_shared_company``), named as asked;
+        its changes are rolled back with the test like a new company's."""
+        company = cls.env.ref(SHARED_OTHER_COMPANY_XMLID, raise_if_not_found=False)
+        if not company or set(kwargs) - {"name"} or cls.country_code or cls.chart_template:
+            return super().setup_other_company(**kwargs)
+        company.name = kwargs.get("name", "company_2")
+        cls.env.user.company_ids = [Command.link(company.id)]
+        return cls.collect_company_accounting_data(company)
 
     @classmethod
     def setUpClass(cls):
@@ -125,23 +140,39 @@ class ArCollectionsCommon(AccountTestInvoicingCommon, MockEmail):
         """A customer invoice of ``amount`` (no tax) due ``days_overdue`` days ago
         (negative: due in the future)."""
         company = company or cls.company
+        move = cls.env["account.move"].with_company(company).create(
+            cls._ar_invoice_values(partner, amount, days_overdue, currency or company.currency_id))
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _ar_invoices(cls, specs, company=None):
+        """Posted customer invoices created and posted together (much faster than one by one):
+        ``specs`` lists ``(partner, amount, days_overdue)``."""
+        company = company or cls.company
+        moves = cls.env["account.move"].with_company(company).create([
+            cls._ar_invoice_values(partner, amount, days_overdue, company.currency_id)
+            for partner, amount, days_overdue in specs])
+        moves.action_post()
+        return moves
+
+    @classmethod
+    def _ar_invoice_values(cls, partner, amount, days_overdue, currency):
         due = cls.today - timedelta(days=days_overdue)
-        move = cls.env["account.move"].with_company(company).create({
+        return {
             "move_type": "out_invoice",
             "partner_id": partner.id,
             "invoice_date": due - timedelta(days=30),
             "invoice_date_due": due,
-            "currency_id": (currency or company.currency_id).id,
+            "currency_id": currency.id,
             "invoice_line_ids": [Command.create({
                 "name": "Consulting services",
                 "quantity": 1,
                 "price_unit": amount,
                 "tax_ids": [Command.clear()],
             })],
-        })
-        if post:
-            move.action_post()
-        return move
+        }
 
     @classmethod
     def _ar_pay(cls, invoice, amount, date=None):

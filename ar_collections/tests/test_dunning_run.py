@@ -294,10 +294,9 @@ class TestDunningRun(ArCollectionsCommon):
 
     def test_killed_batch_leaves_nothing_and_resumes(self):
         """A batch that dies halfway writes nothing; the next call redoes it, once."""
-        customers = [self.env["res.partner"].create({"name": f"Batch {i}", "email": f"b{i}@example.com"})
-                     for i in range(5)]
-        for customer in customers:
-            self._ar_invoice(customer, 100.0, days_overdue=4)
+        customers = self.env["res.partner"].create([{"name": f"Batch {i}", "email": f"b{i}@example.com"}
+                                                    for i in range(5)])
+        self._ar_invoices([(customer, 100.0, 4) for customer in customers])
         run = self.env["ar.dunning.run"]._ar_get_run(self.company, trigger="cron", new=True)
         run._ar_process_batch(2)
         cursor = run.cursor_partner_id
@@ -331,10 +330,10 @@ class TestDunningRun(ArCollectionsCommon):
         self.policy.level_ids.channel_ids.filtered(lambda line: line.channel == "phone").unlink()
 
         def batch_queries(invoices_per_customer, tag):
-            for index in range(6):
-                customer = self.env["res.partner"].create({"name": f"Q{tag}{index}", "email": f"q{tag}{index}@x.com"})
-                for inv in range(invoices_per_customer):
-                    self._ar_invoice(customer, 100.0 + inv, days_overdue=4 + inv * 5)
+            customers = self.env["res.partner"].create([
+                {"name": f"Q{tag}{index}", "email": f"q{tag}{index}@x.com"} for index in range(6)])
+            self._ar_invoices([(customer, 100.0 + inv, 4 + inv * 5)
+                               for customer in customers for inv in range(invoices_per_customer)])
             # everything else (the common scenario) is already chased
             run = self.env["ar.dunning.run"]._ar_get_run(self.company, trigger="cron", new=True)
             self.env.flush_all()
@@ -417,8 +416,7 @@ class TestDunningRun(ArCollectionsCommon):
             customers = self.env["res.partner"].create([{
                 "name": f"Escalating {count}-{i}", "is_company": True, "email": f"ap{count}-{i}@esc.example.com",
             } for i in range(count)])
-            for customer in customers:
-                self._ar_invoice(customer, 100.0, days_overdue=20)
+            self._ar_invoices([(customer, 100.0, 20) for customer in customers])
             self.env.flush_all()
             run = self.env["ar.dunning.run"]._ar_get_run(self.company, trigger="cron", new=True)
             before = self.env.cr.sql_log_count

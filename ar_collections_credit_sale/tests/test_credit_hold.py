@@ -237,10 +237,8 @@ class TestCreditHold(ArCreditSaleCommon):
         """Confirming an order costs the same queries for 2 or 40 open invoices."""
         few = self.env["res.partner"].create({"name": "Few Invoices", "is_company": True})
         many = self.env["res.partner"].create({"name": "Many Invoices", "is_company": True})
-        for days in (3, 40):
-            self._ar_invoice(few, 10.0, days_overdue=days)
-        for index in range(40):
-            self._ar_invoice(many, 10.0, days_overdue=index - 10)
+        self._ar_invoices([(few, 10.0, days) for days in (3, 40)]
+                          + [(many, 10.0, index - 10) for index in range(40)])
         self.company.ar_credit_overdue_days = 365
         for partner in (few, many):
             self._set_limit(partner, 100000.0)
