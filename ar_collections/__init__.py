@@ -11,5 +11,8 @@ def _post_init_hook(env):
 
 
 def _uninstall_hook(env):
-    """Drop the index we added to Odoo's own account_move table (our tables go with the models)."""
+    """Drop the indexes we added to Odoo's own account_move and account_move_line tables (our
+    tables go with the models)."""
     env.cr.execute("DROP INDEX IF EXISTS ar_account_move_open_invoice_idx")
+    env.cr.execute("DROP INDEX IF EXISTS ar_account_move_open_invoice_risk_idx")
+    env.cr.execute("DROP INDEX IF EXISTS ar_account_move_line_open_items_idx")
