@@ -11,6 +11,8 @@ from odoo.addons.ar_collections_portal.tests.pay_common import ArPayScenarios
 class TestPayOverdue(ArPayScenarios, ArPortalHttpCommon):
     """Paying the statement with Odoo's test provider; the scenarios of every provider come from
     ``ArPayScenarios``, the checks of what the customer sends are here."""
+    # Odoo's runner runs only the methods a class defines itself unless told: the scenarios are inherited
+    allow_inherited_tests_method = True
 
     @classmethod
     def setUpClass(cls):

@@ -8,6 +8,8 @@ from odoo.addons.ar_collections_portal_stripe.tests.common import ArStripeHttpCo
 class TestPayOverdueStripe(ArPayScenarios, ArStripeHttpCommon):
     """Paying the statement through Stripe: the PaymentIntent, its signed webhook, saved cards
     charged off-session. The scenarios are those of every provider (``ArPayScenarios``)."""
+    # Odoo's runner runs only the methods a class defines itself unless told: the scenarios are inherited
+    allow_inherited_tests_method = True
 
     @classmethod
     def setUpClass(cls):
