@@ -85,8 +85,10 @@ def test_all_together_then_one_by_one(ar_db):
     assert_clean(ar_db, list(OURS))
 
 
-# Credit control alone: test_credit_alone_with_its_delivery_bridge
-@pytest.mark.parametrize("module", [module for module in OURS if module != "ar_collections_credit"])
+# ar_collections and its cash application: test_base_alone_then_its_cash_application; credit
+# control alone: test_credit_alone_with_its_delivery_bridge
+@pytest.mark.parametrize("module", [module for module in OURS
+                                    if module not in ("ar_collections", "ar_collections_cash", "ar_collections_credit")])
 def test_each_alone(scratch_db, module):
     run_odoo(scratch_db, "-i", module, "--stop-after-init")
     expected = {module, "ar_collections"}
@@ -112,3 +114,61 @@ def test_credit_alone_with_its_delivery_bridge(scratch_db):
     assert module_states(scratch_db)["ar_collections"] == "installed"
     uninstall(scratch_db, "ar_collections")
     assert_clean(scratch_db, ["ar_collections", "ar_collections_credit", "ar_collections_credit_stock"])
+
+
+CASH = "ar_collections_cash"
+
+
+def cash_application(db):
+    """What a database shows of the cash application: its models, menus, columns and matcher."""
+    return {
+        "models": sorted(row[0] for row in psql(
+            db, "SELECT model FROM ir_model WHERE model LIKE 'ar.cash.match%' OR model LIKE 'ar.remittance%'")),
+        "menus": psql(db, "SELECT id FROM ir_ui_menu WHERE name->>'en_US' IN "
+                          "('Cash application', 'Exceptions queue', 'Match log', 'Remittance advices')"),
+        "columns": psql(db, "SELECT table_name, column_name FROM information_schema.columns WHERE "
+                            "(table_name = 'res_company' AND column_name LIKE 'ar_cash%') OR "
+                            "(table_name = 'account_bank_statement_line' AND column_name LIKE 'ar_%')"),
+        "crons": psql(db, "SELECT id FROM ir_cron WHERE cron_name LIKE '%match incoming payments%'"),
+    }
+
+
+def test_base_alone_then_its_cash_application(scratch_db):
+    """ar_collections alone has no cash application (the cash add-on is not installed with it);
+    installing ar_collections_cash afterwards brings it whole; uninstalling ar_collections takes
+    both away cleanly."""
+    run_odoo(scratch_db, "-i", "ar_collections", "--stop-after-init")
+    assert_installed_and_working(scratch_db, {"ar_collections"})
+    states = module_states(scratch_db)
+    assert all(states.get(other) != "installed" for other in set(OURS) - {"ar_collections"}), states
+    alone = cash_application(scratch_db)
+    assert alone["models"] == [], "ar_collections alone defines cash models"
+    assert alone["menus"] == [], "ar_collections alone shows cash menus"
+    assert alone["columns"] == [], f"ar_collections alone adds cash columns: {alone['columns']}"
+    assert alone["crons"] == [], "ar_collections alone schedules the matcher"
+    assert states.get(CASH) == "uninstalled", "ar_collections_cash is installed with ar_collections"
+
+    run_odoo(scratch_db, "-i", CASH, "--stop-after-init")
+    assert_installed_and_working(scratch_db, {"ar_collections", CASH})
+    states = module_states(scratch_db)
+    assert all(states.get(other) != "installed" for other in set(OURS) - {"ar_collections", CASH}), states
+    assert cash_application(scratch_db)["models"] == [
+        "ar.cash.match", "ar.cash.match.line", "ar.cash.match.report", "ar.cash.match.split",
+        "ar.cash.match.split.line", "ar.remittance", "ar.remittance.import", "ar.remittance.line"]
+    # its menus hang under ar_collections' Collections menu
+    assert psql(scratch_db, f"""
+        SELECT parent.name
+          FROM ir_ui_menu menu JOIN ir_model_data d ON d.res_id = menu.id AND d.model = 'ir.ui.menu'
+          JOIN ir_model_data parent ON parent.res_id = menu.parent_id AND parent.model = 'ir.ui.menu'
+         WHERE d.module = '{CASH}' AND d.name = 'menu_ar_cash_application'
+           AND parent.module = 'ar_collections'""") == [["menu_ar_collections"]]
+    assert psql(scratch_db, f"""SELECT c.interval_number, c.interval_type, c.active FROM ir_cron c
+                                 JOIN ir_model_data d ON d.res_id = c.id AND d.model = 'ir.cron'
+                                WHERE d.module = '{CASH}' AND d.name = 'ir_cron_ar_cash_match'""") \
+        == [["30", "minutes", "t"]]
+    assert psql(scratch_db, "SELECT ar_cash_auto_confidence, ar_cash_pause_confidence FROM res_company "
+                            "ORDER BY id LIMIT 1") == [["90", "70"]]
+
+    # uninstalling the base add-on takes its dependents with it
+    uninstall(scratch_db, "ar_collections")
+    assert_clean(scratch_db, ["ar_collections", CASH])

@@ -3,8 +3,9 @@
 A database of the last release (3c7411a, cash application inside ar_collections) with bank
 lines, proposed and applied matches, a remittance advice and an admin's schedule and settings is
 upgraded with the working tree: ar_collections_cash gets installed in the same upgrade and takes
-over every record with its id and values; the matcher goes on. A fresh install of ar_collections
-alone has no cash application; installing ar_collections_cash afterwards brings it.
+over every record with its id and values; the matcher goes on. (A fresh install of ar_collections
+alone has no cash application, installing ar_collections_cash afterwards brings it:
+tests/test_install_uninstall.py.)
 """
 
 import pytest
@@ -91,28 +92,10 @@ def shell_json(db, code, addons_dir=None):
 
 
 @pytest.fixture(scope="module")
-def fresh_install(deps_db):
-    """ar_collections installed alone by the working tree's code, then ar_collections_cash:
-    what each state looks like."""
-    name = scratch_name("ar_cash_new")
-    create_db(name, template=deps_db)
-    try:
-        run_odoo(name, "-i", "ar_collections", "--stop-after-init")
-        alone = {
-            "models": psql(name, "SELECT model FROM ir_model WHERE model LIKE 'ar.cash.match%' OR model LIKE 'ar.remittance%'"),
-            "menus": psql(name, "SELECT id FROM ir_ui_menu WHERE name->>'en_US' IN "
-                                "('Cash application', 'Exceptions queue', 'Match log', 'Remittance advices')"),
-            "columns": psql(name, "SELECT table_name, column_name FROM information_schema.columns WHERE "
-                                  "(table_name = 'res_company' AND column_name LIKE 'ar_cash%') OR "
-                                  "(table_name = 'account_bank_statement_line' AND column_name LIKE 'ar_%')"),
-            "crons": psql(name, "SELECT id FROM ir_cron WHERE cron_name LIKE '%match incoming payments%'"),
-            "module": psql(name, f"SELECT state FROM ir_module_module WHERE name = '{CASH}'"),
-        }
-        run_odoo(name, "-i", CASH, "--stop-after-init")
-        yield {"alone": alone, "db": name,
-               "names": {row[0] for row in psql(name, f"SELECT name FROM ir_model_data WHERE module = '{CASH}'")}}
-    finally:
-        drop_db(name)
+def fresh_names(ar_db_template):
+    """The external ids of ar_collections_cash as a fresh install of the working tree names them
+    (the template of our add-ons installed together)."""
+    return {row[0] for row in psql(ar_db_template, f"SELECT name FROM ir_model_data WHERE module = '{CASH}'")}
 
 
 @pytest.fixture
@@ -126,35 +109,7 @@ def old_db(deps_db, old_addons):
     drop_db(name)
 
 
-def test_fresh_install_of_ar_collections_has_no_cash_application_until_its_add_on(fresh_install):
-    alone = fresh_install["alone"]
-    assert alone["models"] == [], "ar_collections alone defines cash models"
-    assert alone["menus"] == [], "ar_collections alone shows cash menus"
-    assert alone["columns"] == [], f"ar_collections alone adds cash columns: {alone['columns']}"
-    assert alone["crons"] == [], "ar_collections alone schedules the matcher"
-    assert alone["module"] == [["uninstalled"]], "ar_collections_cash is installed with ar_collections"
-
-    db = fresh_install["db"]
-    assert psql(db, f"SELECT state FROM ir_module_module WHERE name = '{CASH}'") == [["installed"]]
-    assert sorted(row[0] for row in psql(db, "SELECT model FROM ir_model WHERE model LIKE 'ar.cash.match%' "
-                                             "OR model LIKE 'ar.remittance%'")) == [
-        "ar.cash.match", "ar.cash.match.line", "ar.cash.match.report", "ar.cash.match.split",
-        "ar.cash.match.split.line", "ar.remittance", "ar.remittance.import", "ar.remittance.line"]
-    # its menus hang under ar_collections' Collections menu
-    assert psql(db, f"""
-        SELECT parent.name
-          FROM ir_ui_menu menu JOIN ir_model_data d ON d.res_id = menu.id AND d.model = 'ir.ui.menu'
-          JOIN ir_model_data parent ON parent.res_id = menu.parent_id AND parent.model = 'ir.ui.menu'
-         WHERE d.module = '{CASH}' AND d.name = 'menu_ar_cash_application'
-           AND parent.module = 'ar_collections'""") == [["menu_ar_collections"]]
-    assert psql(db, f"""SELECT c.interval_number, c.interval_type, c.active FROM ir_cron c
-                         JOIN ir_model_data d ON d.res_id = c.id AND d.model = 'ir.cron'
-                        WHERE d.module = '{CASH}' AND d.name = 'ir_cron_ar_cash_match'""") == [["30", "minutes", "t"]]
-    assert psql(db, "SELECT ar_cash_auto_confidence, ar_cash_pause_confidence FROM res_company ORDER BY id LIMIT 1") \
-        == [["90", "70"]]
-
-
-def test_upgrade_from_last_release_installs_cash_add_on_and_keeps_its_records(old_db, old_addons, fresh_install):
+def test_upgrade_from_last_release_installs_cash_add_on_and_keeps_its_records(old_db, old_addons, fresh_names):
     before = shell_json(old_db, READ, addons_dir=old_addons)
     assert before["modules"].get(CASH) in (None, "uninstalled")
     assert {match[1] for match in before["matches"].values()} >= {"applied", "proposed"}
@@ -178,10 +133,10 @@ def test_upgrade_from_last_release_installs_cash_add_on_and_keeps_its_records(ol
 
     # every external id of the cash add-on, with the record it named before the upgrade
     xmlids = after["xmlids"]
-    missing = sorted(name for name in fresh_install["names"] if f"{CASH}.{name}" not in xmlids)
+    missing = sorted(name for name in fresh_names if f"{CASH}.{name}" not in xmlids)
     assert not missing, f"external ids of a fresh install missing after the upgrade: {missing}"
     # (both add-ons name some records alike: their own extension of the settings view, of res.company)
-    moved = {name: before["xmlids"][f"ar_collections.{name}"] for name in fresh_install["names"]
+    moved = {name: before["xmlids"][f"ar_collections.{name}"] for name in fresh_names
              if f"ar_collections.{name}" in before["xmlids"] and f"ar_collections.{name}" not in xmlids}
     assert len(moved) > 150, f"only {len(moved)} external ids moved from ar_collections to the cash add-on"
     for name in ("model_ar_cash_match", "model_ar_remittance_import", "field_ar_cash_match__state",
