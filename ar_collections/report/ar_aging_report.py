@@ -1,3 +1,5 @@
+import re
+
 from odoo import api, fields, models
 from odoo.tools import SQL, format_date
 
@@ -8,6 +10,11 @@ AGING_BUCKETS = [
     ("61_90", "61-90 days"),
     ("90_plus", "90+ days"),
 ]
+
+# The context keys that change a partner's display name (res.partner's _compute_display_name,
+# website's): under any of them the names are computed as usual.
+PARTNER_NAME_CONTEXT_KEYS = ("show_address", "partner_show_db_id", "address_inline", "show_email", "show_vat",
+                             "display_website")
 
 # What the as-of queries read; flushed before each query (see BaseModel._table_sql).
 OPEN_LINES_DEPENDS = {
@@ -298,6 +305,30 @@ class ArAgingReport(models.Model):
             b4=in_bucket("90_plus"),
             lines=open_receivable_lines_sql([as_of], self.env.companies.ids),
         )
+
+    @api.model
+    def _read_group_format_result(self, rows_dict, lazy_groupby):
+        # The pivot's rows are the customers (6,200 on the 100,000-invoice book): res.partner
+        # computes each display name alone (a new environment and the translated labels of the
+        # address types per partner, ~80 µs), which was most of an opening. A customer without
+        # parent nor company name is named by its name, as base does: those are set at once.
+        if any(group.split(":")[0] == "partner_id" for group in lazy_groupby):
+            partners = self.env["res.partner"].browse(
+                {row["partner_id"].id for row in rows_dict if row.get("partner_id")})
+            self._ar_set_plain_partner_names(partners.sudo())
+        return super()._read_group_format_result(rows_dict, lazy_groupby)
+
+    @api.model
+    def _ar_set_plain_partner_names(self, partners):
+        """Put the display names of ``partners`` that are their plain name (no parent, no company
+        name, no context key changing names) in the cache; the others are left to res.partner."""
+        if not partners or any(partners.env.context.get(key) for key in PARTNER_NAME_CONTEXT_KEYS):
+            return
+        partners.fetch(["name", "parent_id", "company_name"])
+        plain = partners.filtered(lambda partner: not partner.parent_id and not partner.company_name)
+        # base's formula for such a partner: its name stripped, blanks before a line break removed
+        names = [re.sub(r"\s+\n", "\n", (partner.name or "").strip()).strip() for partner in plain]
+        partners.env.cache.update(plain, partners._fields["display_name"], names)
 
     @api.model
     def _ar_action(self, as_of=None, view_mode=None):

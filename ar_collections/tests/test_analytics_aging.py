@@ -1,4 +1,5 @@
 from datetime import date
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
@@ -161,6 +162,43 @@ class TestAnalyticsAging(ArAnalyticsMixin, ArCollectionsCommon):
             ar_aging_date="2025-06-30").search([("partner_id", "=", alpha)])
         self.assertEqual(len(collector_rows), 6)
         self.assertEqual(collector_rows.company_id, self.company)
+
+    def test_pivot_names_customers_at_once(self):
+        """The pivot's rows (one per customer) carry the names res.partner gives, without computing
+        them partner by partner: only a customer named with its company name goes through
+        res.partner's computation; a context changing names (show_email) computes them all."""
+        spaced = self.env["res.partner"].create({"name": "  Aging Gamma \n Ltd ", "is_company": True})
+        person = self.env["res.partner"].create({"name": "Aging Delta", "company_name": "Delta Works",
+                                                 "email": "delta@example.com"})
+        self._ana_move(spaced, 50.0, date(2025, 6, 1))
+        self._ana_move(person, 70.0, date(2025, 6, 1))
+        customers = self.alpha | self.beta | spaced | person
+        report = self.env["ar.aging.report"].with_context(
+            ar_aging_date="2025-06-30", allowed_company_ids=self.company.ids)
+        partner_class = type(self.env["res.partner"])
+        compute = partner_class._compute_display_name
+        computed = self.env["res.partner"]
+
+        def spy(partners):
+            nonlocal computed
+            computed |= partners
+            return compute(partners)
+
+        names = {}
+        for context, expect_computed in (({}, person), ({"show_email": True}, customers)):
+            self.env.invalidate_all()
+            computed = self.env["res.partner"]
+            with patch.object(partner_class, "_compute_display_name", spy):
+                rows = report.with_context(**context).read_group(
+                    [("partner_id", "in", customers.ids)], ["amount_residual:sum"], ["partner_id"], lazy=False)
+            self.assertEqual(computed & customers, expect_computed)
+            self.env.invalidate_all()
+            self.assertEqual({row["partner_id"] for row in rows},
+                             {(partner.id, partner.with_context(**context).display_name) for partner in customers})
+            names[bool(context)] = dict(row["partner_id"] for row in rows)
+        self.assertEqual(names[False][spaced.id], "Aging Gamma\n Ltd")
+        self.assertEqual(names[False][person.id], "Delta Works, Aging Delta")
+        self.assertEqual(names[True][person.id], "Delta Works, Aging Delta <delta@example.com>")
 
     def test_wizard_opens_aging_of_the_date(self):
         wizard = self.env["ar.aging.wizard"].with_user(self.user_collector).create({"date": "2025-04-05"})
