@@ -18,7 +18,9 @@ from pathlib import Path
 
 from .odoo_process import ROOT, create_db, drop_db, odoo_shell, psql, run_odoo
 
-DEPENDENCIES = "account,mail,portal,sms,sale_management,sale_stock,account_payment,payment_stripe"
+# What an Invoicing-only company has (our add-ons' dependencies but Sales and Stripe), and all of them
+BASE = "account,mail,portal,resource,sms,account_payment"
+DEPENDENCIES = f"{BASE},sale_management,sale_stock,payment_stripe"
 OURS = ("ar_collections", "ar_collections_cash", "ar_collections_credit", "ar_collections_portal")
 
 # The last release before the add-ons were split (cash application, Stripe bridge) and the
@@ -76,9 +78,15 @@ def _hide_newer_addons(db, known):
          .format(", ".join(f"'{module}'" for module in newer)))
 
 
-def build_deps(name):
-    """Only the add-ons' dependencies installed."""
+def build_base(name):
+    """Only BASE installed: the start of the dependencies' and the lean templates."""
     create_db(name)
+    run_odoo(name, "-i", BASE, "--without-demo=all", "--stop-after-init")
+
+
+def build_deps(name, base=None):
+    """Only the add-ons' dependencies installed (on a copy of ``base`` if given)."""
+    create_db(name, template=base)
     run_odoo(name, "-i", DEPENDENCIES, "--without-demo=all", "--stop-after-init")
 
 
@@ -95,10 +103,10 @@ def build_old(name, deps, old_addons):
     run_odoo(name, "-i", ",".join(OLD_ADDONS), "--stop-after-init", addons_dir=old_addons)
 
 
-def build_lean(name):
+def build_lean(name, base=None):
     """Credit control and the portal installed together in a database with neither Sales nor Stripe
-    (what an Invoicing-only company gets from Apps)."""
-    create_db(name)
+    (what an Invoicing-only company gets from Apps; on a copy of ``base`` if given)."""
+    create_db(name, template=base)
     run_odoo(name, "-i", "ar_collections_credit,ar_collections_portal", "--without-demo=all", "--stop-after-init",
              timeout=2400)
 
@@ -190,20 +198,23 @@ def main(prefix, out_dir):
     try:
         ready("old_addons", extract_addons(OLD_COMMIT, OLD_ADDONS, Path(out_dir, "old_addons")))
         ready("previous_addons", extract_addons(PREVIOUS_COMMIT, PREVIOUS_ADDONS, Path(out_dir, "previous_addons")))
-        names = {key: f"{prefix}_{key}" for key in ("deps", "ours", "book", "old", "sale_split", "lean")}
+        # base: only a step (the lean template and the dependencies' share its installs)
+        names = {key: f"{prefix}_{key}" for key in ("base", "deps", "ours", "book", "old", "sale_split", "lean")}
         for name in names.values():
             drop_db(name)
         builds = {
-            "deps": build_deps,
+            "base": build_base,
+            "deps": lambda name: build_deps(name, names["base"]),
             "ours": lambda name: build_ours(name, names["deps"]),
             "book": lambda name: build_book(name, names["ours"]),
             "old": lambda name: build_old(name, names["deps"], Path(out_dir, "old_addons")),
             "sale_split": lambda name: build_sale_split(name, names["deps"], Path(out_dir, "previous_addons")),
-            "lean": build_lean,
+            "lean": lambda name: build_lean(name, names["base"]),
         }
         for key, name in names.items():
             builds[key](name)
             ready(key, name)
+        drop_db(names["base"])
     except Exception as error:
         print(f"{FAILED}={type(error).__name__}: {str(error)[:300]!r}", flush=True)
         raise
