@@ -1,5 +1,6 @@
 from . import ar_aging_report
 from . import ar_overdue_trend
+from . import ar_overdue_balance
 from . import ar_collections_dashboard
 from . import ar_collections_dashboard_snapshot
 from . import ar_cash_forecast

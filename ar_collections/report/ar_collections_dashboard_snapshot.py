@@ -39,7 +39,9 @@ class ArCollectionsDashboardSnapshot(models.Model):
     @api.model
     def _cron_refresh(self):
         """Recompute today's figures of the companies and languages opened lately (a payment
-        reaches the dashboard within the hour); forget the older ones."""
+        reaches the dashboard within the hour); forget the older ones. The overdue trend's past
+        month ends of every company are stored again too (an entry dated in a past month)."""
+        self.env["ar.overdue.balance"]._ar_store(self.env["res.company"].search([]))
         self.search([("computed_at", "<", fields.Datetime.now() - timedelta(days=SNAPSHOT_KEEP_DAYS))]).unlink()
         for company, lang in {(snapshot.company_id, snapshot.lang) for snapshot in self.search([])}:
             self.with_context(lang=lang).with_company(company)._ar_get(

@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -137,6 +138,45 @@ class TestAnalyticsKpi(ArAnalyticsMixin, ArCollectionsCommon):
             dict(mid_june._read_group([("date", "=", date(2025, 6, 15))], ["partner_id"], ["overdue_amount:sum"])),
             {self.kilo: 2000.0, self.lima: 1000.0, self.env["res.partner"]: 0.0},
         )
+
+    def _trend(self, end="2025-06-30"):
+        """{(month end, customer): (overdue, open)} of the overdue trend ending on ``end``."""
+        trend = self.env["ar.overdue.trend"].with_context(ar_trend_date=end, allowed_company_ids=self.company.ids)
+        return {(day, partner): (overdue, open_) for day, partner, overdue, open_ in trend._read_group(
+            [], ["date:day", "partner_id"], ["overdue_amount:sum", "open_amount:sum"])}
+
+    def test_overdue_trend_stored_month_ends(self):
+        """The refresh stores the trend's past month ends as computed live; the trend then reads
+        them (no running totals) and computes its last date live: an invoice or a payment posted
+        after the refresh shows there at once, one dated in a past month from the next refresh."""
+        live = self._trend()
+        balances = self.env["ar.overdue.balance"]
+        balances._ar_store(self.company, end=date(2025, 6, 30))
+        month_ends = self.env["ar.overdue.trend"]._ar_trend_dates(date(2025, 6, 30))[:-1]
+        self.assertEqual(balances._ar_stored_dates(month_ends, self.company.ids), set(month_ends))
+        stored = balances.search([("company_id", "=", self.company.id), ("date", "in", month_ends),
+                                  "|", ("open_amount", "!=", 0), ("overdue_amount", "!=", 0)])
+        self.assertEqual({(row.date, row.partner_id): (row.overdue_amount, row.open_amount) for row in stored},
+                         {key: amounts for key, amounts in live.items()
+                          if key[0] != date(2025, 6, 30) and amounts != (0.0, 0.0)})
+        self.assertEqual(stored.partner_id, self.kilo | self.lima)
+        with patch("odoo.addons.ar_collections.report.ar_overdue_trend.open_balances_sql",
+                   side_effect=AssertionError("month ends computed again")):
+            self.assertEqual(self._trend(), live)
+            # after the refresh: lima invoiced 800 due 25 June, kilo pays 300 of k4 on 28 June,
+            # and an invoice of 20 May for lima (due 19 June) posted late
+            self._ana_move(self.lima, 800.0, date(2025, 6, 20), date(2025, 6, 25))
+            self._ar_pay(self.k4, 300.0, date=date(2025, 6, 28))
+            self._ana_move(self.lima, 100.0, date(2025, 5, 20), date(2025, 6, 19))
+            trend = self._trend()
+        self.assertEqual(trend[date(2025, 6, 30), self.lima], (1900.0, 1900.0))
+        self.assertEqual(trend[date(2025, 6, 30), self.kilo], (1500.0, 2700.0))
+        self.assertEqual(trend[date(2025, 5, 31), self.lima], live[date(2025, 5, 31), self.lima])
+        # the next refresh: the month ends agree with the live computation again
+        balances._ar_store(self.company, end=date(2025, 6, 30))
+        self.assertEqual(self._trend()[date(2025, 5, 31), self.lima], (0.0, 1100.0))
+        balances.sudo().search([]).unlink()  # none stored: all computed live
+        self.assertEqual(self._trend()[date(2025, 5, 31), self.lima], (0.0, 1100.0))
 
     def test_company_isolation(self):
         company_b = self.setup_other_company()["company"]
