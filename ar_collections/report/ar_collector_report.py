@@ -1,5 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 # Cash received this many days after a reminder or a call counts as collected after a contact.
 CONTACT_WINDOW_DAYS = 14
@@ -11,6 +12,14 @@ EVENT_KINDS = [
     ("reminder", "Reminder sent"),
     ("call", "Call"),
 ]
+
+# A reconciliation is cash collected when it settles a posted customer invoice with a payment
+# (a credit note settling an invoice collects nothing). Both sides are posted journal items:
+# this never changes while the reconciliation exists (resetting either move to draft deletes it).
+CASH_CONDITION = SQL("""
+    invoice_line.move_id IN (SELECT id FROM account_move WHERE move_type = 'out_invoice')
+    AND invoice_line.parent_state = 'posted'
+    AND payment_line.move_id IN (SELECT id FROM account_move WHERE move_type = 'entry')""")
 
 
 class ArCollectorReport(models.Model):
@@ -62,6 +71,52 @@ class ArCollectorReport(models.Model):
     reminder_count = fields.Integer(string="Reminders sent", readonly=True)
     call_count = fields.Integer(string="Calls", readonly=True)
 
+    def init(self):
+        # Which reconciliations are cash, stored once each: telling them apart reads both journal
+        # items and both moves of each reconciliation of the period (about 0.5 s a query on the
+        # 100,000-invoice book, read twice by the pivot), the stored answer 0.1 s. No query shape
+        # got there: the planner reads the whole journal item table for the payment side, and
+        # forced index probes (70,000 of them for three months) still take 0.25 s.
+        # A row is a cache: a reconciliation missing from it (made since the last refresh) is
+        # sorted out live by the report, and each row goes with its reconciliation, partner or
+        # company (on delete cascade; a partner merge moves it like any foreign key).
+        self.env.cr.execute("""
+            CREATE TABLE IF NOT EXISTS ar_collector_cash_partial (
+                partial_id integer PRIMARY KEY REFERENCES account_partial_reconcile (id) ON DELETE CASCADE,
+                company_id integer REFERENCES res_company (id) ON DELETE CASCADE,
+                partner_id integer REFERENCES res_partner (id) ON DELETE CASCADE,
+                is_cash boolean NOT NULL
+            )""")
+        # the report's periods read the reconciliations by date (three months: 12 % of them)
+        create_index(self.env.cr, "ar_account_partial_reconcile_max_date_idx", "account_partial_reconcile",
+                     ["max_date"])
+        if self._ar_store_cash_partials():
+            # the planner's figures for the new rows now, not at autovacuum's next pass
+            self.env.cr.execute("ANALYZE ar_collector_cash_partial")
+
+    @api.model
+    def _ar_store_cash_partials(self):
+        """Store whether each reconciliation not stored yet is cash (see CASH_CONDITION);
+        return how many were stored."""
+        self.env.cr.execute(SQL(
+            """
+            INSERT INTO ar_collector_cash_partial (partial_id, company_id, partner_id, is_cash)
+            SELECT partial.id, invoice_line.company_id, invoice_line.partner_id, COALESCE(%(is_cash)s, FALSE)
+              FROM account_partial_reconcile partial
+              JOIN account_move_line invoice_line ON invoice_line.id = partial.debit_move_id
+              JOIN account_move_line payment_line ON payment_line.id = partial.credit_move_id
+             WHERE NOT EXISTS (SELECT 1 FROM ar_collector_cash_partial stored WHERE stored.partial_id = partial.id)
+            ON CONFLICT DO NOTHING
+            """,
+            is_cash=CASH_CONDITION,
+        ))
+        return self.env.cr.rowcount
+
+    @api.model
+    def _cron_store_cash_partials(self):
+        """Hourly: the reconciliations made since are read live until stored."""
+        self._ar_store_cash_partials()
+
     @property
     def _table_query(self):
         return SQL(
@@ -89,24 +144,33 @@ class ArCollectorReport(models.Model):
                   FROM ar_promise promise
                  WHERE promise.state IN ('kept', 'broken')
                 UNION ALL
-                SELECT 'cash', partial.id * 8 + 2, partial.max_date, invoice_line.company_id, invoice_line.partner_id, NULL,
+                SELECT 'cash', cash.id * 8 + 2, cash.max_date, cash.company_id, cash.partner_id, NULL,
                        0, 0, NULL, 0.0,
-                       partial.amount,
+                       cash.amount,
                        CASE WHEN EXISTS (
                             SELECT 1 FROM contact
                              WHERE contact.partner_id = COALESCE(customer.commercial_partner_id, customer.id)
-                               AND contact.company_id = invoice_line.company_id
-                               AND contact.date BETWEEN partial.max_date - %(window)s AND partial.max_date)
-                            THEN partial.amount ELSE 0.0 END,
+                               AND contact.company_id = cash.company_id
+                               AND contact.date BETWEEN cash.max_date - %(window)s AND cash.max_date)
+                            THEN cash.amount ELSE 0.0 END,
                        0, 0, NULL, 0, 0
-                  FROM account_partial_reconcile partial
-                  JOIN account_move_line invoice_line ON invoice_line.id = partial.debit_move_id
-                  JOIN account_move_line payment_line ON payment_line.id = partial.credit_move_id
-                  JOIN res_partner customer ON customer.id = invoice_line.partner_id
-                 WHERE invoice_line.move_id IN (SELECT id FROM account_move WHERE move_type = 'out_invoice')
-                   AND invoice_line.parent_state = 'posted'
-                   -- cash only: a credit note settling an invoice collects nothing
-                   AND payment_line.move_id IN (SELECT id FROM account_move WHERE move_type = 'entry')
+                  FROM (
+                        -- the reconciliations sorted out already (see init)
+                        SELECT partial.id, partial.max_date, partial.amount, stored.company_id, stored.partner_id
+                          FROM account_partial_reconcile partial
+                          JOIN ar_collector_cash_partial stored ON stored.partial_id = partial.id
+                         WHERE stored.is_cash
+                         UNION ALL
+                        -- the others (made since the last refresh), from their journal items
+                        SELECT partial.id, partial.max_date, partial.amount, invoice_line.company_id, invoice_line.partner_id
+                          FROM account_partial_reconcile partial
+                          JOIN account_move_line invoice_line ON invoice_line.id = partial.debit_move_id
+                          JOIN account_move_line payment_line ON payment_line.id = partial.credit_move_id
+                         WHERE NOT EXISTS (SELECT 1 FROM ar_collector_cash_partial stored
+                                            WHERE stored.partial_id = partial.id)
+                           AND %(is_cash)s
+                  ) cash
+                  JOIN res_partner customer ON customer.id = cash.partner_id
                 UNION ALL
                 SELECT 'dispute', dispute.id * 8 + 3, dispute.date_opened, dispute.company_id, dispute.partner_id, NULL,
                        0, 0, NULL, 0.0, 0.0, 0.0,
@@ -150,5 +214,6 @@ class ArCollectorReport(models.Model):
              WHERE event.company_id IN %(company_ids)s
             """,
             window=CONTACT_WINDOW_DAYS,
+            is_cash=CASH_CONDITION,
             company_ids=tuple(self.env.companies.ids),
         )

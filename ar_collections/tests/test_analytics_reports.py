@@ -98,6 +98,24 @@ class TestAnalyticsReports(ArAnalyticsMixin, ArCollectionsCommon):
         self.assertEqual([(amount, after_contact) for _month, amount, after_contact in by_month],
                          [(1000.0, 1000.0), (500.0, 0.0)])
 
+    def test_collector_report_stored_cash(self):
+        """The reconciliations stored as cash give the rows the live query gives; one made
+        after the store is read live."""
+        report = self.env["ar.collector.report"]
+        domain = [("partner_id", "=", self.delta.id)]
+        fields = ["id", "kind", "date", "collector_id", "partner_id", "paid_amount", "contact_paid_amount"]
+        live = report.search_read(domain, fields)
+        report._ar_store_cash_partials()
+        self.env.cr.execute("""SELECT count(*) FROM ar_collector_cash_partial stored
+                                 JOIN account_partial_reconcile partial ON partial.id = stored.partial_id
+                                WHERE stored.is_cash AND stored.partner_id = %s""", [self.delta.id])
+        self.assertEqual(self.env.cr.fetchone()[0], 3)
+        self.assertEqual(report.search_read(domain, fields), live)
+        d3 = self._ana_move(self.delta, 200.0, date(2025, 6, 1), date(2025, 7, 1))
+        self._ar_pay(d3, 200.0, date=date(2025, 7, 2))
+        rows = report.search_read(domain + [("kind", "=", "cash"), ("date", "=", date(2025, 7, 2))], fields)
+        self.assertEqual([row["paid_amount"] for row in rows], [200.0])
+
     def test_dunning_effectiveness(self):
         """R1 on d1: 1000 open, 600 paid 5 days after: 60% within 7 and 14 days.
         R2 on d1: 400 open (600 came before), paid 5 days after: 100%.
