@@ -184,10 +184,17 @@ class AccountMove(models.Model):
     def _ar_customer_replies(self, today):
         """{customer id: date of their latest email} for customers of ``self`` who wrote
         to us (on their own or their invoices' chatter) within the company's pause period."""
-        partners = self.commercial_partner_id
+        if not self:
+            return {}
+        # Customers and companies grouped in SQL: read invoice by invoice through the ORM, they loaded
+        # every column of the invoices (1 s of the run preview's 14,700 overdue invoices at 100,000).
+        groups = self.env["account.move"].sudo()._read_group(
+            [("id", "in", self.ids)], ["commercial_partner_id", "company_id"], ["id:array_agg"])
+        invoice_partner = {move_id: partner.id for partner, _company, move_ids in groups for move_id in move_ids}
+        partners = self.env["res.partner"].browse({partner.id for partner, _company, _ids in groups if partner})
         if not partners:
             return {}
-        days = max(self.company_id.mapped("ar_reply_pause_days") or [0])
+        days = max(company.ar_reply_pause_days for _partner, company, _ids in groups)
         if days <= 0:
             return {}
         since = fields.Datetime.to_datetime(today) - timedelta(days=days)
@@ -203,7 +210,6 @@ class AccountMove(models.Model):
             base + [("model", "=", "res.partner"), ("res_id", "in", partners.ids)], ["res_id"], ["date:max"]
         ):
             replied[res_id] = max(replied[res_id], date)
-        invoice_partner = {move.id: move.commercial_partner_id.id for move in self}
         for res_id, date in Message._read_group(
             base + [("model", "=", "account.move"), ("res_id", "in", self.ids)], ["res_id"], ["date:max"]
         ):

@@ -60,21 +60,72 @@ class ArDunningEngine(models.AbstractModel):
         :return: {invoice id: reason shown to the collector}
         """
         today = today or fields.Date.context_today(self)
-        reasons = {}
-        for move in invoices:
-            if move.payment_state not in OPEN_PAYMENT_STATES:
-                reasons[move.id] = self.env._("Paid") if move.payment_state in PAID_PAYMENT_STATES else \
-                    self.env._("Nothing left to pay")
-            elif move._ar_no_chase_active(today):
-                reasons[move.id] = self.env._("Excluded from reminders: %(reason)s", reason=move.ar_no_chase_reason)
-            else:
-                customer = move.commercial_partner_id
-                if customer._ar_no_chase_active(today):
-                    reasons[move.id] = self.env._("Customer excluded from reminders: %(reason)s",
-                                                  reason=customer.ar_no_chase_reason)
-        pending = invoices.filtered(lambda move: move.id not in reasons)
+        reasons = self._get_own_pause_reasons(self._read_plan_values(invoices), today)
+        pending = invoices - invoices.browse(reasons)
         reasons.update(self._ask_pause_sources(self._get_pause_sources(), pending, today))
         return reasons
+
+    @api.model
+    def _get_own_pause_reasons(self, values, today):
+        """The reasons of :meth:`_get_pause_reasons` the invoices give themselves (paid, excluded,
+        their customer excluded), from their :meth:`_read_plan_values`."""
+        reasons = {}
+        for move_id, vals in values.items():
+            if vals["payment_state"] not in OPEN_PAYMENT_STATES:
+                reasons[move_id] = self.env._("Paid") if vals["payment_state"] in PAID_PAYMENT_STATES else \
+                    self.env._("Nothing left to pay")
+            elif vals["no_chase"] and (not vals["no_chase_until"] or vals["no_chase_until"] >= today):
+                reasons[move_id] = self.env._("Excluded from reminders: %(reason)s", reason=vals["no_chase_reason"])
+            elif vals["customer_no_chase"] and (not vals["customer_no_chase_until"]
+                                                or vals["customer_no_chase_until"] >= today):
+                reasons[move_id] = self.env._("Customer excluded from reminders: %(reason)s",
+                                              reason=vals["customer_no_chase_reason"])
+        return reasons
+
+    @api.model
+    def _read_plan_values(self, invoices):
+        """What the plan and the pause reasons read of ``invoices`` and of their customers, in one
+        query, with each invoice's policy (the rule of ``account.move._ar_get_policy``: the
+        invoice's, else its customer's in the invoice's company, else the company's).
+
+        Read field by field through the ORM, the 14,700 overdue invoices of the 100,000-invoice
+        book cost the run preview 2 s (each first use of a field loaded every column of 1,000
+        invoices, then 300,000 field reads); this query takes 40 ms.
+
+        :return: {invoice id: dict of the columns}
+        """
+        if not invoices:
+            return {}
+        moves, partners = self.env["account.move"].sudo(), self.env["res.partner"].sudo()
+        moves.flush_model([
+            "commercial_partner_id", "company_id", "invoice_date_due", "ar_dunning_policy_id", "ar_escalate_level",
+            "amount_residual", "amount_residual_signed", "payment_state", "ar_no_chase", "ar_no_chase_until",
+            "ar_no_chase_reason",
+        ])
+        partners.flush_model(["ar_no_chase", "ar_no_chase_until", "ar_no_chase_reason"])
+        self.env["res.company"].flush_model(["ar_dunning_policy_id"])
+        # the customer's policy is company-dependent: the ORM's SQL of it in each company (all of
+        # them: a database has a few, and reading the invoices' companies first cost a query)
+        customer_policy = SQL("CASE move.company_id %s END", SQL(" ").join(
+            SQL("WHEN %s THEN %s", company.id,
+                partners.with_company(company)._field_to_sql("customer", "ar_dunning_policy_id"))
+            for company in self.env["res.company"].sudo().with_context(active_test=False).search([])))
+        self.env.cr.execute(SQL(
+            """SELECT move.id, move.commercial_partner_id, move.company_id, move.invoice_date_due,
+                      COALESCE(move.ar_dunning_policy_id, %(customer_policy)s, company.ar_dunning_policy_id),
+                      move.ar_escalate_level, move.amount_residual, move.amount_residual_signed,
+                      move.payment_state, move.ar_no_chase, move.ar_no_chase_until, move.ar_no_chase_reason,
+                      customer.ar_no_chase, customer.ar_no_chase_until, customer.ar_no_chase_reason
+                 FROM account_move move
+                 JOIN res_company company ON company.id = move.company_id
+            LEFT JOIN res_partner customer ON customer.id = move.commercial_partner_id
+                WHERE move.id = ANY(%(ids)s)""",
+            customer_policy=customer_policy, ids=invoices.ids,
+        ))
+        keys = ("partner_id", "company_id", "invoice_date_due", "policy_id", "escalate", "amount_residual",
+                "amount_residual_signed", "payment_state", "no_chase", "no_chase_until", "no_chase_reason",
+                "customer_no_chase", "customer_no_chase_until", "customer_no_chase_reason")
+        return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in self.env.cr.fetchall()}
 
     @api.model
     def _get_payments_pending(self, invoices, today=None):
@@ -97,7 +148,7 @@ class ArDunningEngine(models.AbstractModel):
                 break
             for move_id, reason in source.sudo()._ar_pause_reasons(invoices, today).items():
                 reasons.setdefault(move_id, reason)
-            invoices = invoices.filtered(lambda move: move.id not in reasons)
+            invoices = invoices - invoices.browse(reasons)  # by id: no record built per invoice
         return reasons
 
     # ------------------------------------------------------------------
@@ -134,45 +185,69 @@ class ArDunningEngine(models.AbstractModel):
             is to be sent)
         """
         sent, highest_sent, last_date = self._read_reminder_history(invoices)
-        pauses = self._get_pause_reasons(invoices, today)
+        values = self._read_plan_values(invoices)
+        pauses = self._get_own_pause_reasons(values, today)
+        pending = invoices - invoices.browse(pauses)
+        pauses.update(self._ask_pause_sources(self._get_pause_sources(), pending, today))
+        # records built once per customer and policy, sharing their prefetch (the preview reads a few)
+        customers = invoices.env["res.partner"].browse({vals["partner_id"] for vals in values.values()})
+        customer_of = {customer.id: customer for customer in customers}
+        policies = self.env["ar.dunning.policy"].sudo().browse(
+            {vals["policy_id"] for vals in values.values() if vals["policy_id"]})
+        policy_of = {policy.id: policy for policy in policies}
+        no_policy = self.env["ar.dunning.policy"].sudo()
         plan = []
-        # Thousands of invoices share a few (policy, days overdue) pairs: decide each pair once.
-        highest_level = {}
-        channels_of = {}
-        policy_of = {}
-        ladders = {}
+        # Thousands of invoices share a few (policy, days overdue) pairs, and a few (policy, level
+        # reached, last reminder) for the climb: decide each once; each level's figures read once.
+        highest_level, stepped, escalated = {}, {}, {}
+        jump_of, ladders, level_info = {}, {}, {}
+        below_minimum = None
         for invoice in invoices:
-            policy = self._get_invoice_policy(invoice, policy_of)
-            days = (today - invoice.invoice_date_due).days
-            if (policy, days) not in highest_level:
-                highest_level[policy, days] = policy._get_levels_reached(days)[-1:] if policy else policy
-            level = highest_level[policy, days]
-            if policy and not policy.jump_to_reached:
-                if policy not in ladders:
-                    ladders[policy] = self._get_policy_ladder(policy)
-                level = self._get_stepped_level(ladders[policy], level, highest_sent.get(invoice.id),
-                                                last_date.get(invoice.id), today)
-            if policy and invoice.ar_escalate_level:
-                level = self._get_escalated_level(policy, level, highest_sent.get(invoice.id))
+            move_id = invoice.id
+            vals = values[move_id]
+            policy = policy_of.get(vals["policy_id"], no_policy)
+            days = (today - vals["invoice_date_due"]).days
+            # keyed by ids: hashing records cost more than the rest of the loop
+            if (policy.id, days) not in highest_level:
+                highest_level[policy.id, days] = policy._get_levels_reached(days)[-1:] if policy else policy
+            level = highest_level[policy.id, days]
+            if policy and policy.id not in jump_of:
+                jump_of[policy.id] = policy.jump_to_reached
+                ladders[policy.id] = self._get_policy_ladder(policy)
+            last_offset = highest_sent.get(move_id)
+            if policy and not jump_of[policy.id]:
+                key = (policy.id, level.id, last_offset, last_date.get(move_id))
+                if key not in stepped:
+                    stepped[key] = self._get_stepped_level(ladders[policy.id], level, last_offset, key[3], today)
+                level = stepped[key]
+            if policy and vals["escalate"]:
+                key = (policy.id, level.id, last_offset)
+                if key not in escalated:
+                    escalated[key] = self._get_escalated_level(policy, level, last_offset)
+                level = escalated[key]
             if not level:
                 continue
-            if invoice.id in highest_sent and highest_sent[invoice.id] > level.offset_days:
+            if level.id not in level_info:
+                level_info[level.id] = (level.offset_days, level.min_amount, level._get_channels())
+            offset, min_amount, level_channels = level_info[level.id]
+            if last_offset is not None and last_offset > offset:
                 continue
-            if level not in channels_of:
-                channels_of[level] = level._get_channels()
-            channels = [channel for channel in channels_of[level] if (level.id, channel) not in sent[invoice.id]]
+            done = sent.get(move_id)
+            channels = [channel for channel in level_channels if (level.id, channel) not in done] if done else \
+                list(level_channels)
             if not channels:
                 continue
-            skip_reason = pauses.get(invoice.id, False)
-            if not skip_reason and abs(invoice.amount_residual_signed) < level.min_amount:
-                skip_reason = self.env._("Below the level's minimum amount")
+            skip_reason = pauses.get(move_id, False)
+            if not skip_reason and abs(vals["amount_residual_signed"] or 0.0) < min_amount:
+                below_minimum = below_minimum or self.env._("Below the level's minimum amount")
+                skip_reason = below_minimum
             plan.append({
                 "invoice": invoice,
-                "partner": invoice.commercial_partner_id,
+                "partner": customer_of[vals["partner_id"]],
                 "level": level,
                 "channels": channels,
                 "days_overdue": days,
-                "amount_residual": invoice.amount_residual,
+                "amount_residual": vals["amount_residual"] or 0.0,
                 "skip_reason": skip_reason,
             })
         return plan

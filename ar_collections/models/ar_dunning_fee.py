@@ -77,6 +77,11 @@ class ArDunningFee(models.Model):
 
         :return: ``{invoice id: [ar.dunning.fee values]}``
         """
+        # a reminder's level is one of its lines': none of them charging, nothing to group (the run
+        # preview of a large book plans thousands of lines, most often under levels without fees)
+        levels = {line["level"] for line in plan if not line["skip_reason"]}
+        if all(level.fee_type == "none" for level in levels):
+            return {}
         groups = defaultdict(list)
         for line in plan:
             if not line["skip_reason"]:

@@ -13,8 +13,13 @@ class ArPauseCustomerReply(models.AbstractModel):
     @api.model
     def _ar_pause_reasons(self, invoices, today):
         replied = invoices._ar_customer_replies(today)
+        if not replied:
+            return {}
+        # the invoices of those customers, grouped in SQL (not read invoice by invoice: see there)
+        groups = self.env["account.move"]._read_group(
+            [("id", "in", invoices.ids), ("commercial_partner_id", "in", list(replied))],
+            ["commercial_partner_id"], ["id:array_agg"])
         return {
-            move.id: self.env._("Customer replied on %(date)s",
-                                date=fields.Date.to_string(replied[move.commercial_partner_id.id]))
-            for move in invoices if move.commercial_partner_id.id in replied
+            move_id: self.env._("Customer replied on %(date)s", date=fields.Date.to_string(replied[partner.id]))
+            for partner, move_ids in groups for move_id in move_ids
         }

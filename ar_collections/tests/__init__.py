@@ -43,3 +43,4 @@ from . import test_dunning_fees
 from . import test_migration_sms_lang
 from . import test_demo_data
 from . import test_email_batches
+from . import test_dunning_plan_query
