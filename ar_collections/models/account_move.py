@@ -189,12 +189,11 @@ class AccountMove(models.Model):
         # Customers and companies grouped in SQL: read invoice by invoice through the ORM, they loaded
         # every column of the invoices (1 s of the run preview's 14,700 overdue invoices at 100,000).
         groups = self.env["account.move"].sudo()._read_group(
-            [("id", "in", self.ids)], ["commercial_partner_id", "company_id"], ["id:array_agg"])
-        invoice_partner = {move_id: partner.id for partner, _company, move_ids in groups for move_id in move_ids}
-        partners = self.env["res.partner"].browse({partner.id for partner, _company, _ids in groups if partner})
+            [("id", "in", self.ids)], ["commercial_partner_id", "company_id"])
+        partners = self.env["res.partner"].browse({partner.id for partner, _company in groups if partner})
         if not partners:
             return {}
-        days = max(company.ar_reply_pause_days for _partner, company, _ids in groups)
+        days = max(company.ar_reply_pause_days for _partner, company in groups)
         if days <= 0:
             return {}
         since = fields.Datetime.to_datetime(today) - timedelta(days=days)
@@ -210,10 +209,13 @@ class AccountMove(models.Model):
             base + [("model", "=", "res.partner"), ("res_id", "in", partners.ids)], ["res_id"], ["date:max"]
         ):
             replied[res_id] = max(replied[res_id], date)
-        for res_id, date in Message._read_group(
-            base + [("model", "=", "account.move"), ("res_id", "in", self.ids)], ["res_id"], ["date:max"]
-        ):
-            partner_id = invoice_partner[res_id]
+        on_invoices = Message._read_group(
+            base + [("model", "=", "account.move"), ("res_id", "in", self.ids)], ["res_id"], ["date:max"])
+        # the customers of the few invoices written on, read together
+        invoices = self.env["account.move"].sudo().browse([res_id for res_id, _date in on_invoices])
+        invoices.fetch(["commercial_partner_id"])
+        for res_id, date in on_invoices:
+            partner_id = invoices.browse(res_id).commercial_partner_id.id
             replied[partner_id] = max(replied[partner_id], date)
         return {partner_id: date.date() for partner_id, date in replied.items()}
 

@@ -21,9 +21,9 @@ class TestDunningPlanQuery(ArCollectionsCommon):
         cls.strict = cls.policy.copy({"name": "Strict", "jump_to_reached": True})
         cls.lenient = cls.policy.copy({"name": "Lenient"})
         Partner = cls.env["res.partner"]
-        cls.strict_customer, cls.excluded_customer, cls.replier, cls.plain = Partner.create([
+        cls.strict_customer, cls.excluded_customer, cls.replier, cls.plain, cls.writer = Partner.create([
             {"name": name, "is_company": True, "email": f"ap{index}@plan.example.com"}
-            for index, name in enumerate(("Strict Ltd", "Excluded Ltd", "Replier Ltd", "Plain Ltd"))])
+            for index, name in enumerate(("Strict Ltd", "Excluded Ltd", "Replier Ltd", "Plain Ltd", "Writer Ltd"))])
         cls.strict_customer.with_company(company).ar_dunning_policy_id = cls.strict
         cls.excluded_customer.write({"ar_no_chase": True, "ar_no_chase_reason": "Key account",
                                      "ar_no_chase_until": cls.today})
@@ -36,8 +36,11 @@ class TestDunningPlanQuery(ArCollectionsCommon):
             (cls.plain, 1200.0, 16),
             (cls.plain, 450.0, 4),
             (cls.plain, 650.0, 60),
+            (cls.writer, 700.0, 12),
+            (cls.writer, 350.0, 25),
         ])
-        _strict_old, _strict_new, _excluded, _replied, small, own_policy, escalated, disputed = cls.book
+        _strict_old, _strict_new, _excluded, _replied, small, own_policy, escalated, disputed, written_on, _other = \
+            cls.book
         own_policy.ar_dunning_policy_id = cls.lenient
         escalated.ar_escalate_level = True
         small.write({"ar_no_chase": True, "ar_no_chase_reason": "Billing error"})
@@ -46,6 +49,8 @@ class TestDunningPlanQuery(ArCollectionsCommon):
             "partner_id": cls.plain.id, "invoice_ids": [Command.set(disputed.ids)], "reason": "pricing",
         })
         cls.replier.message_post(body="Paid yesterday.", message_type="email", author_id=cls.replier.id)
+        # a reply on an invoice's chatter pauses the customer's other invoices too
+        written_on.message_post(body="Why this amount?", message_type="email", author_id=cls.writer.id)
         # a history to climb from: a run today, then plans of later days
         cls.env["ar.dunning.run"]._ar_get_run(company, trigger="cron", new=True)._ar_run_now()
 
@@ -99,6 +104,9 @@ class TestDunningPlanQuery(ArCollectionsCommon):
             with self.subTest(days=days):
                 rows = self._rows(engine._plan_reminders(invoices, today))
                 self.assertEqual(rows, self._orm_plan(invoices, today))
+                if days == 0:
+                    self.assertEqual({row[6] for row in rows if row[1] == self.writer.id},
+                                     {f"Customer replied on {self.today}"})
                 reasons = {row[6] for row in rows if row[6]}
                 if days == 0:
                     # every way of not sending shows in the plan compared
@@ -132,6 +140,10 @@ class TestDunningPlanQuery(ArCollectionsCommon):
         plan = engine._plan_reminders(invoices, self.today)
         self.assertTrue(plan)
         Move = self.env["account.move"]
-        for fname in ("name", "invoice_date_due", "amount_residual", "payment_state", "commercial_partner_id"):
+        for fname in ("name", "invoice_date_due", "amount_residual", "payment_state"):
             self.assertFalse(any(self.env.cache.contains(invoice, Move._fields[fname]) for invoice in invoices),
                              f"{fname} read through the ORM")
+        # the customer is read of the invoice a customer wrote on alone
+        written_on = self.book[8]
+        self.assertEqual(invoices.filtered(lambda invoice: self.env.cache.contains(
+            invoice, Move._fields["commercial_partner_id"])), written_on)
