@@ -186,14 +186,18 @@ class AccountMove(models.Model):
         to us (on their own or their invoices' chatter) within the company's pause period."""
         if not self:
             return {}
-        # Customers and companies grouped in SQL: read invoice by invoice through the ORM, they loaded
-        # every column of the invoices (1 s of the run preview's 14,700 overdue invoices at 100,000).
-        groups = self.env["account.move"].sudo()._read_group(
-            [("id", "in", self.ids)], ["commercial_partner_id", "company_id"])
-        partners = self.env["res.partner"].browse({partner.id for partner, _company in groups if partner})
+        # Customers and companies read in SQL: invoice by invoice through the ORM, they loaded every
+        # column of the invoices (1 s of the run preview's 14,700 overdue invoices at 100,000), and
+        # _read_group made records of the 5,000 customers' groups (0.1 s).
+        self.env["account.move"].flush_model(["commercial_partner_id", "company_id"])
+        self.env.cr.execute(SQL("SELECT DISTINCT commercial_partner_id, company_id FROM account_move WHERE id = ANY(%s)",
+                                self.ids))
+        groups = self.env.cr.fetchall()
+        partners = self.env["res.partner"].browse({partner_id for partner_id, _company_id in groups if partner_id})
         if not partners:
             return {}
-        days = max(company.ar_reply_pause_days for _partner, company in groups)
+        companies = self.env["res.company"].sudo().browse({company_id for _partner_id, company_id in groups})
+        days = max(companies.mapped("ar_reply_pause_days"))
         if days <= 0:
             return {}
         since = fields.Datetime.to_datetime(today) - timedelta(days=days)
