@@ -4,7 +4,7 @@ from unittest.mock import patch
 from lxml import html as lxml_html
 
 from odoo import Command
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import ArCollectionsCommon
@@ -85,7 +85,7 @@ class TestDunningFees(ArCollectionsCommon):
 
         def charge_or_fail(fees, message, invoices):
             if message.partner_id == self.customer:
-                raise UserError("No income account for the fee product")
+                raise ValueError("No income account for the fee product")
             return charge(fees, message, invoices)
 
         with patch.object(Fee, "_ar_charge", charge_or_fail):
