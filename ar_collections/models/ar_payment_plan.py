@@ -237,6 +237,13 @@ class ArPaymentPlan(models.Model):
         for plan in self:
             if plan.state != "to_approve":
                 raise UserError(self.env._("Only a plan waiting for approval can be approved."))
+            # paid or credited since it was submitted: its instalments no longer add up to what is owed
+            if plan.currency_id.compare_amounts(plan.amount_total, plan.amount_open) != 0:
+                raise UserError(self.env._(
+                    "The invoices have %(open)s open now but the instalments add up to %(planned)s (paid or "
+                    "credited since the plan was submitted): decline this plan and make a new one.",
+                    open=plan.currency_id.format(plan.amount_open),
+                    planned=plan.currency_id.format(plan.amount_total)))
             plan.sudo().write({
                 "state": "active",
                 "approved_by_id": self.env.uid,

@@ -51,6 +51,18 @@ class TestPaymentPlan(ArCollectionsCommon):
         with self.assertRaisesRegex(UserError, "Add the instalments"):
             self._plan(self.inv_overdue, []).action_submit()
 
+    def test_plan_paid_since_submitted_is_not_approved(self):
+        plan = self._plan(self.inv_overdue | self.inv_partial, [(5, 675.0), (35, 675.0)])
+        plan.action_submit()
+        self._ar_pay(self.inv_overdue, 100.0)  # the customer pays part before the manager looks
+        with self.assertRaisesRegex(UserError, "1,250.00 open now but the instalments add up to .*1,350.00"):
+            plan.with_user(self.user_ar_manager).action_approve()
+        self.assertEqual(plan.state, "to_approve", "nothing written")
+        self.assertFalse(plan.approved_by_id)
+        self.assertFalse(self.inv_overdue.ar_pause_reason)
+        plan.with_user(self.user_ar_manager).action_refuse("Paid 100 since: new plan")
+        self.assertEqual(plan.state, "refused")
+
     def test_kept_plan_pauses_and_missed_instalment_resumes(self):
         plan = self._active_plan()
         self._ar_pay(self.inv_overdue, 450.0)  # first instalment paid
