@@ -51,16 +51,19 @@ class ArDunningEngine(models.AbstractModel):
         return sorted((self.env[name] for name in names), key=lambda model: (model._ar_pause_sequence, model._name))
 
     @api.model
-    def _get_pause_reasons(self, invoices, today=None):
+    def _get_pause_reasons(self, invoices, today=None, values=None):
         """Why each of ``invoices`` must not be chased on ``today``.
 
         The invoice's own state (paid, excluded from reminders) comes first, then each pause
         source in turn; the first reason found for an invoice is the one kept.
 
+        :param values: the invoices' :meth:`_read_plan_values`, if already read
         :return: {invoice id: reason shown to the collector}
         """
         today = today or fields.Date.context_today(self)
-        reasons = self._get_own_pause_reasons(self._read_plan_values(invoices), today)
+        if values is None:
+            values = self._read_plan_values(invoices)
+        reasons = self._get_own_pause_reasons(values, today)
         pending = invoices - invoices.browse(reasons)
         reasons.update(self._ask_pause_sources(self._get_pause_sources(), pending, today))
         return reasons
@@ -186,9 +189,7 @@ class ArDunningEngine(models.AbstractModel):
         """
         sent, highest_sent, last_date = self._read_reminder_history(invoices)
         values = self._read_plan_values(invoices)
-        pauses = self._get_own_pause_reasons(values, today)
-        pending = invoices - invoices.browse(pauses)
-        pauses.update(self._ask_pause_sources(self._get_pause_sources(), pending, today))
+        pauses = self._get_pause_reasons(invoices, today, values)
         # records built once per customer and policy, sharing their prefetch (the preview reads a few)
         customers = invoices.env["res.partner"].browse({vals["partner_id"] for vals in values.values()})
         customer_of = {customer.id: customer for customer in customers}

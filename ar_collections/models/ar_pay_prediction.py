@@ -346,10 +346,7 @@ class ArPayPrediction(models.AbstractModel):
             ),
             raw AS (
                 SELECT scored.id, scored.partner_id, scored.company_id, scored.days_overdue,
-                       (COALESCE(history.late[scored.bucket], 0)
-                        + %(prior)s * (COALESCE(company.late[scored.bucket], 0) + 1.0)
-                                    / (COALESCE(company.known[scored.bucket], 0) + 2.0))
-                       / (COALESCE(history.known[scored.bucket], 0) + %(prior)s) AS raw_probability
+                       %(raw_probability)s AS raw_probability
                   FROM scored
              LEFT JOIN company_history company ON company.company_id = scored.company_id
              LEFT JOIN history ON history.partner_id = scored.partner_id
@@ -359,9 +356,21 @@ class ArPayPrediction(models.AbstractModel):
               FROM raw
             """,
             history=self._ar_risk_history_sql(as_of), buckets=list(RISK_AGE_BUCKETS),
-            prior=float(RISK_PRIOR_WEIGHT), where=where or SQL("TRUE"),
+            raw_probability=self._ar_raw_risk_sql(SQL("scored.bucket")), where=where or SQL("TRUE"),
             calibrated=self._ar_calibrated_sql(SQL("raw.raw_probability"), calibration),
         )
+
+    @api.model
+    def _ar_raw_risk_sql(self, bucket):
+        """The uncalibrated probability for the bucket ``bucket`` (SQL) of days overdue: the
+        customer's weighted late share (``history``) shrunk towards its company's
+        (``company``), with a prior of ``RISK_PRIOR_WEIGHT`` invoices."""
+        return SQL(
+            """(COALESCE(history.late[%(bucket)s], 0)
+                + %(prior)s * (COALESCE(company.late[%(bucket)s], 0) + 1.0)
+                            / (COALESCE(company.known[%(bucket)s], 0) + 2.0))
+               / (COALESCE(history.known[%(bucket)s], 0) + %(prior)s)""",
+            bucket=bucket, prior=float(RISK_PRIOR_WEIGHT))
 
     @api.model
     def _ar_risk_history_sql(self, as_of):
@@ -434,13 +443,9 @@ class ArPayPrediction(models.AbstractModel):
         if calibration is None:
             calibration = self._ar_risk_calibrations()
         index = range(1, len(RISK_AGE_BUCKETS) + 1)
-        # the same formula as _ar_risk_query's raw probability, for each bucket; a company's
-        # rates are a customer's without history (its own counts are zero)
-        raw = SQL(", ").join(SQL(
-            """(COALESCE(history.late[%(i)s], 0)
-                + %(prior)s * (company.late[%(i)s] + 1.0) / (company.known[%(i)s] + 2.0))
-               / (COALESCE(history.known[%(i)s], 0) + %(prior)s)""",
-            i=i, prior=float(RISK_PRIOR_WEIGHT)) for i in index)
+        # _ar_risk_query's raw probability, for each bucket; a company's rates are a customer's
+        # without history (its own counts are zero)
+        raw = SQL(", ").join(self._ar_raw_risk_sql(SQL("%s", i)) for i in index)
         calibrated = SQL(", ").join(
             self._ar_calibrated_sql(SQL("rates.raw[%s]", i), calibration) for i in index)
         rows = self.env.execute_query(SQL(
