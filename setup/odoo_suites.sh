@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ODOO_MODULES=(payment payment_stripe account_payment sale sale_stock stock account)
 OURS=(ar_collections ar_collections_cash ar_collections_credit ar_collections_credit_sale ar_collections_credit_stock
-      ar_collections_portal ar_collections_portal_stripe)
+      ar_collections_portal ar_collections_portal_stripe ar_collections_slack ar_collections_credit_slack)
 ODOO_ADDONS="$ODOO_SRC/odoo/addons"
 # module -> test paths (account: only its portal and mail tests, the parts our add-ons touch)
 declare -A SUITES=(
