@@ -60,7 +60,8 @@ class ArDispute(models.Model):
     company's calendar, public holidays skipped): past it, the scheduler escalates it once to
     the collections manager, and once more to a configurable person after the second
     escalation delay. Resolving it with a credit note drafts the credit note for the
-    disputed amount; any resolution resumes the reminders of its invoices.
+    disputed amount; any resolution resumes the reminders of its invoices (with a credit note,
+    once it is posted or cancelled).
     """
 
     _name = "ar.dispute"
@@ -294,13 +295,24 @@ class ArDispute(models.Model):
 
     @api.model
     def _ar_pause_reasons(self, invoices, today):
-        """An open dispute pauses its invoices."""
+        """An open dispute pauses its invoices; so does one resolved with a credit note that is
+        still a draft (until it is posted the invoice shows the disputed amount as owed)."""
         reasons = {}
         ids = set(invoices.ids)
         labels = dict(self._fields["reason"]._description_selection(self.env))
-        for dispute in self.search([("is_open", "=", True), ("invoice_ids", "in", invoices.ids)]):
+        pending_credit = [("stage", "=", "resolved_credit"), ("credit_note_id.state", "=", "draft")]
+        domain = expression.AND([
+            [("invoice_ids", "in", invoices.ids)],
+            expression.OR([[("is_open", "=", True)], pending_credit]),
+        ])
+        for dispute in self.search(domain):
+            if dispute.is_open:
+                reason = self.env._("Disputed: %(reason)s", reason=labels[dispute.reason])
+            else:
+                reason = self.env._("Credit note not yet posted: %(name)s",
+                                    name=dispute.credit_note_id.display_name)
             for move_id in set(dispute.invoice_ids.ids) & ids:
-                reasons.setdefault(move_id, self.env._("Disputed: %(reason)s", reason=labels[dispute.reason]))
+                reasons.setdefault(move_id, reason)
         return reasons
 
     # ------------------------------------------------------------------

@@ -144,12 +144,18 @@ class TestDisputeSla(ArCollectionsCommon):
         self.assertEqual((dispute.stage, dispute.is_open), ("resolved_credit", False))
         with self.assertRaisesRegex(UserError, "Only a rejected or cancelled"):
             dispute.action_reopen()
-        # resolving resumes the reminders
+        # the reminders wait for the credit note: posted, they resume
+        self.inv_overdue.invalidate_recordset(["ar_pause_reason"])
+        self.assertEqual(self.inv_overdue.ar_pause_reason, f"Credit note not yet posted: {refund.display_name}")
+        refund.invoice_date = self.today
+        refund.action_post()
         self.inv_overdue.invalidate_recordset(["ar_pause_reason"])
         self.assertFalse(self.inv_overdue.ar_pause_reason)
         self.assertEqual(dispute.action_view_credit_note()["res_id"], refund.id)
 
     def test_resolution_resumes_reminders_for_the_rest(self):
+        """A credit-note resolution holds the reminders until the credit note is posted; a
+        cancelled credit note resumes them too (nothing more will settle the invoice)."""
         engine = self.env["ar.dunning.engine"]
         dispute = self._dispute(self.inv_overdue, amount=300.0)
         self.assertEqual(engine._get_pause_reasons(self.inv_overdue, self.today),
@@ -157,14 +163,29 @@ class TestDisputeSla(ArCollectionsCommon):
         self._ar_run()
         self.assertFalse(self._ar_logs(self.inv_overdue), "no reminder while disputed")
         dispute.action_resolve_credit_note()
-        self.assertEqual(engine._get_pause_reasons(self.inv_overdue, self.today), {}, "the pause is gone")
-        # the credit note once posted settles its part (it reverses the invoice): the next run reminds the rest
         refund = dispute.credit_note_id
+        self.assertEqual(engine._get_pause_reasons(self.inv_overdue, self.today),
+                         {self.inv_overdue.id: f"Credit note not yet posted: {refund.display_name}"},
+                         "the full amount is not chased while the credit note is a draft")
+        self._ar_run()
+        self.assertFalse(self._ar_logs(self.inv_overdue), "no reminder before the credit note is posted")
+        # the credit note once posted settles its part (it reverses the invoice): the pause is gone and
+        # the next run reminds the rest
         refund.invoice_date = self.today
         refund.action_post()
+        self.assertEqual(engine._get_pause_reasons(self.inv_overdue, self.today), {}, "the pause is gone")
         self.assertEqual(self.inv_overdue.amount_residual, 700.0)
         self._ar_run()
         self.assertTrue(self._ar_logs(self.inv_overdue), "reminded of the 700 left")
+
+    def test_cancelled_credit_note_resumes_reminders(self):
+        engine = self.env["ar.dunning.engine"]
+        dispute = self._dispute(self.inv_overdue, amount=300.0)
+        dispute.action_resolve_credit_note()
+        self.assertIn(self.inv_overdue.id, engine._get_pause_reasons(self.inv_overdue, self.today))
+        dispute.credit_note_id.button_cancel()
+        self.assertEqual(engine._get_pause_reasons(self.inv_overdue, self.today), {},
+                         "a cancelled credit note settles nothing: the invoice is chased again")
 
     def test_attachments(self):
         dispute = self._dispute(self.inv_overdue)
