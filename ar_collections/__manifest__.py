@@ -1,6 +1,6 @@
 {
     "name": "AR Collections",
-    "version": "18.0.2.2.0",
+    "version": "18.0.2.3.0",
     "category": "Accounting/Accounting",
     "summary": "Automated dunning and collections for customer invoices: "
     "policies, reminder levels, collector workspace, AR analytics",

@@ -122,11 +122,32 @@ def old_db(old_db_template):
         yield name
 
 
+# What the upgrade brings to the reminders of the last release's database (issue 23).
+READ_REMINDERS = REF + f"""
+import json
+policy = env.company.ar_dunning_policy_id
+levels = {{level.offset_days: level for level in policy.level_ids}}
+print({MARKER!r} + json.dumps({{
+    'jump_to_reached': policy.jump_to_reached,
+    'final_body': ref('mail_template_dunning_final').body_html,
+    'second_template': levels[7].mail_template_id.get_external_id()[levels[7].mail_template_id.id],
+}}))
+"""
+
+
 def test_upgrade_from_last_release_keeps_admin_config(old_db, old_addons):
     odoo_shell(old_db, EDIT, addons_dir=old_addons)
     before = read_config(old_db, addons_dir=old_addons)
     assert_edited(before)
     upgrade_and_compare(old_db, before)
+    reminders = shell_json(old_db, READ_REMINDERS, MARKER)
+    # the first run after the upgrade starts never-reminded invoices at the entry level, as after a
+    # new install: no final notice as a first contact (the go-live jump is the admin's choice)
+    assert reminders["jump_to_reached"] is False
+    # the final notice nobody reworded no longer announces a hold its level does not put
+    assert "suspend" not in reminders["final_body"], reminders["final_body"]
+    # the admin reworded the first reminder: the second level keeps that wording
+    assert reminders["second_template"] == "ar_collections.mail_template_dunning_reminder"
 
 
 def test_next_upgrade_keeps_admin_config(ar_db):
