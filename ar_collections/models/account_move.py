@@ -91,7 +91,8 @@ class AccountMove(models.Model):
     @api.depends("ar_dunning_log_ids.state", "ar_dunning_log_ids.level_offset")
     def _compute_ar_last_level(self):
         for move in self:
-            live = move.ar_dunning_log_ids.filtered(lambda log: log.state != "cancelled")
+            # a failed reminder never reached the customer (see ar.dunning.engine._read_reminder_history)
+            live = move.ar_dunning_log_ids.filtered(lambda log: log.state not in ("cancelled", "failed"))
             move.ar_last_level_id = live.sorted("level_offset")[-1:].level_id
 
     @api.depends_context("date")

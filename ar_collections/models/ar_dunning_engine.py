@@ -305,6 +305,10 @@ class ArDunningEngine(models.AbstractModel):
         """What was sent to ``invoices``, from the reminder log (cancelled reminders do not
         count), in one query.
 
+        A failed reminder (no sender address, mail server gone) is no reminder the customer got:
+        it is not queued again (it is sent again from its run), but the climb does not count it,
+        so the next level does not follow a reminder the customer never received.
+
         :return: ({invoice id: {(level id, channel)}}, {invoice id: offset of the highest level
             sent}, {invoice id: date of the last reminder})
         """
@@ -320,7 +324,7 @@ class ArDunningEngine(models.AbstractModel):
         # counted from a day before the customer could have received it.
         self.env.cr.execute(SQL(
             """SELECT log.invoice_id, log.level_id, log.channel, level.offset_days,
-                      MAX(GREATEST(log.date::date, run.date))
+                      MAX(GREATEST(log.date::date, run.date)), BOOL_OR(log.state != 'failed')
                  FROM ar_dunning_log log
                  JOIN ar_dunning_level level ON level.id = log.level_id
             LEFT JOIN ar_dunning_run run ON run.id = log.run_id
@@ -328,8 +332,10 @@ class ArDunningEngine(models.AbstractModel):
              GROUP BY log.invoice_id, log.level_id, log.channel, level.offset_days""",
             invoices.ids,
         ))
-        for invoice_id, level_id, channel, offset, date in self.env.cr.fetchall():
+        for invoice_id, level_id, channel, offset, date, reached in self.env.cr.fetchall():
             sent[invoice_id].add((level_id, channel))
+            if not reached:
+                continue
             highest_sent[invoice_id] = max(highest_sent.get(invoice_id, offset), offset)
             last_date[invoice_id] = max(last_date.get(invoice_id, date), date)
         return sent, highest_sent, last_date

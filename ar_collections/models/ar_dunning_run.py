@@ -73,6 +73,7 @@ class ArDunningRun(models.Model):
     log_ids = fields.One2many("ar.dunning.log", "run_id", readonly=True)
     message_count = fields.Integer(compute="_compute_counts")
     invoice_count = fields.Integer(compute="_compute_counts", string="Invoices chased")
+    failed_count = fields.Integer(compute="_compute_counts", string="Reminders not sent")
 
     def init(self):
         # One running run per company: concurrent workers share it instead of starting twins.
@@ -113,9 +114,12 @@ class ArDunningRun(models.Model):
             [("run_id", "in", self.ids)], ["run_id"], ["__count"]))
         invoices = dict(self.env["ar.dunning.log"]._read_group(
             [("run_id", "in", self.ids)], ["run_id"], ["invoice_id:count_distinct"]))
+        failed = dict(self.env["ar.dunning.message"]._read_group(
+            [("run_id", "in", self.ids), ("state", "=", "failed")], ["run_id"], ["__count"]))
         for run in self:
             run.message_count = messages.get(run, 0)
             run.invoice_count = invoices.get(run, 0)
+            run.failed_count = failed.get(run, 0)
 
     # ------------------------------------------------------------------
     # Actions
@@ -264,6 +268,26 @@ class ArDunningRun(models.Model):
         action["domain"] = [("run_id", "=", self.id)]
         action["context"] = {}
         return action
+
+    def action_view_failed(self):
+        action = self.action_view_messages()
+        action["domain"] += [("state", "=", "failed")]
+        return action
+
+    def action_retry_failed(self):
+        """Dispatch again the reminders of this run that failed (no sender address, a template
+        error, a refused address), once the cause is fixed: their invoices keep their level
+        until the customer gets it (see ``ar.dunning.engine._read_reminder_history``). Those
+        waiting for the mail server's next attempt are left to the mail queue."""
+        self.ensure_one()
+        self._ar_check_reviewer()
+        messages = self.sudo().message_ids.filtered(lambda msg: msg.state == "failed" and not msg.retry_date)
+        if not messages:
+            raise UserError(self.env._("No reminder of this run is waiting to be sent again."))
+        messages.write({"state": "queued", "state_reason": False, "dispatch_date": False})
+        messages.log_ids.filtered(lambda log: log.state == "failed")._ar_set_state("queued")
+        self.env.ref("ar_collections.ir_cron_dunning_dispatch")._trigger()
+        return True
 
     # ------------------------------------------------------------------
     # Scheduler

@@ -80,6 +80,11 @@ class ResPartner(models.Model):
         overdue = invoices.filtered(lambda move: move.invoice_date_due < today)
         pauses = engine._get_pause_reasons(overdue, today)
         dates = self._ar_next_reminder_dates(invoices.filtered(lambda move: move.id not in pauses), today)
+        # a reminder that could not leave (no sender address...) waits for someone to act
+        failed = {}
+        for log in self.env["ar.dunning.log"].sudo().search(
+                [("invoice_id", "in", invoices.ids), ("state", "=", "failed")], order="id"):
+            failed.setdefault(log.partner_id.commercial_partner_id.id, log)
         by_customer = defaultdict(lambda: {"overdue": [], "paused": [], "next": []})
         for move in invoices:
             entry = by_customer[move.commercial_partner_id.id]
@@ -96,7 +101,10 @@ class ResPartner(models.Model):
                 first = entry["paused"][0]
                 paused_detail = self.env._("%(invoice)s: %(reason)s", invoice=first.name, reason=pauses[first.id])
             later = [date for date in entry["next"] if date > today]
-            if partner_id in due_now:
+            if partner_id in failed:
+                values[partner_id] = ("needs_action", today, self.env._(
+                    "A reminder could not be sent: %(reason)s", reason=failed[partner_id].state_reason))
+            elif partner_id in due_now:
                 values[partner_id] = ("needs_action", today, paused_detail)
             elif entry["overdue"] and len(entry["paused"]) == len(entry["overdue"]):
                 values[partner_id] = ("paused", min(later, default=False), paused_detail)

@@ -42,6 +42,7 @@ from . import test_analytics_reports
 from . import test_dunning_fees
 from . import test_migration_sms_lang
 from . import test_migration_reminder_texts
+from . import test_reminder_signoff
 from . import test_demo_data
 from . import test_email_batches
 from . import test_dunning_plan_query

@@ -1,0 +1,127 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+from lxml import html as lxml_html
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import ArCollectionsCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReminderSignoff(ArCollectionsCommon):
+    """What the accountant who signs the reminders off checks: a statement never shows a credit
+    as an amount owed, an invoice due today is not called overdue, a reminder that could not
+    leave neither counts as sent nor is lost, review edits are what is sent."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.setup_other_currency("EUR", rates=[("1900-01-01", 0.9)])
+        cls.buyer = cls.env["res.partner"].create({
+            "name": "Credit Rich Ltd", "is_company": True, "email": "ap@credit-rich.example.com"})
+        cls.usd_overdue = cls._ar_invoice(cls.buyer, 1000.0, days_overdue=40)
+        cls.eur_overdue = cls._ar_invoice(cls.buyer, 500.0, days_overdue=10, currency=cls.eur)
+        cls.usd_due_today = cls._ar_invoice(cls.buyer, 200.0, days_overdue=0)
+        # a USD credit note above what is owed in USD, not applied to any invoice
+        cls.usd_refund = cls.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": cls.buyer.id, "invoice_date": cls.today,
+            "invoice_line_ids": [Command.create({"name": "Returned goods", "quantity": 1, "price_unit": 1500.0,
+                                                 "tax_ids": [Command.clear()]})],
+        })
+        cls.usd_refund.action_post()
+        cls.invoices = cls.usd_overdue | cls.eur_overdue | cls.usd_due_today
+        cls.final = cls.policy.level_ids.sorted("offset_days")[-1]
+
+    def _statement(self, level=None):
+        partner = self.buyer.with_context(ar_level_id=(level or self.final).id)
+        return lxml_html.fromstring(str(partner._ar_dunning_table(self.invoices.ids)))
+
+    @staticmethod
+    def _texts(tree, xpath):
+        return [" ".join(node.text_content().split()) for node in tree.xpath(xpath)]
+
+    def test_credit_above_what_is_owed_is_not_a_balance_due(self):
+        statement = self.buyer._ar_dunning_statement(self.invoices)
+        totals = {total["currency"].name: total for total in statement["totals"]}
+        self.assertEqual((totals["USD"]["overdue"], totals["USD"]["not_due"], totals["USD"]["credit"]),
+                         (1000.0, 200.0, 1500.0))
+        self.assertEqual(totals["USD"]["balance"], -300.0)
+        self.assertEqual(totals["EUR"]["balance"], 500.0, "never netted across currencies")
+        tree = self._statement()
+        balances = self._texts(tree, "//tr[hasclass('o_ar_statement_balance')]")
+        self.assertEqual(len(balances), 1, balances)
+        self.assertIn("Balance EUR", balances[0])
+        self.assertIn("500.00", balances[0])
+        in_favour = self._texts(tree, "//tr[hasclass('o_ar_statement_in_favour')]")
+        self.assertEqual(len(in_favour), 1, in_favour)
+        self.assertIn("In your favour USD", in_favour[0])
+        self.assertIn("300.00", in_favour[0])
+        self.assertNotIn("-", in_favour[0], "a credit is shown as such, never as a negative amount owed")
+        how_to_pay = " ".join(self._texts(tree, "//div[@name='ar_how_to_pay']"))
+        self.assertNotIn("USD", how_to_pay, "nothing to transfer in USD")
+
+    def test_invoice_due_today_is_not_overdue_in_a_final_notice(self):
+        tree = self._statement()
+        overdue = " ".join(self._texts(tree, "//table[@name='ar_invoices_overdue']//tr"))
+        not_due = " ".join(self._texts(tree, "//table[@name='ar_invoices_not_due']//tr"))
+        self.assertNotIn(self.usd_due_today.name, overdue)
+        self.assertIn(self.usd_due_today.name, not_due)
+        subtotals = self._texts(tree, "//tr[hasclass('o_ar_statement_subtotal')]")
+        self.assertTrue(any("Total overdue USD" in row and "1,000.00" in row for row in subtotals), subtotals)
+        self.assertTrue(any("Total not yet due USD" in row and "200.00" in row for row in subtotals), subtotals)
+
+    def _customer_emails(self, run):
+        return run.message_ids.filtered(lambda msg: msg.partner_id == self.customer and msg.channel == "email")
+
+    def test_no_sender_address_shows_in_the_run_and_the_level_waits(self):
+        self.company.email = False
+        run = self._ar_run()
+        self._ar_dispatch()
+        message = self._customer_emails(run)
+        self.assertEqual(message.state, "failed")
+        self.assertIn("has no sender email address", message.state_reason)
+        self.assertGreaterEqual(run.failed_count, 1, "the run says why nothing left")
+        self.assertFalse(self.env["mail.mail"].sudo().search([("model", "=", "res.partner"),
+                                                              ("res_id", "=", self.customer.id)]))
+        self.assertFalse(self.inv_overdue.ar_last_level_id, "the customer received no level")
+        # a week later, the customer is not sent the second reminder of a first one it never got
+        with freeze_time(self.today + timedelta(days=7)):
+            later = self._ar_run()
+        self.assertFalse(later.log_ids.filtered(lambda log: log.invoice_id in self.inv_overdue | self.inv_partial),
+                         "nothing above a reminder that failed")
+        self.assertEqual(self.customer.ar_followup_status, "needs_action")
+        self.assertIn("has no sender email address", self.customer.ar_followup_reason)
+        # the company's address set, the failed reminders are sent again, as they were
+        self.company.email = "billing@company-one.example.com"
+        run.with_user(self.user_collector).action_retry_failed()
+        self.assertEqual(message.state, "queued")
+        self._ar_dispatch()
+        self.assertEqual(message.state, "queued", "in the mail queue")
+        self.assertTrue(message.mail_message_id)
+        self.assertEqual(run.failed_count, 0)
+        self.assertEqual(set(self._ar_logs(self.inv_overdue).mapped("level_offset")), {3})
+        self.assertEqual(self.inv_overdue.ar_last_level_id.offset_days, 3)
+        with self.assertRaisesRegex(UserError, "waiting to be sent again"):
+            run.with_user(self.user_collector).action_retry_failed()
+
+    def test_review_excluded_line_keeps_its_level_and_changed_level_is_sent(self):
+        Run = self.env["ar.dunning.run"].with_user(self.user_collector)
+        run = Run._ar_start_review(self.company)
+        line_other = run.line_ids.filtered(lambda line: line.invoice_id == self.inv_other)
+        line_overdue = run.line_ids.filtered(lambda line: line.invoice_id == self.inv_overdue)
+        proposed = line_other.level_id
+        run.write({"line_ids": [Command.update(line_other.id, {"excluded": True}),
+                                Command.update(line_overdue.id, {"level_id": self.final.id})]})
+        run.action_send()
+        self._ar_dispatch()
+        self.assertFalse(self.inv_other.ar_last_level_id, "excluded: not reminded")
+        email = self._customer_emails(run)
+        self.assertEqual(email.level_id, self.final)
+        self.assertIn("This is our final notice", email.body_html, "the text of the level chosen")
+        # a week later the excluded invoice is proposed at the level it had, not one above
+        with freeze_time(self.today + timedelta(days=7)):
+            again = Run._ar_start_review(self.company)
+        self.assertEqual(again.line_ids.filtered(lambda line: line.invoice_id == self.inv_other).level_id, proposed)
