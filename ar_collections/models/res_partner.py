@@ -285,8 +285,14 @@ class ResPartner(models.Model):
             "fees": fees,
             "totals": total_list,
             "printed": printed,
-            "announces_hold": self.env.context.get("ar_announces_hold"),
+            "announces_hold": self.env.context.get("ar_announces_hold") and self._ar_dunning_puts_hold(),
         }
+
+    @api.model
+    def _ar_dunning_puts_hold(self):
+        """Whether sending a reminder of a level that announces a credit hold puts the hold
+        (Credit Control does): without it, no reminder says deliveries are suspended."""
+        return False
 
     def _ar_dunning_fees(self, invoices):
         """The late-payment fees charged on ``invoices`` by the level of the reminder being

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from lxml import html as lxml_html
@@ -125,3 +126,16 @@ class TestReminderSignoff(ArCollectionsCommon):
         with freeze_time(self.today + timedelta(days=7)):
             again = Run._ar_start_review(self.company)
         self.assertEqual(again.line_ids.filtered(lambda line: line.invoice_id == self.inv_other).level_id, proposed)
+
+    def test_no_hold_announced_that_nobody_puts(self):
+        """Without Credit Control nothing blocks orders or deliveries: a level set to announce a
+        hold does not tell the customer deliveries are suspended (with it, see
+        ar_collections_credit's test_level_announcing_a_hold_puts_it_when_sent)."""
+        self.final.announces_hold = True
+        template = self.final.mail_template_id.with_context(ar_invoice_ids=self.invoices.ids, ar_announces_hold=True)
+        with patch.object(type(self.env["res.partner"]), "_ar_dunning_puts_hold", return_value=False):
+            body = str(template._render_field("body_html", self.buyer.ids)[self.buyer.id])
+        self.assertNotIn("suspend", body)
+        self.assertNotIn("credit hold", body)
+        self.assertEqual(self.env["res.partner"]._ar_dunning_puts_hold(),
+                         self.env["ir.module.module"]._get("ar_collections_credit").state == "installed")

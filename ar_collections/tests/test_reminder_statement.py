@@ -1,5 +1,6 @@
 import io
 import re
+from unittest.mock import patch
 
 from lxml import html as lxml_html
 
@@ -137,8 +138,10 @@ class TestReminderStatement(ArCollectionsCommon):
             template = level.mail_template_id.with_context(ar_invoice_ids=self.invoices.ids)
             body = str(template._render_field("body_html", self.buyer.ids)[self.buyer.id])
             self.assertNotIn("suspend", body, level.name)
-            body = str(template.with_context(ar_announces_hold=True)._render_field(
-                "body_html", self.buyer.ids)[self.buyer.id])
+            # as with Credit Control installed, which puts the hold the reminder announces
+            with patch.object(type(self.env["res.partner"]), "_ar_dunning_puts_hold", return_value=True):
+                body = str(template.with_context(ar_announces_hold=True)._render_field(
+                    "body_html", self.buyer.ids)[self.buyer.id])
             self.assertIn("suspending further deliveries", body, level.name)
         # the message tells its templates whether its level puts the hold
         level = self.policy.level_ids[-1]

@@ -326,6 +326,11 @@ class ResPartner(models.Model):
     # Holds
     # ------------------------------------------------------------------
 
+    @api.model
+    def _ar_dunning_puts_hold(self):
+        """A reminder announcing a hold puts it when sent (ar.dunning.message._ar_put_on_hold)."""
+        return True
+
     def _ar_is_on_hold(self):
         """On hold by a Credit Manager, or flagged by the payment reminders' escalation."""
         self.ensure_one()
