@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import lxml.html
 import psycopg2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from PIL import Image
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, clean_context, split_every
 from odoo.tools.pdf import PdfFileWriter, PdfReader
 
 from ..tools.backoff import Backoff
@@ -25,7 +25,12 @@ _logger = logging.getLogger(__name__)
 DISPATCH_BATCH_SIZE = 100
 # Letters rendered per wkhtmltopdf call (ir.config_parameter ar_collections.letter_batch_size):
 # a call costs about a second whatever its page count, a letter page a few milliseconds.
-LETTER_BATCH_SIZE = 50
+LETTER_BATCH_SIZE = DISPATCH_BATCH_SIZE
+# Milliseconds wkhtmltopdf waits for scripts before printing the letters (ir.config_parameter
+# ar_collections.letter_print_delay; Odoo's report.print_delay, 1 s, for the other reports): the
+# letters run no script but the page numbers of the header, which run as the page loads. That
+# second was most of a call's time.
+LETTER_PRINT_DELAY = 0
 # Drawn (1 px, white) at the top of each letter of a batch: the PDF is cut before each page
 # that shows it. An image, not text: finding an image on a page costs nothing, reading a
 # page's text with PyPDF2 about 0.3 s, as long as wkhtmltopdf takes for a whole letter.
@@ -172,8 +177,12 @@ class ArDunningMessage(models.Model):
         # email's dispatch); if one fails, the batch is undone and dispatched again one by one.
         try:
             with self.env.cr.savepoint():
+                # The emails are posted together after their hooks (unless Odoo is asked to send
+                # notifications at once); a failure of either undoes the batch.
+                pending = None if self.env.context.get("mail_notify_force_send") else []
                 for message in queued:
-                    message._ar_dispatch_one(letters, emails)
+                    message.with_context(ar_pending_posts=pending)._ar_dispatch_one(letters, emails)
+                self._ar_post_emails(pending or [])
             queued.dispatch_date = fields.Datetime.now()
             return
         except psycopg2.Error:
@@ -293,6 +302,23 @@ class ArDunningMessage(models.Model):
                 company=self.company_id.name, sender=email_from or "", template=template.name))
 
     def _ar_dispatch_email(self, invoices):
+        post = self._ar_email_post_values(invoices)
+        pending = self.env.context.get("ar_pending_posts")
+        if pending is not None:
+            pending.append((self, post))  # posted with the rest of its batch (see _ar_post_emails)
+            return
+        self._ar_post_email(post)
+
+    def _ar_post_email(self, post):
+        # nosubscribe: the sender (the company, when the scheduler sends) does not follow each customer
+        posted = self.partner_id.with_context(mail_post_autofollow=False, mail_create_nosubscribe=True).message_post(
+            **post)
+        self.write({"mail_message_id": posted.id, "body_html": post["body"]})
+
+    def _ar_email_post_values(self, invoices):
+        """The arguments of ``message_post`` that put this email reminder in the customer's chatter
+        and in the mail queue (refused without a sender address, see ``_ar_check_sender``)."""
+        self.ensure_one()
         template = self.level_id.mail_template_id
         # Rendered with its batch by _ar_render_emails; alone if that batch failed.
         values = self.env.context.get("ar_email_values") or template.with_context(
@@ -303,24 +329,143 @@ class ArDunningMessage(models.Model):
         attachments = self.env["ir.attachment"]
         if self.level_id.attach_invoices:
             attachments = invoices._ar_invoice_pdf_attachments()
-        # nosubscribe: the sender (the company, when the scheduler sends) does not follow each customer
-        posted = self.partner_id.with_context(mail_post_autofollow=False, mail_create_nosubscribe=True).message_post(
-            body=values["body_html"],
-            subject=values["subject"],
-            email_from=values.get("email_from") or self.company_id.email_formatted,
-            reply_to=values.get("reply_to") or False,
-            author_id=self._ar_author().id,
-            partner_ids=self._ar_recipients(invoices, "email").ids,
-            message_type="comment",
-            subtype_xmlid="ar_collections.mt_dunning_reminder",
-            attachment_ids=attachments.ids,
-            email_layout_xmlid="mail.mail_notification_light",
+        return {
+            "body": values["body_html"],
+            "subject": values["subject"],
+            "email_from": values.get("email_from") or self.company_id.email_formatted,
+            "reply_to": values.get("reply_to") or False,
+            "author_id": self._ar_author().id,
+            "partner_ids": self._ar_recipients(invoices, "email").ids,
+            "message_type": "comment",
+            "subtype_xmlid": "ar_collections.mt_dunning_reminder",
+            "attachment_ids": attachments.ids,
+            "email_layout_xmlid": "mail.mail_notification_light",
             # Into the queue: the mail cron sends it after this transaction commits,
             # and our mail.mail hook checks the invoices once more right before.
-            force_send=False,
-            mail_auto_delete=False,
-        )
-        self.write({"mail_message_id": posted.id, "body_html": values["body_html"]})
+            "force_send": False,
+            "mail_auto_delete": False,
+        }
+
+    @api.model
+    def _ar_post_emails(self, pending):
+        """Post the email reminders of a batch (``pending``: ``(reminder, post)``, the arguments of
+        ``message_post`` from ``_ar_email_post_values``) together: the chatter messages, queued
+        emails and notifications that ``message_post`` makes for each (see
+        ``_ar_message_post_many``), in a few statements instead of a dozen queries each. A second
+        reminder to the same customer is posted after, by ``message_post`` (its chatter message
+        follows the first)."""
+        seen, together, after = set(), [], []
+        for message, post in pending:
+            (after if message.partner_id.id in seen else together).append((message, post))
+            seen.add(message.partner_id.id)
+        if together:
+            partners = self.env["res.partner"].browse([message.partner_id.id for message, _post in together])
+            posted = self._ar_message_post_many(partners, [post for _message, post in together])
+            for (message, post), mail_message in zip(together, posted, strict=True):
+                message.write({"mail_message_id": mail_message.id, "body_html": post["body"]})
+        for message, post in after:
+            message._ar_post_email(post)
+
+    @api.model
+    def _ar_message_post_many(self, records, posts):
+        """``record.message_post(**post)`` for each record and post (``posts``: the arguments of
+        ``_ar_email_post_values``), made the way ``message_post`` makes them: the messages in one
+        ``create``, then each message's recipients and notification layout by Odoo's own methods,
+        the emails and their notifications in one ``create`` each. A message with a recipient
+        notified otherwise than by email (an internal user's inbox) is notified by Odoo's
+        ``_notify_thread``.
+
+        :return: the ``mail.message`` records, in the order of ``posts``
+        """
+        if len(set(records.ids)) != len(records):
+            raise ValueError("One message per record: the parent of a second one is the first")
+        records = records.with_context(mail_post_autofollow=False, mail_create_nosubscribe=True)._fallback_lang()
+        alias_domains = records.sudo()._mail_get_alias_domains(default_company=self.env.company)
+        companies = records._mail_get_companies(default=self.env.company)
+        parents = {}
+        if records._mail_flat_thread:  # not res.partner's: a new message has no parent there
+            # the first message of each record is the parent of the new one
+            self.env["mail.message"].flush_model(["model", "res_id", "message_type"])
+            self.env.cr.execute(SQL(
+                "SELECT res_id, MIN(id) FROM mail_message WHERE model = %s AND res_id IN %s"
+                " AND message_type != 'user_notification' GROUP BY res_id", records._name, tuple(records.ids)))
+            parents = dict(self.env.cr.fetchall())
+        message_fields = self.env["mail.message"]._fields
+        values_list, notify_list = [], []
+        for record, post in zip(records, posts, strict=True):
+            post = dict(post)
+            notif_kwargs = {key: post.pop(key) for key in ("force_send", "mail_auto_delete")}
+            author_id, email_from = record._message_compute_author(
+                post.pop("author_id"), post.pop("email_from"), raise_on_email=True)
+            attachment_ids = post.pop("attachment_ids")
+            values = {
+                **{key: value for key, value in post.items() if key in message_fields},
+                "email_add_signature": True,
+                "record_name": record.sudo().display_name,
+                "author_id": author_id,
+                "author_guest_id": False,
+                "email_from": email_from,
+                "model": record._name,
+                "res_id": record.id,
+                "body": escape(post["body"]),
+                "parent_id": parents.get(record.id, False),
+                "subject": post["subject"] or False,
+                "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(post.pop("subtype_xmlid")),
+                "record_alias_domain_id": alias_domains[record.id].id,
+                "record_company_id": companies[record.id].id,
+            }
+            values.update(record._process_attachments_for_post([], attachment_ids, values))
+            values_list.append(values)
+            notify_list.append(notif_kwargs)
+        messages = records._message_create(values_list)
+        for record, message, values in zip(records, messages, values_list, strict=True):
+            record._message_post_after_hook(message, values)
+        self._ar_notify_by_email_many(records, messages, values_list, notify_list)
+        return messages
+
+    @api.model
+    def _ar_notify_by_email_many(self, records, messages, values_list, notify_list):
+        """Odoo's ``_notify_thread`` of these new messages, the emails and their notifications
+        created together (``_notify_thread_by_email``'s records, in the queue)."""
+        mail_values, notifications, web_push = [], [], []
+        for record, message, msg_vals, notif_kwargs in zip(records, messages, values_list, notify_list, strict=True):
+            recipients = record._notify_get_recipients(message, msg_vals, **notif_kwargs)
+            if not recipients:
+                continue
+            if any(data["notif"] != "email" for data in recipients):
+                record._notify_thread(message, msg_vals, **notif_kwargs)
+                continue
+            base = record._notify_by_email_get_base_mail_values(
+                message, additional_values={"auto_delete": notif_kwargs["mail_auto_delete"]})
+            # a new message has no tracking values: the rendering context need not search them
+            render_vals = {**msg_vals, "tracking_value_ids": []}
+            batch_size = int(self.env["ir.config_parameter"].sudo().get_param("mail.batch_size")) or 50
+            for _lang, render_values, group in record._notify_get_classified_recipients_iterator(
+                    message, recipients, msg_vals=render_vals):
+                body = record._notify_by_email_render_layout(
+                    message, group, msg_vals=render_vals, render_values=render_values)
+                for chunk in split_every(batch_size, group.pop("recipients")):
+                    mail_values.append(record._notify_by_email_get_final_mail_values(
+                        chunk, base, additional_values={"body_html": body}))
+                    notifications.append((message, chunk))
+            web_push.append((record, message, recipients, msg_vals))
+        # Odoo looks for the recipients' browser devices message by message: look once for all
+        push_pids = {data["id"] for _record, _message, recipients, _vals in web_push for data in recipients}
+        devices = self.env["mail.push.device"].sudo().search([("partner_id", "in", list(push_pids))])
+        for record, message, recipients, msg_vals in web_push:
+            if devices.partner_id.filtered(lambda partner, r=recipients: partner.id in {data["id"] for data in r}):
+                record._notify_thread_by_web_push(message, recipients, msg_vals)
+        env = self.env(context=clean_context(records.env.context))  # as _notify_thread_by_email's
+        mails = env["mail.mail"].sudo().create(mail_values)
+        env["mail.notification"].sudo().create([{
+            "author_id": message.author_id.id,
+            "is_read": True,  # discard Inbox notification
+            "mail_mail_id": mail.id,
+            "mail_message_id": message.id,
+            "notification_status": "ready",
+            "notification_type": "email",
+            "res_partner_id": recipient_id,
+        } for mail, (message, chunk) in zip(mails, notifications, strict=True) for recipient_id in chunk])
 
     def _ar_render_emails(self, render_fields=None, printed=False):
         """Render the emails of these reminders, one template render per level for all its
@@ -511,7 +656,9 @@ class ArDunningMessage(models.Model):
             html, report_model=self._name)
         if len(bodies) != len(self):
             raise ValueError(f"{len(bodies)} report bodies for {len(self)} letters")
-        content = Report._run_wkhtmltopdf(
+        delay = self.env["ir.config_parameter"].sudo().get_param(
+            "ar_collections.letter_print_delay", LETTER_PRINT_DELAY)
+        content = Report.with_context(ar_print_delay=delay)._run_wkhtmltopdf(
             [self._ar_join_letter_bodies(bodies)], report_ref=report, header=header, footer=footer,
             landscape=self.env.context.get("landscape"), specific_paperformat_args=paperformat_args)
         return self._ar_split_letters(content)

@@ -46,3 +46,4 @@ from . import test_reminder_signoff
 from . import test_demo_data
 from . import test_email_batches
 from . import test_dunning_plan_query
+from . import test_dunning_dispatch_batch
