@@ -27,6 +27,7 @@ from . import res_partner_followup
 from . import account_move
 from . import ar_dunning_engine
 from . import ar_pause_customer_reply
+from . import ar_pause_unapplied_credit
 from . import mail_mail
 from . import sms_sms
 from . import ir_qweb

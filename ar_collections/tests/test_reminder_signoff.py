@@ -139,3 +139,29 @@ class TestReminderSignoff(ArCollectionsCommon):
         self.assertNotIn("credit hold", body)
         self.assertEqual(self.env["res.partner"]._ar_dunning_puts_hold(),
                          self.env["ir.module.module"]._get("ar_collections_credit").state == "installed")
+
+    def test_invoices_settled_by_unapplied_credits_are_not_chased(self):
+        reasons = self.invoices._ar_get_pause_reasons()
+        self.assertEqual(set(reasons), {self.usd_overdue.id, self.usd_due_today.id}, "the credit note settles both")
+        self.assertIn("Settled by credits not yet applied", reasons[self.usd_overdue.id])
+        self.assertIn("1,500.00", reasons[self.usd_overdue.id])
+        # applied to the oldest first: the older invoice is settled, the newer one still owes 400
+        partner = self.env["res.partner"].create({"name": "Part Credit Ltd", "email": "ap@part-credit.example.com"})
+        older = self._ar_invoice(partner, 300.0, days_overdue=30)
+        newer = self._ar_invoice(partner, 500.0, days_overdue=10)
+        self._ar_credit_note(self._ar_invoice(partner, 400.0, days_overdue=-30), 400.0)  # reconciled: no credit left
+        self.assertFalse((older | newer)._ar_get_pause_reasons())
+        payment = self.env["account.payment"].create({
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": partner.id, "amount": 400.0,
+            "date": self.today})
+        payment.action_post()
+        self.assertEqual(set((older | newer)._ar_get_pause_reasons()), {older.id})
+        run = self._ar_run()
+        chased = run.log_ids.filtered(lambda log: log.partner_id in self.buyer | partner).invoice_id
+        self.assertEqual(chased, self.eur_overdue | newer, "only what the credits do not settle")
+        # another payment not applied: everything is settled, the customer is paused and told why
+        self.env["account.payment"].create({
+            "payment_type": "inbound", "partner_type": "customer", "partner_id": partner.id, "amount": 400.0,
+            "date": self.today}).action_post()
+        self.assertEqual(partner.ar_followup_status, "paused")
+        self.assertIn("Settled by credits not yet applied", partner.ar_followup_reason)
