@@ -144,3 +144,25 @@ class TestLetterBatches(ArCollectionsCommon):
         self.assertEqual(message.state, "failed")
         self.assertFalse(message.letter_attachment_id)
         self.assertFalse(self.env["ir.attachment"].search([("res_model", "=", message._name), ("res_id", "=", message.id)]))
+
+    def test_letters_printed_without_script_delay(self):
+        """A dispatch batch's letters in one wkhtmltopdf call, without Odoo's wait for scripts
+        (report.print_delay, a second a call, most of its time): the letters run none."""
+        messages = self._letters(self.batch_customers[:3])
+        Report = self.env.registry["ir.actions.report"]
+        original = Report._build_wkhtmltopdf_args
+        delays = []
+
+        def build(report, *args, **kwargs):
+            command = original(report, *args, **kwargs)
+            delays.append(command[command.index("--javascript-delay") + 1])
+            return command
+
+        with patch.object(Report, "_build_wkhtmltopdf_args", build):
+            self.env["ar.dunning.message"].with_context(force_report_rendering=True)._cron_dispatch()
+        self.assertEqual(delays, ["0"])
+        for message in messages:
+            self._assert_own_letter(message)
+        paperformat = self.env.ref("ar_collections.action_report_dunning_letter").get_paperformat()
+        command = self.env["ir.actions.report"]._build_wkhtmltopdf_args(paperformat, False)
+        self.assertEqual(command[command.index("--javascript-delay") + 1], "1000", "Odoo's other reports wait")
