@@ -210,3 +210,21 @@ class TestDunningFees(ArCollectionsCommon):
         self._ar_run()
         self._ar_dispatch()
         self.assertEqual(self._fees().filtered(lambda fee: fee.invoice_id == self.inv_partial).amount, level.fee_amount)
+
+    def test_no_fee_charged_by_a_reminder_that_cannot_leave(self):
+        """Without a sender address the email is refused: no fee invoice is posted for a reminder
+        the customer never gets; once the address is set and the reminder sent again, it is."""
+        self._set_fees(fee_type="fixed", fee_amount=15.0, fee_charge="invoice", fee_product_id=self.fee_product.id)
+        self.company.email = False
+        message = self._run_and_dispatch()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("has no sender email address", message.state_reason)
+        self.assertFalse(self._fees(), "nothing charged")
+        self.assertFalse(self.env["account.move"].search([("invoice_origin", "ilike", self.inv_overdue.name),
+                                                          ("partner_id", "=", self.customer.id)]))
+        self.company.email = "billing@company-one.example.com"
+        message.run_id.action_retry_failed()
+        self._ar_dispatch()
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(self._fees().invoice_id, self.inv_overdue | self.inv_partial)
+        self.assertIn(self._fees().fee_move_id.name, message.body_html, "the reminder states the fee it charged")
