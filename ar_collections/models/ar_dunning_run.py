@@ -74,6 +74,8 @@ class ArDunningRun(models.Model):
     message_count = fields.Integer(compute="_compute_counts")
     invoice_count = fields.Integer(compute="_compute_counts", string="Invoices chased")
     failed_count = fields.Integer(compute="_compute_counts", string="Reminders not sent")
+    sender_warning = fields.Char(compute="_compute_sender_warning",
+                                 help="Why the run's email reminders would be refused, before they are sent.")
 
     def init(self):
         # One running run per company: concurrent workers share it instead of starting twins.
@@ -108,6 +110,11 @@ class ArDunningRun(models.Model):
         today = fields.Date.context_today(self)
         for run in self:
             run.is_future = run.date > today
+
+    @api.depends("state", "company_id.email")
+    def _compute_sender_warning(self):
+        for run in self:
+            run.sender_warning = run.state in ("running", "review") and run.company_id._ar_reminder_sender_warning()
 
     def _compute_counts(self):
         messages = dict(self.env["ar.dunning.message"]._read_group(

@@ -179,6 +179,24 @@ class ResCompany(models.Model):
                     raise ValidationError(self.env._(
                         "%(user)s is not an internal user: escalations go to internal users only.", user=user.name))
 
+    def _ar_reminder_sender_warning(self):
+        """Why this company's email reminders would be refused (see
+        ``ar.dunning.message._ar_check_sender``), as a run shows it before anything is sent:
+        no company email, and email levels whose template has no fixed sender. False when none."""
+        self.ensure_one()
+        if self.email:
+            return False
+        levels = self.env["ar.dunning.level"].sudo().search(
+            [("company_id", "=", self.id), ("policy_id.active", "=", True), ("channel_ids.channel", "=", "email")])
+        # a sender written in the template (no placeholder) does not need the company's address
+        unsent = levels.filtered(lambda level: "{{" in (level.mail_template_id.email_from or "{{"))
+        if not unsent:
+            return False
+        return self.env._(
+            "%(company)s has no email address: reminders by email (%(levels)s) will not be sent. Set the email "
+            "of the company (Settings > Companies), or a fixed sender on their email templates.",
+            company=self.name, levels=", ".join(unsent.mapped("name")))
+
     def _ar_reminder_bank(self, currency, invoices):
         """The company's bank account a reminder asks to pay ``currency`` into: the one on the
         invoices (``partner_bank_id``), else the company's account in that currency, else its

@@ -165,3 +165,18 @@ class TestReminderSignoff(ArCollectionsCommon):
             "date": self.today}).action_post()
         self.assertEqual(partner.ar_followup_status, "paused")
         self.assertIn("Settled by credits not yet applied", partner.ar_followup_reason)
+
+    def test_review_run_warns_before_sending_without_sender(self):
+        self.company.email = False
+        run = self.env["ar.dunning.run"].with_user(self.user_collector)._ar_start_review(self.company)
+        self.assertIn("has no email address", run.sender_warning)
+        self.assertIn("First reminder", run.sender_warning)
+        self.policy.level_ids.mail_template_id.email_from = "Collections <ar@company-one.example.com>"
+        run.invalidate_recordset(["sender_warning"])
+        self.assertFalse(run.sender_warning, "a fixed sender on the templates is enough")
+        self.policy.level_ids.mail_template_id.email_from = "{{ object.company_id.email_formatted }}"
+        self.company.email = "billing@company-one.example.com"
+        run.invalidate_recordset(["sender_warning"])
+        self.assertFalse(run.sender_warning)
+        run.action_send()
+        self.assertFalse(run.sender_warning, "a run done warns no more")
