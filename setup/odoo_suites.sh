@@ -4,7 +4,8 @@
 #   setup/odoo_suites.sh                      run, print the table; non-zero on a failure the reference lacks
 #   setup/odoo_suites.sh --fresh-reference    also rerun the reference even if a result is cached
 # The reference (the same Odoo modules, none of ours) depends only on Odoo's source and this
-# machine: its failing tests are cached under .odoo/odoo_suites/ by a hash of the test files.
+# machine: each module's results are kept by a hash of its test files, committed in
+# setup/odoo_suites_reference/ or cached under .odoo/odoo_suites/; only modules without one run it.
 # A failure only with us is run a second time before it counts (a flaky test is reported as such).
 # Environment: AR_SUITES_DB (database name prefix, default ar_suites), AR_SUITES_PORT (HTTP port
 # of the run with our add-ons, default 8269; the reference uses the port + 2), AR_SUITES_ONLY (a
@@ -48,11 +49,23 @@ all_paths() {
     for module in "${RUN_MODULES[@]}"; do echo ${SUITES[$module]}; done
 }
 
-# The reference's cache key: Odoo's version, the modules and every test file run.
+# A module's reference key: Odoo's version, the modules of the databases and the module's test files.
 reference_key() {
     { cat "$ODOO_SRC/odoo/release.py"; echo "${ODOO_MODULES[*]}";
-      find $(all_paths) -name '*.py' -type f | sort | xargs sha256sum; } | sha256sum | cut -c1-16
-    # (the databases always have every module of ODOO_MODULES; the key covers the suites run)
+      find ${SUITES[$1]} -name '*.py' -type f | sort | xargs sha256sum | sed "s|$ODOO_ADDONS/||"; } \
+        | sha256sum | cut -c1-16
+}
+
+# The reference of a module: committed (setup/odoo_suites_reference/, this machine's results) or
+# cached by an earlier run; empty when there is none.
+reference_file() {
+    local name
+    name="$1-$(reference_key "$1").tsv"
+    if [ "$FRESH_REFERENCE" = 0 ] && [ -s "$ROOT/setup/odoo_suites_reference/$name" ]; then
+        echo "$ROOT/setup/odoo_suites_reference/$name"
+    elif [ "$FRESH_REFERENCE" = 0 ] && [ -s "$WORK/reference-$name" ]; then
+        echo "$WORK/reference-$name"
+    fi
 }
 
 # build DB ADDONS: a fresh database with ADDONS (comma list) installed, no demo data
@@ -65,11 +78,14 @@ build() {
     odoo_bin -c "$conf" -d "$db" -i "$addons" --without-demo=all --stop-after-init --log-level=warn
 }
 
-# run DB NAME PATHS...: the suites on DB, junit report in $WORK/NAME.xml
+# run DB NAME PATHS...: the suites on DB, junit report in $WORK/NAME.xml (SUITE_WORKERS: pytest's
+# -n, each worker on its own copy of DB)
 run_suites() {
     local db="$1" name="$2"; shift 2
-    ODOO_RC="$WORK/$db.conf" "$VENV/bin/python" -m pytest -p no:cacheprovider -p no:randomly --odoo-http -q \
-        --junitxml="$WORK/$name.xml" "$@" >"$WORK/$name.log" 2>&1 || true
+    # pytest-odoo copies the database for its workers with PostgreSQL's own commands
+    PGHOST="$PG_HOST" PGPORT="$PG_PORT" PGUSER="$PG_USER" PGPASSWORD="$PG_PASSWORD" \
+        ODOO_RC="$WORK/$db.conf" "$VENV/bin/python" -m pytest -p no:cacheprovider -p no:randomly --odoo-http -q \
+        ${SUITE_WORKERS:+-n "$SUITE_WORKERS"} --junitxml="$WORK/$name.xml" "$@" >"$WORK/$name.log" 2>&1 || true
     [ -s "$WORK/$name.xml" ] || die "no test report for $name: see $WORK/$name.log"
 }
 
@@ -93,17 +109,19 @@ for case in ET.parse(path).iter("testcase"):
 PY
 }
 
-key=$(reference_key)
-REF_CACHE="$WORK/reference-$key.tsv"
 REF_DB="${PREFIX}_ref"
 OURS_DB="${PREFIX}_ours"
+REF_MODULES=()
+for module in "${RUN_MODULES[@]}"; do
+    [ -n "$(reference_file "$module")" ] || REF_MODULES+=("$module")
+done
 
-log "databases: $OURS_DB (Odoo modules + our add-ons)$([ -s "$REF_CACHE" ] && [ $FRESH_REFERENCE = 0 ] || echo ", $REF_DB (Odoo modules only)")"
+log "databases: $OURS_DB (Odoo modules + our add-ons)${REF_MODULES[*]:+, $REF_DB (Odoo modules only, for ${REF_MODULES[*]})}"
 modules=$(IFS=,; echo "${ODOO_MODULES[*]}")
 pids=()
 build "$OURS_DB" "$modules,$(IFS=,; echo "${OURS[*]}")" "$PORT" &
 pids+=($!)
-if [ ! -s "$REF_CACHE" ] || [ $FRESH_REFERENCE = 1 ]; then
+if [ ${#REF_MODULES[@]} -gt 0 ]; then
     build "$REF_DB" "$modules" "$((PORT + 2))" &
     pids+=($!)
 fi
@@ -112,13 +130,29 @@ for pid in "${pids[@]}"; do wait "$pid" || die "building a database failed"; don
 log "suites: ${RUN_MODULES[*]}"
 mapfile -t paths < <(all_paths | tr ' ' '\n' | grep -v '^$')
 pids=()
-run_suites "$OURS_DB" ours "${paths[@]}" &
+# Alone (the references all kept), the run with our add-ons takes both cores.
+[ ${#REF_MODULES[@]} -eq 0 ] && SUITE_WORKERS=2
+SUITE_WORKERS="${SUITE_WORKERS:-}" run_suites "$OURS_DB" ours "${paths[@]}" &
 pids+=($!)
-if [ ! -s "$REF_CACHE" ] || [ $FRESH_REFERENCE = 1 ]; then
-    (run_suites "$REF_DB" ref "${paths[@]}" && report ref >"$REF_CACHE.tmp" && mv "$REF_CACHE.tmp" "$REF_CACHE") &
+if [ ${#REF_MODULES[@]} -gt 0 ]; then
+    (
+        mapfile -t ref_paths < <(for module in "${REF_MODULES[@]}"; do echo ${SUITES[$module]}; done | tr ' ' '\n' | grep -v '^$')
+        run_suites "$REF_DB" ref "${ref_paths[@]}"
+        report ref >"$WORK/ref.tsv"
+        for module in "${REF_MODULES[@]}"; do
+            awk -F'\t' -v m="$module" '$2 == m' "$WORK/ref.tsv" >"$WORK/reference-$module-$(reference_key "$module").tsv"
+        done
+    ) &
     pids+=($!)
 fi
 for pid in "${pids[@]}"; do wait "$pid" || die "running the suites failed"; done
+REF_CACHE="$WORK/reference.tsv"
+for module in "${RUN_MODULES[@]}"; do
+    file=$(reference_file "$module")
+    [ -n "$file" ] || [ "$FRESH_REFERENCE" = 1 ] || die "no reference for $module"
+    [ "$FRESH_REFERENCE" = 1 ] && file="$WORK/reference-$module-$(reference_key "$module").tsv"
+    cat "$file"
+done >"$REF_CACHE"
 report ours >"$WORK/ours.tsv"
 
 # A failure only with us runs a second time: it counts if it fails again.
@@ -158,5 +192,5 @@ done
 for test in "${suspects[@]}"; do
     if [ -n "${FLAKY[$test]:-}" ]; then echo "flaky (passed when run again): $test"; else echo "NEW FAILURE: $test"; fi
 done
-echo "logs: $WORK/ours.log, $WORK/ref.log (reference cached in $REF_CACHE); $(( (SECONDS - STARTED) / 60 )) min"
+echo "logs: $WORK/ours.log, $WORK/ref.log (references: $WORK/reference-*.tsv; copy them to setup/odoo_suites_reference/ to keep them); $(( (SECONDS - STARTED) / 60 )) min"
 exit $status
