@@ -113,6 +113,9 @@ class AccountBankStatementLine(models.Model):
             st_line.ar_best_confidence = best.confidence if best else 0
             if line.remittance:
                 st_line.ar_remittance_id = remittances["by_line"][st_line.id]
+        # the invoices' currencies (of the matches' monetary amounts) read at once, not per match
+        self.env["account.move"].browse({command[2]["move_id"] for vals in to_create
+                                         for command in vals["line_ids"]}).fetch(["currency_id"])
         matches = Match.create(to_create)
         to_apply = Match.browse([m.id for m, auto in zip(matches, auto_flags, strict=True) if auto])
         applied_lines = to_apply._ar_apply_isolated().statement_line_id

@@ -214,7 +214,8 @@ class ArCashMatch(models.Model):
         The bank line's suspense item is replaced by one receivable item per invoice (plus the
         early-payment discount, write-off or customer credit items), for every match in one
         ``create`` and one ``unlink`` (balance checked after); the receivable items are then
-        reconciled with the invoices' open items in one reconciliation plan. Item by item through
+        reconciled with the invoices' open items in as few reconciliation plans as give Odoo's
+        result (:meth:`_ar_reconcile`). Item by item through
         ``account.move.write`` costs about 150 ms per bank line, too slow for a bank file.
 
         :param skip_errors: leave the matches that can no longer be applied as suggestions
@@ -235,6 +236,11 @@ class ArCashMatch(models.Model):
         (batch.line_ids.move_id | batch.statement_line_id.move_id).line_ids.fetch(
             ["move_id", "account_id", "account_type", "display_type", "reconciled", "currency_id", "balance",
              "amount_currency", "amount_residual", "amount_residual_currency"])
+        batch.line_ids.move_id.fetch(["name", "state", "move_type", "company_id", "currency_id",
+                                      "commercial_partner_id"])
+        # all of the bank entries' items: Odoo's conversion at the bank line's rate reads more than the above
+        batch.statement_line_id.move_id.line_ids.fetch(list(batch.env["account.move.line"]._fields))
+        batch.fetch(["counterpart_line_ids"])
         for match in self.sudo():
             try:
                 # one bank line at a time: prefetching all the batch's moves per field access is quadratic
@@ -248,10 +254,17 @@ class ArCashMatch(models.Model):
                 continue
             all_vals.extend((match, vals) for vals in vals_list)
             suspense |= match_suspense
-            pairs.extend(match_pairs)
+            company_currency = match.statement_line_id.company_id.currency_id.id
+            pairs.extend((vals, open_lines, {vals["currency_id"], *open_lines.currency_id.ids} != {company_currency})
+                         for vals, open_lines in match_pairs)
+        if all(state == "posted" for state in self.statement_line_id.move_id.mapped("state")):
+            # Odoo's synchronisation of tax, payment term and balancing lines around create, unlink
+            # and reconcile acts on drafts only (the invoices applied to are posted too): what it
+            # reads of every line of every entry before and after would change nothing here
+            Line = Line.with_context(skip_invoice_sync=True)
         created = Line.create([vals for _match, vals in all_vals])
         log = self._ar_journal_item_log(created, ITEM_CREATED) + self._ar_journal_item_log(suspense, ITEM_DELETED)
-        suspense.unlink()
+        suspense.with_env(Line.env).unlink()
         self._ar_write_journal_item_log(log)
         moves = self.statement_line_id.move_id.sudo()
         with moves._check_balanced({"records": moves}):
@@ -262,9 +275,10 @@ class ArCashMatch(models.Model):
             by_match[match.id].append(line.id)
         for match in self.sudo():
             match.counterpart_line_ids = [fields.Command.set(by_match[match.id])]
+        match_of = {id(vals): match for match, vals in all_vals}
         # the reconciliation with tracking (the invoices' payment status in their chatter)
-        Line.with_context(tracking_disable=self.env.context.get("tracking_disable", False))._reconcile_plan(
-            [line_of[id(vals)] + open_lines for vals, open_lines in pairs])
+        self._ar_reconcile(Line.with_context(tracking_disable=self.env.context.get("tracking_disable", False)), [
+            (match_of[id(vals)], line_of[id(vals)] + open_lines, foreign) for vals, open_lines, foreign in pairs])
         applied = self - failed
         applied.sudo().write({
             "state": "applied", "applied_auto": auto, "applied_by_id": self.env.uid,
@@ -282,6 +296,40 @@ class ArCashMatch(models.Model):
             if remittance.state == "open":
                 remittance.write({"state": "matched", "statement_line_id": match.statement_line_id.id})
         return applied
+
+    @api.model
+    def _ar_reconcile(self, Line, plans):
+        """Reconcile [(match, journal items, whether in another currency than the company's)] in
+        as few reconciliation plans as leave the ledger as applying each match alone would.
+
+        An invoice two matches of the batch pay is reconciled in rounds, its payment status
+        logged after each (not paid, partially paid, paid: Odoo tracks a record's change once per
+        transaction). A plan in another currency than the company's is reconciled alone: 18.0's
+        reconciliation of several plans attaches their exchange difference entries to the
+        partials by an index that counts only the partials with one.
+        """
+        rounds, match_round, invoice_round = defaultdict(list), {}, {}
+        # Odoo reads the items plan by plan: all of them at once
+        prefetch = tuple({item_id for _match, items, _foreign in plans for item_id in items.ids})
+        plans = [(match, items.with_prefetch(prefetch), foreign) for match, items, foreign in plans]
+        for match, items, foreign in plans:
+            if match not in match_round:
+                invoices = match.line_ids.move_id.ids
+                match_round[match] = max((invoice_round[inv] + 1 for inv in invoices if inv in invoice_round),
+                                         default=0)
+                invoice_round.update(dict.fromkeys(invoices, match_round[match]))
+            rounds[match_round[match]].append((items, foreign))
+        for number, round_plans in sorted(rounds.items()):
+            if number:
+                # the earlier round's payment statuses, as its commit would log them
+                Line.env.flush_all()
+                Line.env["account.move"]._track_finalize()
+            in_company_currency = [items for items, foreign in round_plans if not foreign]
+            if in_company_currency:
+                Line._reconcile_plan(in_company_currency)
+            for items, foreign in round_plans:
+                if foreign:
+                    Line._reconcile_plan([items])
 
     @api.model
     def _ar_journal_item_log(self, lines, term):
