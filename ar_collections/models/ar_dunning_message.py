@@ -291,7 +291,9 @@ class ArDunningMessage(models.Model):
         (odoobot@example.com), an address customers cannot answer."""
         self.ensure_one()
         sender = tools.email_normalize(email_from or "")
-        bot = tools.email_normalize(self.env.ref("base.partner_root").sudo().email or "")
+        # by its id: env.ref checks the record exists, a query for each reminder
+        bot_id = self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root")
+        bot = tools.email_normalize(self.env["res.partner"].sudo().browse(bot_id).email or "")
         # Without a company email, only a fixed address written in the template is a sender.
         fixed = tools.email_normalize(template.sudo().email_from or "")
         if not sender or sender == bot or (not self.company_id.email and sender != fixed):
@@ -426,8 +428,10 @@ class ArDunningMessage(models.Model):
     @api.model
     def _ar_notify_by_email_many(self, records, messages, values_list, notify_list):
         """Odoo's ``_notify_thread`` of these new messages, the emails and their notifications
-        created together (``_notify_thread_by_email``'s records, in the queue)."""
+        created together (``_notify_thread_by_email``'s records, in the queue; a message notifying
+        nobody in Odoo nor by SMS needs nothing else but its browser notifications)."""
         mail_values, notifications, web_push = [], [], []
+        batch_size = int(self.env["ir.config_parameter"].sudo().get_param("mail.batch_size")) or 50
         for record, message, msg_vals, notif_kwargs in zip(records, messages, values_list, notify_list, strict=True):
             recipients = record._notify_get_recipients(message, msg_vals, **notif_kwargs)
             if not recipients:
@@ -439,7 +443,6 @@ class ArDunningMessage(models.Model):
                 message, additional_values={"auto_delete": notif_kwargs["mail_auto_delete"]})
             # a new message has no tracking values: the rendering context need not search them
             render_vals = {**msg_vals, "tracking_value_ids": []}
-            batch_size = int(self.env["ir.config_parameter"].sudo().get_param("mail.batch_size")) or 50
             for _lang, render_values, group in record._notify_get_classified_recipients_iterator(
                     message, recipients, msg_vals=render_vals):
                 body = record._notify_by_email_render_layout(
