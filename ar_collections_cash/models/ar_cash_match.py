@@ -259,8 +259,9 @@ class ArCashMatch(models.Model):
                          for vals, open_lines in match_pairs)
         if all(state == "posted" for state in self.statement_line_id.move_id.mapped("state")):
             # Odoo's synchronisation of tax, payment term and balancing lines around create, unlink
-            # and reconcile acts on drafts only (the invoices applied to are posted too): what it
-            # reads of every line of every entry before and after would change nothing here
+            # and reconcile changes drafts, and posted invoices only when an edit of their lines
+            # made their terms dirty (the invoices here are posted and untouched): what it reads of
+            # every line of every entry before and after would change nothing
             Line = Line.with_context(skip_invoice_sync=True)
         created = Line.create([vals for _match, vals in all_vals])
         log = self._ar_journal_item_log(created, ITEM_CREATED) + self._ar_journal_item_log(suspense, ITEM_DELETED)

@@ -9,6 +9,7 @@ Amounts are compared in the bank line's currency: the caller converts each invoi
 amount with ``convert`` (company rates of the line's date). An invoice in another currency than
 the line matches "exactly" within ``FX_TOLERANCE`` since the bank's rate is never the company's.
 """
+import functools
 import re
 import time
 from dataclasses import dataclass, field
@@ -114,6 +115,23 @@ def canonical_keys(text):
     if len(head) == 4 and head.startswith("20"):
         keys.add(f"{int(head[2:])}#{rest}")
     return keys
+
+
+@functools.lru_cache(maxsize=100_000)
+def reference_keys(name, payment_reference):
+    """The keys an invoice is found by, from its number and payment reference: (normalized
+    references, with and without their letters; canonical forms). Cached: every scheduled call
+    indexes the same open invoices again."""
+    keys, canons = [], set()
+    for ref in {name, payment_reference} - {None, "", False}:
+        key = normalize(ref)
+        if len(key) >= 3:
+            keys.append(key)
+            stripped = key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            if len(stripped) >= MIN_FUZZY_LENGTH and stripped != key:
+                keys.append(stripped)
+        canons |= canonical_keys(ref)
+    return tuple(keys), tuple(canons)
 
 
 def sequence_number(name):
@@ -272,15 +290,11 @@ class CashMatcher:
 
     @staticmethod
     def _index(inv, ref_index, canonical_index):
-        for ref in {inv.name, inv.payment_reference} - {None, "", False}:
-            key = normalize(ref)
-            if len(key) >= 3:
-                ref_index.setdefault(key, set()).add(inv.id)
-                stripped = key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-                if len(stripped) >= MIN_FUZZY_LENGTH and stripped != key:
-                    ref_index.setdefault(stripped, set()).add(inv.id)
-            for canon in canonical_keys(ref):
-                canonical_index.setdefault(canon, set()).add(inv.id)
+        keys, canons = reference_keys(inv.name, inv.payment_reference)
+        for key in keys:
+            ref_index.setdefault(key, set()).add(inv.id)
+        for canon in canons:
+            canonical_index.setdefault(canon, set()).add(inv.id)
 
     def add_closed(self, invoices):
         """Invoices of the company that are not open (:class:`Invoice` with their ``status``):
