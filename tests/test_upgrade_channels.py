@@ -3,7 +3,8 @@
 An admin of a database created by the last release (3c7411a, Booleans) ticks various
 combinations of channels on the default policy's levels and on a policy of their own; after
 `-u` with the working tree's code every level sends by the same channels in the same order,
-and a dunning run on the same day queues the same reminders as before the upgrade.
+and a dunning run on the same day queues the same reminders as before the upgrade once the admin
+ticks the go-live jump (without it, invoices never reminded start at the entry level).
 """
 
 import pytest
@@ -67,8 +68,16 @@ print({MARKER!r} + json.dumps({{'levels': levels, 'reminders': reminders}}))
 """
 
 
-def read(db, addons_dir=None):
-    return shell_json(db, READ, MARKER, addons_dir=addons_dir)
+# After the upgrade, never-reminded invoices start at the policy's entry level (issue 23); the old
+# code sent each invoice the level it had reached, which the admin keeps by ticking the go-live jump.
+JUMP = """
+env['ar.dunning.policy'].search([]).write({'jump_to_reached': True})
+env.flush_all()
+"""
+
+
+def read(db, addons_dir=None, before=""):
+    return shell_json(db, before + READ, MARKER, addons_dir=addons_dir)
 
 
 @pytest.fixture
@@ -91,4 +100,12 @@ def test_upgrade_keeps_level_channels_and_reminders(old_channels_db):
     run_odoo(db, "-u", ",".join(ADDONS), "--stop-after-init")
     after = read(db)
     assert after["levels"] == before["levels"], "a level's channels changed on upgrade"
-    assert after["reminders"] == before["reminders"], "a run queues other reminders after the upgrade"
+    # the entry level: the first one after the due date (the policies' default)
+    entry = {policy: min(offset for (name, offset) in COMBINATIONS if name == policy and offset > 0)
+             for policy, _offset in COMBINATIONS}
+    assert after["reminders"]
+    above = [reminder for reminder in after["reminders"] if reminder[3] > entry[reminder[2]]]
+    assert not above, f"without the jump a first run after the upgrade sends no level above the entry: {above[:3]}"
+    assert any(reminder[3] > entry[reminder[2]] for reminder in before["reminders"]), "the book reaches higher levels"
+    jumped = read(db, before=JUMP)
+    assert jumped["reminders"] == before["reminders"], "with the jump a run queues other reminders after the upgrade"
