@@ -64,6 +64,17 @@ class TestDunningDispatchBatch(ArCollectionsCommon):
             rows.append(row)
         return rows
 
+    @staticmethod
+    def _counting_posts(posts):
+        """Patch message_post to append each record it posts on to ``posts``."""
+        original_post = MailThread.message_post
+
+        def counting_post(record, **kwargs):
+            posts.append(record)
+            return original_post(record, **kwargs)
+
+        return patch.object(MailThread, "message_post", counting_post)
+
     def _left_behind(self, reminders):
         """What posting ``reminders`` left in the database, by customer."""
         result = {}
@@ -98,13 +109,7 @@ class TestDunningDispatchBatch(ArCollectionsCommon):
             raise _Undo()
         self.assertFalse(emails.mail_message_id, "undone")
         posts = []
-        original_post = MailThread.message_post
-
-        def counting_post(record, **kwargs):
-            posts.append(record)
-            return original_post(record, **kwargs)
-
-        with patch.object(MailThread, "message_post", counting_post):
+        with self._counting_posts(posts):
             emails._ar_dispatch()
         self.assertFalse(posts, "posted together, not by message_post one by one")
         together = self._left_behind(emails)
@@ -133,13 +138,7 @@ class TestDunningDispatchBatch(ArCollectionsCommon):
             "message_id": second.id, "invoice_id": later_invoice.id, "partner_id": self.buyers[0].id,
             "company_id": self.company.id, "level_id": second.level_id.id, "channel": "email"})
         posts = []
-        original_post = MailThread.message_post
-
-        def counting_post(record, **kwargs):
-            posts.append(record)
-            return original_post(record, **kwargs)
-
-        with patch.object(MailThread, "message_post", counting_post):
+        with self._counting_posts(posts):
             (emails | second)._ar_dispatch()
         self.assertEqual(posts, [self.buyers[0]], "the second reminder alone, by message_post")
         self.assertEqual(len((emails | second).mail_message_id), 5)

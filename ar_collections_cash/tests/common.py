@@ -48,3 +48,10 @@ class ArCashCommon(ArCollectionsCommon):
             "company_ids": [Command.set(self.company.ids)]})
         self.company.ar_cash_writeoff_account_id = account
         return account
+
+    @classmethod
+    def _ar_fee_account(cls):
+        """The company's bank charges account (an expense account)."""
+        return cls.env["account.account"].create({
+            "name": "Bank charges", "code": "627100", "account_type": "expense",
+            "company_ids": [Command.set(cls.company.ids)]})

@@ -20,9 +20,7 @@ class TestCashApplyBatch(ArCashCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fee_account = cls.env["account.account"].create({
-            "name": "Bank charges", "code": "627100", "account_type": "expense",
-            "company_ids": [Command.set(cls.company.ids)]})
+        cls.fee_account = cls._ar_fee_account()
         cls.company.write({"ar_cash_fee_account_id": cls.fee_account.id, "ar_cash_fee_tolerance": 15.0})
         cls.eur = cls.env.ref("base.EUR")
         cls.eur.active = True

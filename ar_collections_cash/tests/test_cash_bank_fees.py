@@ -1,4 +1,3 @@
-from odoo import Command
 from odoo.tests import tagged
 
 from .common import ArCashCommon
@@ -12,9 +11,7 @@ class TestCashBankFees(ArCashCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fee_account = cls.env["account.account"].create({
-            "name": "Bank charges", "code": "627100", "account_type": "expense",
-            "company_ids": [Command.set(cls.company.ids)]})
+        cls.fee_account = cls._ar_fee_account()
 
     def _ar_set_fees(self, amount=15.0, percent=0.0):
         self.company.write({"ar_cash_fee_account_id": self.fee_account.id, "ar_cash_fee_tolerance": amount,
