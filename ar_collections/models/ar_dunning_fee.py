@@ -106,11 +106,6 @@ class ArDunningFee(models.Model):
         level = message.level_id
         if level.fee_type == "none" or not invoices:
             return self.browse()
-        if message.channel == "email":
-            # no fee for an email that will be refused (no sender address): it never reaches the customer
-            template, partner = level.mail_template_id, message.partner_id
-            sender = template._render_field("email_from", partner.ids)[partner.id]
-            message._ar_check_sender(template, sender or message.company_id.email_formatted)
         today = fields.Date.context_today(self)
         values = list(self._ar_expected([(invoice, level) for invoice in invoices], today).values())
         fees = self.sudo().browse()

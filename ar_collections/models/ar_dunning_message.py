@@ -227,10 +227,17 @@ class ArDunningMessage(models.Model):
         """
         fees = self.env["ar.dunning.fee"]
         failed = self.browse()
+
+        def charge(message):
+            if message.channel == "email":
+                # no fee for an email that will be refused (no sender address): it never reaches the customer
+                template, partner = message.level_id.mail_template_id, message.partner_id
+                sender = template._render_field("email_from", partner.ids)[partner.id]
+                message._ar_check_sender(template, sender or message.company_id.email_formatted)
+            fees._ar_charge(message, message._ar_queued_invoices())
+
         for message in self.filtered(lambda msg: msg.level_id.fee_type != "none"):
-            if not message._ar_fail_alone_on_error(
-                    "its fees could not be charged",
-                    lambda msg=message: fees._ar_charge(msg, msg._ar_queued_invoices())):
+            if not message._ar_fail_alone_on_error("its fees could not be charged", lambda msg=message: charge(msg)):
                 failed |= message
         return self - failed
 
