@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..const import OPEN_INVOICE_DOMAIN, OPEN_PAYMENT_STATES, PAID_PAYMENT_STATES
+from .ar_no_chase_mixin import no_chase_active
 
 
 class ArDunningEngine(models.AbstractModel):
@@ -77,10 +78,9 @@ class ArDunningEngine(models.AbstractModel):
             if vals["payment_state"] not in OPEN_PAYMENT_STATES:
                 reasons[move_id] = self.env._("Paid") if vals["payment_state"] in PAID_PAYMENT_STATES else \
                     self.env._("Nothing left to pay")
-            elif vals["no_chase"] and (not vals["no_chase_until"] or vals["no_chase_until"] >= today):
+            elif no_chase_active(vals["no_chase"], vals["no_chase_until"], today):
                 reasons[move_id] = self.env._("Excluded from reminders: %(reason)s", reason=vals["no_chase_reason"])
-            elif vals["customer_no_chase"] and (not vals["customer_no_chase_until"]
-                                                or vals["customer_no_chase_until"] >= today):
+            elif no_chase_active(vals["customer_no_chase"], vals["customer_no_chase_until"], today):
                 reasons[move_id] = self.env._("Customer excluded from reminders: %(reason)s",
                                               reason=vals["customer_no_chase_reason"])
         return reasons

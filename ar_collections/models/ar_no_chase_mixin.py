@@ -2,6 +2,11 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
+def no_chase_active(no_chase, until, today):
+    """Whether "do not chase" (ticked, ending on ``until`` or never) holds on ``today``."""
+    return bool(no_chase) and (not until or until >= today)
+
+
 class ArNoChaseMixin(models.AbstractModel):
     """"Do not chase" on a customer or an invoice: a reason, and an optional end date."""
 
@@ -32,4 +37,4 @@ class ArNoChaseMixin(models.AbstractModel):
     def _ar_no_chase_active(self, today):
         """True when this record is excluded from reminders on ``today``."""
         self.ensure_one()
-        return self.ar_no_chase and (not self.ar_no_chase_until or self.ar_no_chase_until >= today)
+        return no_chase_active(self.ar_no_chase, self.ar_no_chase_until, today)

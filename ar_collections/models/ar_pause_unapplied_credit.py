@@ -43,15 +43,12 @@ class ArPauseUnappliedCredit(models.AbstractModel):
               WHERE id = ANY(%(ids)s)""",
             partners=list({key[0] for key in credits}), open=OPEN_PAYMENT_STATES, ids=invoices.ids,
         ))
-        currencies = {}
         reasons = {}
         for move_id, partner_id, company_id, currency_id, running in self.env.cr.fetchall():
             credit = credits.get((partner_id, company_id, currency_id))
             if not credit:
                 continue
-            if currency_id not in currencies:
-                currencies[currency_id] = self.env["res.currency"].browse(currency_id)
-            currency = currencies[currency_id]
+            currency = self.env["res.currency"].browse(currency_id)
             if currency.compare_amounts(running, credit["amount"]) <= 0:
                 if "reason" not in credit:
                     credit["reason"] = self.env._(
