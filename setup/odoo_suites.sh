@@ -44,9 +44,10 @@ prepare_machine
 cd "$ROOT"
 mkdir -p "$WORK"
 
-all_paths() {
+# suite_paths MODULE...: the test paths of those modules' suites, one a line
+suite_paths() {
     local module
-    for module in "${RUN_MODULES[@]}"; do echo ${SUITES[$module]}; done
+    for module in "$@"; do echo ${SUITES[$module]}; done | tr ' ' '\n' | grep -v '^$'
 }
 
 # A module's reference key: Odoo's version, the modules of the databases and the module's test files.
@@ -128,7 +129,7 @@ fi
 for pid in "${pids[@]}"; do wait "$pid" || die "building a database failed"; done
 
 log "suites: ${RUN_MODULES[*]}"
-mapfile -t paths < <(all_paths | tr ' ' '\n' | grep -v '^$')
+mapfile -t paths < <(suite_paths "${RUN_MODULES[@]}")
 pids=()
 # Alone (the references all kept), the run with our add-ons takes both cores.
 [ ${#REF_MODULES[@]} -eq 0 ] && SUITE_WORKERS=2
@@ -136,7 +137,7 @@ SUITE_WORKERS="${SUITE_WORKERS:-}" run_suites "$OURS_DB" ours "${paths[@]}" &
 pids+=($!)
 if [ ${#REF_MODULES[@]} -gt 0 ]; then
     (
-        mapfile -t ref_paths < <(for module in "${REF_MODULES[@]}"; do echo ${SUITES[$module]}; done | tr ' ' '\n' | grep -v '^$')
+        mapfile -t ref_paths < <(suite_paths "${REF_MODULES[@]}")
         run_suites "$REF_DB" ref "${ref_paths[@]}"
         report ref >"$WORK/ref.tsv"
         for module in "${REF_MODULES[@]}"; do
@@ -148,9 +149,12 @@ fi
 for pid in "${pids[@]}"; do wait "$pid" || die "running the suites failed"; done
 REF_CACHE="$WORK/reference.tsv"
 for module in "${RUN_MODULES[@]}"; do
-    file=$(reference_file "$module")
-    [ -n "$file" ] || [ "$FRESH_REFERENCE" = 1 ] || die "no reference for $module"
-    [ "$FRESH_REFERENCE" = 1 ] && file="$WORK/reference-$module-$(reference_key "$module").tsv"
+    if [ "$FRESH_REFERENCE" = 1 ]; then
+        file="$WORK/reference-$module-$(reference_key "$module").tsv"  # just run
+    else
+        file=$(reference_file "$module")
+    fi
+    [ -s "$file" ] || die "no reference for $module"
     cat "$file"
 done >"$REF_CACHE"
 report ours >"$WORK/ours.tsv"
