@@ -391,14 +391,7 @@ class ArDunningMessage(models.Model):
         records = records.with_context(mail_post_autofollow=False, mail_create_nosubscribe=True)._fallback_lang()
         alias_domains = records.sudo()._mail_get_alias_domains(default_company=self.env.company)
         companies = records._mail_get_companies(default=self.env.company)
-        parents = {}
-        if records._mail_flat_thread:  # not res.partner's: a new message has no parent there
-            # the first message of each record is the parent of the new one
-            self.env["mail.message"].flush_model(["model", "res_id", "message_type"])
-            self.env.cr.execute(SQL(
-                "SELECT res_id, MIN(id) FROM mail_message WHERE model = %s AND res_id IN %s"
-                " AND message_type != 'user_notification' GROUP BY res_id", records._name, tuple(records.ids)))
-            parents = dict(self.env.cr.fetchall())
+        parents = records._ar_first_message_ids()  # none on res.partner's threads (not flat)
         message_fields = self.env["mail.message"]._fields
         values_list, notify_list = [], []
         for record, post in zip(records, posts, strict=True):

@@ -4,7 +4,6 @@ from markupsafe import escape
 
 from odoo import Command, api, models
 from odoo.exceptions import MissingError
-from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
 
@@ -153,14 +152,3 @@ class AccountMove(models.Model):
                 tracking_values.append(dict(command[2], mail_message_id=message.id))
         self.env["mail.tracking.value"].sudo().create(tracking_values)
         return messages
-
-    def _ar_first_message_ids(self):
-        """{record id: its first message's id}: the parent ``message_post`` gives a new message
-        of a flat thread (``_message_compute_parent_id``), for all these records in one query."""
-        if not self._mail_flat_thread or not self:
-            return {}
-        self.env["mail.message"].flush_model(["model", "res_id", "message_type"])
-        self.env.cr.execute(SQL(
-            "SELECT res_id, MIN(id) FROM mail_message WHERE model = %s AND res_id IN %s"
-            " AND message_type != 'user_notification' GROUP BY res_id", self._name, tuple(self.ids)))
-        return dict(self.env.cr.fetchall())
