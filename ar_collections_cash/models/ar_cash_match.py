@@ -260,6 +260,13 @@ class ArCashMatch(models.Model):
             # made their terms dirty (the invoices here are posted and untouched): what it reads of
             # every line of every entry before and after would change nothing
             Line = Line.with_context(skip_invoice_sync=True)
+        companies = self.statement_line_id.company_id
+        if not self.env["account.analytic.distribution.model"].sudo().search_count(
+                [("company_id", "in", [*companies.ids, False])], limit=1):
+            # Odoo looks for an analytic distribution model per item (a query each, its partner
+            # differs): where no model exists, the distribution it finds is none
+            for _match, vals in all_vals:
+                vals.setdefault("analytic_distribution", False)
         created = Line.create([vals for _match, vals in all_vals])
         log = self._ar_journal_item_log(created, ITEM_CREATED) + self._ar_journal_item_log(suspense, ITEM_DELETED)
         suspense.with_env(Line.env).unlink()

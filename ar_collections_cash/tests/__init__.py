@@ -13,4 +13,5 @@ from . import test_cash_statement_formats
 from . import test_cash_camt_import
 from . import test_cash_bank_fees
 from . import test_cash_match_report
+from . import test_cash_analytic
 from . import test_cash_apply_batch
