@@ -1,6 +1,6 @@
 {
     "name": "AR Collections: Cash Application",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "summary": "Match incoming bank lines to open customer invoices: references, payers, amounts, "
     "remittance advices, an exceptions queue and a match log",
@@ -14,6 +14,7 @@
     ],
     "depends": ["ar_collections", "account", "base_import"],
     "external_dependencies": {"python": ["rapidfuzz"]},
+    "post_init_hook": "post_init_hook",
     "data": [
         "security/ar_collections_cash_security.xml",
         "security/ir.model.access.csv",

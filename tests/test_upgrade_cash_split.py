@@ -126,10 +126,14 @@ def test_upgrade_from_last_release_installs_cash_add_on_and_keeps_its_records(ol
         assert not lost, f"{key} changed on upgrade: {lost}"
         if key != "settings":  # settings added since (bank fees) come with their defaults
             assert after[key].keys() == before[key].keys(), f"{key}: records added on upgrade"
-    # the same scheduled action (same id), the admin's schedule, now the cash add-on's
-    assert len(after["crons"]) == 1, f"scheduled actions of the matcher: {after['crons']}"
-    assert after["crons"][0][:6] == before["crons"][0][:6], (before["crons"], after["crons"])
-    assert after["crons"][0][6] == [f"{CASH}.ir_cron_ar_cash_match"]
+    # the same scheduled action (same id), the admin's schedule, now the cash add-on's; the
+    # second worker the add-on brings takes that state and schedule (switched off, every 3 hours)
+    assert len(after["crons"]) == 2, f"scheduled actions of the matcher: {after['crons']}"
+    first, second = sorted(after["crons"], key=lambda cron: cron[6])
+    assert first[:6] == before["crons"][0][:6], (before["crons"], after["crons"])
+    assert first[6] == [f"{CASH}.ir_cron_ar_cash_match"]
+    assert second[6] == [f"{CASH}.ir_cron_ar_cash_match_2"]
+    assert second[1:5] == first[1:5], (first, second)
 
     # every external id of the cash add-on, with the record it named before the upgrade
     xmlids = after["xmlids"]

@@ -2,6 +2,8 @@ import logging
 import time
 from collections import defaultdict
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -11,9 +13,11 @@ from ..tools import cash_matching
 _logger = logging.getLogger(__name__)
 
 # Bank lines matched per scheduled call: one call loads the company's open invoices once, so
-# larger batches amortise it; 1,000 lines against 50,000 open invoices take about 40 s on a busy
-# machine (2 cores at load 5), well within the cron time limit.
+# larger batches amortise it; a call of this size stays well within the cron time limit on a busy
+# machine (README, "Bank data as banks send it").
 BATCH_SIZE = 1000
+# The scheduled jobs that run the matcher, side by side (data/ir_cron_data.xml).
+CRONS = ("ar_collections_cash.ir_cron_ar_cash_match", "ar_collections_cash.ir_cron_ar_cash_match_2")
 
 
 class AccountBankStatementLine(models.Model):
@@ -42,10 +46,32 @@ class AccountBankStatementLine(models.Model):
         if pending:
             # a statement file just imported (OCA's CAMT import, Odoo's own) is matched now, not
             # at the next scheduled run
-            cron = self.env.ref("ar_collections_cash.ir_cron_ar_cash_match", raise_if_not_found=False)
-            if cron and cron.active:
-                cron.sudo()._trigger()
+            self._ar_cash_trigger()
         return lines
+
+    @api.model
+    def _ar_cash_match_crons(self):
+        """The scheduled jobs of the matcher that run: none while the first one is archived (the
+        matcher switched off), the second one unless it is archived too."""
+        crons = self.env["ir.cron"].sudo()
+        for xmlid in CRONS:
+            crons |= self.env.ref(xmlid, raise_if_not_found=False) or crons
+        return crons.filtered("active") if crons[:1].active else crons.browse()
+
+    @api.model
+    def _ar_cash_second_worker_follows(self):
+        """Give the second job the first one's state and schedule: an admin who had switched the
+        matcher off or slowed it down before the second job existed keeps it so (install, upgrade)."""
+        first, second = (self.env.ref(xmlid, raise_if_not_found=False) for xmlid in CRONS)
+        if first and second:
+            second.sudo().write({"active": first.active, "interval_number": first.interval_number,
+                                 "interval_type": first.interval_type, "nextcall": first.nextcall})
+
+    @api.model
+    def _ar_cash_trigger(self):
+        """Run the matcher's jobs as soon as the scheduler can."""
+        for cron in self._ar_cash_match_crons():
+            cron._trigger()
 
     # ------------------------------------------------------------------
     # Scheduled matcher
@@ -60,19 +86,37 @@ class AccountBankStatementLine(models.Model):
 
         The lines are claimed with ``FOR UPDATE SKIP LOCKED`` and leave the "to match" status in
         the same transaction as their matches are applied, so a killed call is replayed whole and
-        a line is never applied twice.
+        a line is never applied twice. Two jobs run this side by side, each on the lines it
+        claimed; when the other one changed an invoice of this batch since this transaction
+        began, PostgreSQL refuses the change: the batch is undone and its lines wait for the next
+        call, which sees the ledger as it is then.
         """
         lines = self._ar_claim_rows(
             self._ar_cash_candidate_where(), SQL("id"), batch_size,
             ["ar_match_status", "amount", "is_reconciled"])
         if lines:
-            lines._ar_cash_match()
+            try:
+                with self.env.cr.savepoint():
+                    lines._ar_cash_match()
+            except psycopg2.extensions.TransactionRollbackError as error:
+                _logger.info("cash matching: %s bank lines left for the next call (%s)", len(lines),
+                             type(error).__name__)
+                self._ar_cash_trigger()
+                lines = self.browse()
         self.flush_model(["ar_match_status", "amount", "is_reconciled"])
         self.env.cr.execute(SQL("SELECT count(*) FROM %s WHERE %s", SQL.identifier(self._table),
                                 self._ar_cash_candidate_where()))
         remaining = self.env.cr.fetchone()[0]
         self.env["ir.cron"]._notify_progress(done=len(lines), remaining=remaining)
         return {"done": len(lines), "remaining": remaining}
+
+    @api.model
+    def _cron_ar_cash_match_second(self, batch_size=BATCH_SIZE):
+        """The second job: the same matcher on other lines, while the first job is active."""
+        if not self._ar_cash_match_crons():
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return {"done": 0, "remaining": 0}
+        return self._cron_ar_cash_match(batch_size)
 
     def _ar_cash_match(self):
         """Match these bank lines now: replace their suggestions, apply the confident ones.

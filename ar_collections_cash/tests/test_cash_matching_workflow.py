@@ -219,6 +219,39 @@ class TestCashMatchingWorkflow(ArCashCommon):
         self.assertEqual(len(self.env["ar.cash.match"].search([("statement_line_id", "in", [s.id for s in lines]),
                                                               ("state", "=", "applied")])), 3)
 
+    def test_new_bank_lines_start_both_matching_jobs(self):
+        """Two scheduled jobs match side by side (each claims its own lines); a new incoming
+        line triggers both, an archived one is left alone."""
+        first = self.env.ref("ar_collections_cash.ir_cron_ar_cash_match")
+        second = self.env.ref("ar_collections_cash.ir_cron_ar_cash_match_2")
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([]).unlink()
+        self._ar_bank_line(120.0, "INV/2099/00001")
+        self.assertEqual(Trigger.search([]).cron_id, first | second)
+        Trigger.search([]).unlink()
+        second.active = False
+        self._ar_bank_line(130.0, "INV/2099/00002")
+        self.assertEqual(Trigger.search([]).cron_id, first)
+        Trigger.search([]).unlink()
+        # the first one archived: the matcher is off, the second job does nothing either
+        first.active, second.active = False, True
+        self._ar_bank_line(140.0, "INV/2099/00003")
+        self.assertFalse(Trigger.search([]))
+        Line = self.env["account.bank.statement.line"]
+        self.assertEqual(Line._cron_ar_cash_match_second(), {"done": 0, "remaining": 0})
+        first.active = True
+        self.assertEqual(Line._cron_ar_cash_match_second(batch_size=1)["done"], 1)
+
+    def test_second_job_follows_the_first_on_install_and_upgrade(self):
+        """An admin who had switched the matcher off (or slowed it) before the second job came
+        keeps it so: the second job takes the first one's state and schedule."""
+        first = self.env.ref("ar_collections_cash.ir_cron_ar_cash_match")
+        second = self.env.ref("ar_collections_cash.ir_cron_ar_cash_match_2")
+        first.write({"active": False, "interval_number": 3, "interval_type": "hours"})
+        self.env["account.bank.statement.line"]._ar_cash_second_worker_follows()
+        self.assertEqual((second.active, second.interval_number, second.interval_type, second.nextcall),
+                         (False, 3, "hours", first.nextcall))
+
     def test_one_match_the_ledger_refuses_does_not_stop_the_batch(self):
         good, bad = (self._ar_invoice(self.payer, amount, days_overdue=3) for amount in (210.0, 220.0))
         good_line, bad_line = self._ar_bank_line(210.0, good.name), self._ar_bank_line(220.0, bad.name)
