@@ -15,10 +15,11 @@ Normally started by ``setup/cashmatch.sh``. Databases (PREFIX is ``ar_cashmatch`
 - ``PREFIX_<M>_lines``: that book with N incoming bank lines from ``setup/cash_scenarios.py``
   (seed S), their ``ar.remittance`` advices and the table ``ar_cashmatch_truth``; reused while
   N, S and the generator are the same;
-- ``PREFIX_<M>_run``: a fresh copy of the previous one, where the scheduled action matches the
-  lines the way Odoo 18's scheduler calls it (a batch per call, a commit after each, again while
-  it reports remaining work); timed. Kept after the run for inspection (``--rescore`` scores
-  it again without matching).
+- ``PREFIX_<M>_run``: a fresh copy of the previous one, where the add-on's scheduled jobs match
+  the lines the way Odoo 18's cron workers call them (each job in a process of its own, side by
+  side; a batch per call, a commit after each, again while it reports remaining work); timed
+  from the moment the workers start to the last one's end. ``--workers 1`` archives the second
+  job first. Kept after the run for inspection (``--rescore`` scores it again without matching).
 
 The baseline ("exact reference + exact amount", :func:`cash_scenarios.naive_baseline`) is
 computed on the same lines without writing anything.
@@ -70,6 +71,8 @@ SEED_PARAM = "ar_cashmatch.seed"
 BOOK_PARAM = "ar_cashmatch.book"
 GENERATED_PARAM = "ar_cashmatch.generated"
 RUN_PARAM = "ar_cashmatch.run"
+# Seconds the worker processes get to load Odoo before the timed run starts
+WORKER_START_DELAY = 30
 SOURCE_PARAM = "ar_cashmatch.source_hash"
 TRUTH_TABLE = "ar_cashmatch_truth"
 
@@ -346,16 +349,62 @@ def step_baseline(args):
 
 
 def step_ours(args):
-    """Our scheduled action, called as Odoo 18's scheduler calls it, then scored."""
+    """Our scheduled jobs, each called in a process of its own as Odoo 18's cron workers call them
+    (side by side: Odoo runs two by default), then scored."""
     _odoo, cr, env = bench._odoo_env(args)
     with cr:
         cr.execute("DELETE FROM ir_cron_trigger")
+        crons = env["account.bank.statement.line"]._ar_cash_match_crons()
+        if args.workers:
+            # fewer workers: the admin archived the other jobs
+            crons[args.workers:].active = False
+            crons = crons[:args.workers]
         cr.commit()  # pylint: disable=invalid-commit
-        cron = env.ref(f"{MODULE}.ir_cron_ar_cash_match")
+        start_at = time.time() + WORKER_START_DELAY  # each worker loads Odoo meanwhile
+        workers = [_start_step(args, "worker", args.database, "--cron", str(cron.id), "--start-at", str(start_at))
+                   for cron in crons]
+        results = [_step_result(args, "worker", args.database, worker) for worker in workers]
+        env.invalidate_all()
+        errors = [result["error"] for result in results if result["error"]]
+        run = {"seconds": max(result["ended"] for result in results) - start_at, "workers": len(results),
+               "calls": sum(result["calls"] for result in results),
+               "queries": sum(result["queries"] for result in results),
+               "batches": [batch for result in results for batch in result["batches"]],
+               "error": "; ".join(errors) or None, "lines_done": sum(result["lines_done"] for result in results),
+               "ledger_seconds": round(sum(result["ledger_seconds"] for result in results), 1),
+               "peak_rss_mb": max(result["peak_rss_mb"] for result in results)}
+        if errors and args.isolate_failures:
+            run["isolated"] = _isolate_failures(env)
+        env["ir.config_parameter"].set_param(RUN_PARAM, json.dumps(run))
+        cr.commit()  # pylint: disable=invalid-commit
+        return {**run, **_score(cr), **_open_counts(cr)}
+
+
+def step_worker(args):
+    """One cron worker: its job called batch after batch (a commit after each) while it reports
+    remaining work, and again when it was triggered meanwhile, as ``ir.cron._process_job`` does;
+    an exception ends it, as the scheduler marks the job failed."""
+    _odoo, cr, env = bench._odoo_env(args)
+    with cr:
+        cron = env["ir.cron"].browse(args.cron)
         job = cron.with_user(cron.user_id)
+        # the time spent writing the ledger (Odoo's entries, reconciliations and their chatter),
+        # the rest being the matching itself
+        match_class = type(env["ar.cash.match"])
+        apply_isolated, ledger = match_class._ar_apply_isolated, [0.0]
+
+        def timed_apply(matches):
+            started = time.monotonic()
+            try:
+                return apply_isolated(matches)
+            finally:
+                ledger[0] += time.monotonic() - started
+
+        match_class._ar_apply_isolated = timed_apply
         calls, batches, error = 0, [], None
+        time.sleep(max(0.0, args.start_at - time.time()))
+        started = time.time()
         cr.sql_log_count = 0
-        started = time.monotonic()
         while True:
             progress = env["ir.cron.progress"].create({"cron_id": cron.id})
             cr.commit()  # pylint: disable=invalid-commit
@@ -363,27 +412,29 @@ def step_ours(args):
             try:
                 job.with_context(ir_cron_progress_id=progress.id)._callback(cron.cron_name,
                                                                             cron.ir_actions_server_id.id)
-            except Exception as exc:  # pylint: disable=broad-except -- the scheduler logs it and retries: report it
+            except Exception as exc:  # pylint: disable=broad-except -- the scheduler logs it: report it
                 error = f"{type(exc).__name__}: {exc}"
                 break
             cr.commit()  # pylint: disable=invalid-commit
             calls += 1
             env.invalidate_all()
-            batches.append({"done": progress.done, "remaining": progress.remaining,
+            batches.append({"cron": cron.id, "done": progress.done, "remaining": progress.remaining,
                             "seconds": round(time.monotonic() - call_started, 2)})
-            # a call that did nothing would be called again forever: the scheduler stops there too
-            if not progress.remaining or not progress.done:
+            if not progress.remaining:
                 break
-        seconds = time.monotonic() - started
-        queries = cr.sql_log_count
-        done = sum(batch["done"] for batch in batches)
-        run = {"seconds": seconds, "calls": calls, "queries": queries, "batches": batches, "error": error,
-               "lines_done": done, "peak_rss_mb": bench._peak_rss_mb()}
-        if error and args.isolate_failures:
-            run["isolated"] = _isolate_failures(env)
-        env["ir.config_parameter"].set_param(RUN_PARAM, json.dumps(run))
-        cr.commit()  # pylint: disable=invalid-commit
-        return {**run, **_score(cr), **_open_counts(cr)}
+            if not progress.done:
+                # nothing claimed (the other worker holds the rest) or the batch was refused: the
+                # scheduler runs the job again only if it was triggered meanwhile
+                cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= now() RETURNING id",
+                           [cron.id])
+                triggered = cr.fetchall()
+                cr.commit()  # pylint: disable=invalid-commit
+                if not triggered:
+                    break
+        match_class._ar_apply_isolated = apply_isolated
+        return {"started": started, "ended": time.time(), "calls": calls, "batches": batches, "error": error,
+                "queries": cr.sql_log_count, "lines_done": sum(batch["done"] for batch in batches),
+                "ledger_seconds": ledger[0], "peak_rss_mb": bench._peak_rss_mb()}
 
 
 def _isolate_failures(env):
@@ -496,17 +547,26 @@ def _example(line_id, line, entry, invoices, outcome):
 # Orchestration (plain Python, no Odoo import)
 # ----------------------------------------------------------------------
 
-def _run_step(args, step, database, *extra):
+def _start_step(args, step, database, *extra):
     cmd = [sys.executable, os.path.abspath(__file__), "-c", args.config, "-d", database, "--step", step,
            "--lines", str(args.lines), "--invoices", str(args.invoices), "--seed", str(args.seed),
            "--seed-invoices", str(args.seed_invoices), "--templates", args.templates,
-           "--book-seed", str(args.book_seed), *extra]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, TZ="UTC"), check=False)
-    found = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+           "--book-seed", str(args.book_seed), "--workers", str(args.workers or 0), *extra]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TZ="UTC"))
+
+
+def _step_result(args, step, database, proc):  # pylint: disable=unused-argument
+    stdout, stderr = proc.communicate()
+    found = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if proc.returncode or not found:
-        sys.stderr.write(proc.stderr[-6000:])
+        sys.stderr.write(stderr[-6000:])
         raise SystemExit(f"cashmatch: step {step} failed on {database} (exit {proc.returncode})")
     return json.loads(found[-1][len(RESULT_PREFIX):])
+
+
+def _run_step(args, step, database, *extra):
+    return _step_result(args, step, database, _start_step(args, step, database, *extra))
 
 
 def _odoo(args, database, *extra):
@@ -695,8 +755,8 @@ def orchestrate(args):
         "book_seed": args.book_seed, "built": built, "generated": generated,
         "book": {k: ours[k] for k in ("invoices", "open_invoices", "customers_with_open",
                                       "customers_with_bank_account")},
-        "run": {k: ours.get(k) for k in ("seconds", "calls", "queries", "batches", "error", "lines_done",
-                                         "isolated", "peak_rss_mb")},
+        "run": {k: ours.get(k) for k in ("seconds", "workers", "calls", "queries", "batches", "error",
+                                         "lines_done", "ledger_seconds", "isolated", "peak_rss_mb")},
         "ours": cash_scenarios.summarize(ours_rows), "baseline": cash_scenarios.summarize(base_rows),
         "ours_by_variant": _variants(ours["rows"]), "baseline_by_variant": _variants(base["rows"]),
         "examples": ours["examples"], "inconsistent_matches": ours["inconsistent"],
@@ -733,9 +793,13 @@ def _print(report):
         ("bank lines", f"{report['lines']:,} (seed {report['seed']}, templates {report['templates']}), "
                        f"{report['generated'].get('remittances', 0):,} remittance advices"),
         ("ours: wall time", "-" if seconds is None else
-         f"{seconds:.1f} s in {run['calls']} scheduled calls, {run.get('lines_done') or 0:,} lines done, "
+         f"{seconds:.1f} s, {run.get('workers', 1)} scheduled jobs side by side (a cron worker process each), "
+         f"{run['calls']} calls, {run.get('lines_done') or 0:,} lines done, "
          f"{(run.get('lines_done') or 0) / seconds:.0f} lines/s, {run['queries']:,} queries, "
-         f"peak {run['peak_rss_mb']:.0f} MB"),
+         f"peak {run['peak_rss_mb']:.0f} MB per worker"),
+        ("ours: of which ledger", "-" if not seconds or run.get("ledger_seconds") is None else
+         f"{run['ledger_seconds']:.1f} s of the workers' time writing the applied lines to Odoo's ledger "
+         "(entries, reconciliations, their chatter); the rest is matching"),
         ("ours: error", run.get("error") or "none"),
         *([("ours: after the error (diagnostic)",
             f"the rest matched batch by batch in {run['isolated']['seconds']} s (not timed as the scheduler); "
@@ -777,7 +841,7 @@ def _print(report):
 
 
 STEPS = {"seed": step_seed, "book": step_book, "generate": step_generate, "baseline": step_baseline,
-         "ours": step_ours, "score": step_score}
+         "ours": step_ours, "worker": step_worker, "score": step_score}
 
 
 def main(argv=None):
@@ -799,7 +863,11 @@ def main(argv=None):
     parser.add_argument("--isolate-failures", action="store_true",
                         help="diagnostic: when a scheduled call fails, match the rest batch by batch and "
                              "leave only the lines that fail unmatched (not timed as the scheduler)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="scheduled jobs matching side by side (default: the add-on's active jobs, 2)")
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    parser.add_argument("--cron", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if min(args.lines, args.invoices, args.seed_invoices) < 1:
         parser.error("--lines, --invoices and --seed-invoices must be positive")
