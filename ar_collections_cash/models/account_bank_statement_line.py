@@ -87,28 +87,28 @@ class AccountBankStatementLine(models.Model):
         The lines are claimed with ``FOR UPDATE SKIP LOCKED`` and leave the "to match" status in
         the same transaction as their matches are applied, so a killed call is replayed whole and
         a line is never applied twice. Two jobs run this side by side, each on the lines it
-        claimed; when the other one changed an invoice of this batch since this transaction
-        began, PostgreSQL refuses the change: the batch is undone and its lines wait for the next
-        call, which sees the ledger as it is then.
+        claimed. A line whose invoice the other job is paying waits for the next call
+        (``ar.cash.match._ar_held_elsewhere``); should PostgreSQL still refuse a change of the
+        batch (another row both changed), the batch is undone and its lines wait likewise.
         """
         lines = self._ar_claim_rows(
             self._ar_cash_candidate_where(), SQL("id"), batch_size,
             ["ar_match_status", "amount", "is_reconciled"])
+        done = 0
         if lines:
             try:
                 with self.env.cr.savepoint():
-                    lines._ar_cash_match()
+                    done = lines._ar_cash_match()["lines"]
             except psycopg2.extensions.TransactionRollbackError as error:
                 _logger.info("cash matching: %s bank lines left for the next call (%s)", len(lines),
                              type(error).__name__)
                 self._ar_cash_trigger()
-                lines = self.browse()
         self.flush_model(["ar_match_status", "amount", "is_reconciled"])
         self.env.cr.execute(SQL("SELECT count(*) FROM %s WHERE %s", SQL.identifier(self._table),
                                 self._ar_cash_candidate_where()))
         remaining = self.env.cr.fetchone()[0]
-        self.env["ir.cron"]._notify_progress(done=len(lines), remaining=remaining)
-        return {"done": len(lines), "remaining": remaining}
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return {"done": done, "remaining": remaining}
 
     @api.model
     def _cron_ar_cash_match_second(self, batch_size=BATCH_SIZE):
@@ -163,12 +163,22 @@ class AccountBankStatementLine(models.Model):
                                          for command in vals["line_ids"]}).fetch(["currency_id"])
         matches = Match.create(to_create)
         to_apply = Match.browse([m.id for m, auto in zip(matches, auto_flags, strict=True) if auto])
-        applied_lines = to_apply._ar_apply_isolated().statement_line_id
+        # the other matching job is paying one of their invoices (or has just paid it): these
+        # lines are decided again at the next call, with the ledger as it is then
+        held = to_apply._ar_held_elsewhere()
+        waiting = held.statement_line_id
+        if held:
+            matches.filtered(lambda match: match.statement_line_id in waiting).unlink()
+            waiting.write({"ar_match_status": "pending", "ar_best_confidence": 0, "ar_remittance_id": False})
+            self._ar_cash_trigger()
+        applied_lines = (to_apply - held)._ar_apply_isolated().statement_line_id
         applied_lines.ar_match_status = "matched"
-        (self - applied_lines).ar_match_status = "queued"
-        _logger.info("cash matching: %s bank lines of %s, %s applied, in %.2fs",
-                     len(self), company.name, len(applied_lines), time.perf_counter() - started)
-        return {"lines": len(self), "applied": len(applied_lines), "queued": len(self) - len(applied_lines)}
+        (self - applied_lines - waiting).ar_match_status = "queued"
+        _logger.info("cash matching: %s bank lines of %s, %s applied, %s waiting for the next call "
+                     "(their invoices being paid by the other matching job), in %.2fs", len(self), company.name,
+                     len(applied_lines), len(waiting), time.perf_counter() - started)
+        return {"lines": len(self) - len(waiting), "applied": len(applied_lines),
+                "queued": len(self) - len(applied_lines) - len(waiting)}
 
     def _ar_received(self):
         """(currency, amount) of the transaction: what the payer sent, in the currency the bank

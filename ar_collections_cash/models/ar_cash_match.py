@@ -1,6 +1,8 @@
 import logging
 from collections import defaultdict
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
@@ -410,6 +412,37 @@ class ArCashMatch(models.Model):
         if log:
             self.env["account.move"].sudo()._ar_message_log_many(
                 [(move, body, tracking, None) for move, body, tracking in log])
+
+    def _ar_held_elsewhere(self):
+        """Lock the invoices these matches pay, for the transaction; return the matches of which
+        an invoice is locked by another transaction (the other matching job applying a payment
+        of it) or was changed since this transaction began: applied now, PostgreSQL would refuse
+        the change when the other commits and undo the whole batch.
+
+        Raw SQL: 18.0 has no ORM helper for ``FOR UPDATE SKIP LOCKED``. A row changed after this
+        transaction's snapshot makes the statement fail (repeatable read): then each invoice is
+        locked alone, to tell which ones.
+        """
+        invoice_ids = tuple(set(self.line_ids.move_id.ids))
+        if not invoice_ids:
+            return self.browse()
+        self.env["account.move"].flush_model()
+        cr = self.env.cr
+        lock = "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE SKIP LOCKED"
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute(SQL(lock, invoice_ids))
+                locked = {row[0] for row in cr.fetchall()}
+        except psycopg2.errors.SerializationFailure:
+            locked = set()
+            for invoice_id in invoice_ids:
+                try:
+                    with cr.savepoint(flush=False):
+                        cr.execute(SQL(lock, (invoice_id,)))
+                        locked.update(row[0] for row in cr.fetchall())
+                except psycopg2.errors.SerializationFailure:
+                    continue
+        return self.filtered(lambda match: not set(match.line_ids.move_id.ids) <= locked)
 
     def _ar_apply_isolated(self):
         """Apply these matches for the scheduled matcher: all at once, and if the ledger refuses
