@@ -793,7 +793,8 @@ def _print(report):
         ("bank lines", f"{report['lines']:,} (seed {report['seed']}, templates {report['templates']}), "
                        f"{report['generated'].get('remittances', 0):,} remittance advices"),
         ("ours: wall time", "-" if seconds is None else
-         f"{seconds:.1f} s, {run.get('workers', 1)} scheduled jobs side by side (a cron worker process each), "
+         f"{seconds:.1f} s, " + (f"{run['workers']} scheduled jobs side by side (a cron worker process each), "
+                                 if (run.get("workers") or 1) > 1 else "1 scheduled job, ") +
          f"{run['calls']} calls, {run.get('lines_done') or 0:,} lines done, "
          f"{(run.get('lines_done') or 0) / seconds:.0f} lines/s, {run['queries']:,} queries, "
          f"peak {run['peak_rss_mb']:.0f} MB per worker"),
