@@ -2,11 +2,13 @@
 
 Installing a module writes its data records even under ``noupdate``: the scheduled action that
 matches incoming payments got the add-on's defaults back (every 30 minutes, active). This puts
-back what it was before the upgrade, as pre-cash-split.py kept it.
+back what it was before the upgrade, as pre-cash-split.py kept it, and gives it to the add-on's
+second matching job too (its own install hook ran before this, on the defaults).
 """
 
 import logging
 
+from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
 from odoo.tools.sql import table_exists
 
@@ -34,3 +36,7 @@ def migrate(cr, version):
     ))
     _logger.info("cash split: schedule of %s scheduled action(s) kept", cr.rowcount)
     cr.execute(SQL("DROP TABLE %s", SQL.identifier(CRON_TABLE)))
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    if hasattr(env["account.bank.statement.line"], "_ar_cash_second_worker_follows"):
+        env["ir.cron"].invalidate_model()  # its rows were changed in SQL above
+        env["account.bank.statement.line"]._ar_cash_second_worker_follows()
