@@ -29,7 +29,6 @@ from . import ar_dunning_engine
 from . import ar_pause_customer_reply
 from . import ar_pause_unapplied_credit
 from . import mail_mail
-from . import mail_thread
 from . import sms_sms
 from . import ir_qweb
 from . import ir_actions_report

@@ -15,6 +15,7 @@ from odoo.tools import SQL, clean_context, split_every
 from odoo.tools.pdf import PdfFileWriter, PdfReader
 
 from ..tools.backoff import Backoff
+from ..tools.mail_thread import first_message_ids
 from .ar_dunning_log import LOG_STATES
 from .res_partner import AR_BATCH_CREDITS
 
@@ -391,7 +392,7 @@ class ArDunningMessage(models.Model):
         records = records.with_context(mail_post_autofollow=False, mail_create_nosubscribe=True)._fallback_lang()
         alias_domains = records.sudo()._mail_get_alias_domains(default_company=self.env.company)
         companies = records._mail_get_companies(default=self.env.company)
-        parents = records._ar_first_message_ids()  # none on res.partner's threads (not flat)
+        parents = first_message_ids(records)  # none on res.partner's threads (not flat)
         message_fields = self.env["mail.message"]._fields
         values_list, notify_list = [], []
         for record, post in zip(records, posts, strict=True):

@@ -6,6 +6,8 @@ from odoo import Command, api, models
 from odoo.exceptions import MissingError
 from odoo.tools.mail import generate_tracking_message_id
 
+from odoo.addons.ar_collections.tools.mail_thread import first_message_ids
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -68,7 +70,7 @@ class AccountMove(models.Model):
         public_guest = guest if self.env.user._is_public() else None
         alias_domains = records.sudo()._mail_get_alias_domains(default_company=self.env.company)
         companies = records._mail_get_companies(default=self.env.company)
-        parents = records._ar_first_message_ids()
+        parents = first_message_ids(records)
         reply_to = {}
         values_list = []
         for record, post in zip(records, (post for _record, post in posts), strict=True):
