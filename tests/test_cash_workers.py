@@ -98,6 +98,7 @@ def test_two_jobs_colliding_on_one_invoice(ar_db, tmp_path, hold):
     assert f"B {first} {{'done': 1, 'remaining': 0}}" in out_b, out_b + err_b[-3000:]
     assert "0 applied, 1 waiting for the next call" in out_b, out_b
     assert "left for the next call" not in out_b, out_b
+    assert " ERROR " not in err_b, err_b[-3000:]
     assert time.monotonic() - started < 600
     assert psql(ar_db, f"SELECT payment_state, amount_residual FROM account_move WHERE id = {invoice_id}") \
         in ([["paid", "0.00"]], [["in_payment", "0.00"]])

@@ -27,10 +27,11 @@ class ArClaimMixin(models.AbstractModel):
         self.flush_model(fnames)
         try:
             with self.env.cr.savepoint(flush=False):
+                # a refusal is expected (see below), not an error for the log
                 self.env.cr.execute(SQL(
                     "SELECT id FROM %s WHERE %s ORDER BY %s LIMIT %s FOR UPDATE SKIP LOCKED",
                     SQL.identifier(self._table), where, order, limit,
-                ))
+                ), log_exceptions=False)
                 ids = [row[0] for row in self.env.cr.fetchall()]
         except psycopg2.errors.SerializationFailure:
             # Rows changed by a worker that committed after our snapshot: next call.

@@ -429,16 +429,17 @@ class ArCashMatch(models.Model):
         self.env["account.move"].flush_model()
         cr = self.env.cr
         lock = "SELECT id FROM account_move WHERE id IN %s FOR NO KEY UPDATE SKIP LOCKED"
+        # an expected refusal, not an error for the log
         try:
             with cr.savepoint(flush=False):
-                cr.execute(SQL(lock, invoice_ids))
+                cr.execute(SQL(lock, invoice_ids), log_exceptions=False)
                 locked = {row[0] for row in cr.fetchall()}
         except psycopg2.errors.SerializationFailure:
             locked = set()
             for invoice_id in invoice_ids:
                 try:
                     with cr.savepoint(flush=False):
-                        cr.execute(SQL(lock, (invoice_id,)))
+                        cr.execute(SQL(lock, (invoice_id,)), log_exceptions=False)
                         locked.update(row[0] for row in cr.fetchall())
                 except psycopg2.errors.SerializationFailure:
                     continue
