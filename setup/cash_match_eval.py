@@ -363,7 +363,7 @@ def step_ours(args):
         start_at = time.time() + WORKER_START_DELAY  # each worker loads Odoo meanwhile
         workers = [_start_step(args, "worker", args.database, "--cron", str(cron.id), "--start-at", str(start_at))
                    for cron in crons]
-        results = [_step_result(args, "worker", args.database, worker) for worker in workers]
+        results = [_step_result("worker", args.database, worker) for worker in workers]
         env.invalidate_all()
         errors = [result["error"] for result in results if result["error"]]
         run = {"seconds": max(result["ended"] for result in results) - start_at, "workers": len(results),
@@ -556,7 +556,7 @@ def _start_step(args, step, database, *extra):
                             env=dict(os.environ, TZ="UTC"))
 
 
-def _step_result(args, step, database, proc):  # pylint: disable=unused-argument
+def _step_result(step, database, proc):
     stdout, stderr = proc.communicate()
     found = [line for line in stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if proc.returncode or not found:
@@ -566,7 +566,7 @@ def _step_result(args, step, database, proc):  # pylint: disable=unused-argument
 
 
 def _run_step(args, step, database, *extra):
-    return _step_result(args, step, database, _start_step(args, step, database, *extra))
+    return _step_result(step, database, _start_step(args, step, database, *extra))
 
 
 def _odoo(args, database, *extra):

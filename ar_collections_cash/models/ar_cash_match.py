@@ -272,7 +272,8 @@ class ArCashMatch(models.Model):
         created = Line.create([vals for _match, vals in all_vals])
         log = self._ar_journal_item_log(created, ITEM_CREATED) + self._ar_journal_item_log(suspense, ITEM_DELETED)
         suspense.with_env(Line.env).unlink()
-        self._ar_write_journal_item_log(log)
+        if log:
+            self.env["account.move"].sudo()._ar_message_log_many(log)
         moves = self.statement_line_id.move_id.sudo()
         with moves._check_balanced({"records": moves}):
             pass
@@ -384,8 +385,9 @@ class ArCashMatch(models.Model):
     @api.model
     def _ar_journal_item_log(self, lines, term):
         """What ``account.move.line`` logs on a posted entry for each of ``lines`` created or, before
-        it is, deleted (``term``): [(entry, body, tracking values)]; nothing under ``tracking_disable``
-        (Odoo logs nothing then)."""
+        it is, deleted (``term``): [(entry, body, tracking values, author)] as
+        ``account.move._ar_message_log_many`` writes them; nothing under ``tracking_disable`` (Odoo
+        logs nothing then)."""
         Line = self.env["account.move.line"]
         if self.env.context.get("tracking_disable"):
             return []
@@ -402,16 +404,8 @@ class ArCashMatch(models.Model):
                             else empty_line._mail_track(ref_fields, line))[1]
                 if tracking:
                     log.append((move, get_translation("account", self.env.lang or "en_US", term,
-                                                      (line._get_html_link(title=f"#{line.id}"),)), tracking))
+                                                      (line._get_html_link(title=f"#{line.id}"),)), tracking, None))
         return log
-
-    @api.model
-    def _ar_write_journal_item_log(self, log):
-        """The messages of :meth:`_ar_journal_item_log`, as ``mail.thread._message_log`` writes
-        each, in one create."""
-        if log:
-            self.env["account.move"].sudo()._ar_message_log_many(
-                [(move, body, tracking, None) for move, body, tracking in log])
 
     def _ar_held_elsewhere(self):
         """Lock the invoices these matches pay, for the transaction; return the matches of which
